@@ -1,0 +1,106 @@
+//! Error types: how a call settles when it does not succeed, and why a connection could not be made.
+
+use std::io;
+
+/// Why a remote function call did not produce a value.
+///
+/// Every call settles with exactly one outcome: the callee's return value or one of these.
+/// The meaning of each variant is precise, so callers can react to each differently.
+///
+/// ```
+/// use remotes_runtime::FunctionError;
+///
+/// fn describe(error: FunctionError) -> &'static str {
+///     match error {
+///         FunctionError::Timeout => "try again later",
+///         FunctionError::Disconnected => "the other side is gone",
+///         FunctionError::BadRequest | FunctionError::InvalidResult => "the two sides disagree",
+///         FunctionError::Cancelled | FunctionError::Unprocessed => "the other side did not answer",
+///     }
+/// }
+/// assert_eq!(describe(FunctionError::Timeout), "try again later");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+pub enum FunctionError {
+    /// No reply arrived within the call's deadline. The pending call was removed; a late reply is dropped.
+    #[error("the remote call timed out")]
+    Timeout,
+    /// The receiver refused the request (its middleware rejected it, or it is at its limit of calls in flight)
+    /// or abandoned it (shutdown).
+    #[error("the receiver cancelled the remote call")]
+    Cancelled,
+    /// The receiver could not decode the arguments as the types it declares (wrong arity or type, trailing data),
+    /// or the two sides declare this remote with different signatures.
+    #[error("the receiver rejected the arguments of the remote call")]
+    BadRequest,
+    /// The caller could not decode the reply as the declared return type.
+    #[error("the reply to the remote call did not decode as the declared return type")]
+    InvalidResult,
+    /// The receiver has no callback for this function, or the callback panicked.
+    #[error("the receiver did not process the remote call")]
+    Unprocessed,
+    /// The connection closed before the reply arrived, or the target player is not connected.
+    #[error("the connection closed before the remote call settled")]
+    Disconnected,
+}
+
+impl FunctionError {
+    /// The one-byte code this error travels as in a `REPLY_ERR` frame (see PROTOCOL.md).
+    pub(crate) fn wire_code(self) -> u8 {
+        match self {
+            FunctionError::Cancelled => 1,
+            FunctionError::BadRequest => 2,
+            FunctionError::InvalidResult => 3,
+            FunctionError::Unprocessed => 4,
+            // Neither is ever sent: a receiver that gives up simply does not answer, and the caller's own
+            // deadline or connection state settles the call. Mapped for completeness.
+            FunctionError::Timeout => 5,
+            FunctionError::Disconnected => 6,
+        }
+    }
+
+    /// The error a `REPLY_ERR` code stands for. Unknown codes count as `Unprocessed`.
+    pub(crate) fn from_wire_code(code: u8) -> FunctionError {
+        match code {
+            1 => FunctionError::Cancelled,
+            2 => FunctionError::BadRequest,
+            3 => FunctionError::InvalidResult,
+            5 => FunctionError::Timeout,
+            6 => FunctionError::Disconnected,
+            _ => FunctionError::Unprocessed,
+        }
+    }
+}
+
+/// Why [`Client::connect`](crate::Client::connect) (or a server's accept of one connection) failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// The transport failed: the address could not be reached, or the stream broke during the handshake.
+    #[error("i/o error while connecting: {0}")]
+    Io(#[from] io::Error),
+    /// The handshake did not finish within the handshake timeout.
+    #[error("the handshake did not finish in time")]
+    HandshakeTimeout,
+    /// The peer sent something that is not a valid handshake.
+    #[error("protocol error during the handshake: {0}")]
+    Protocol(String),
+    /// The server speaks another protocol version.
+    #[error("the server speaks protocol version {server}, this client speaks {client}")]
+    VersionMismatch {
+        /// The client's protocol version.
+        client: u32,
+        /// The server's protocol version.
+        server: u32,
+    },
+    /// The server refused the connection, with its reason.
+    #[error("the server rejected the connection: {reason}")]
+    Rejected {
+        /// The reason the server gave.
+        reason: String,
+    },
+    /// The client was built with [`ClientBuilder::interface`](crate::ClientBuilder::interface) and the server's
+    /// interface differs for these remotes.
+    #[error("the server's interface differs: {}", crate::interface::list_mismatches(.0))]
+    InterfaceMismatch(Vec<crate::Mismatch>),
+}

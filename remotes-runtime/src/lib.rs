@@ -1,0 +1,76 @@
+//! Typed remote functions and events between one server and many clients, in the model of Roblox's
+//! RemoteFunction/RemoteEvent as refined by Flamework networking.
+//!
+//! A shared crate declares the interface once with [`remotes`]; both the server and the client get typed stubs:
+//!
+//! ```no_run
+//! use remotes_runtime::{remotes, Client, FunctionError, Player, Server};
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+//! pub struct Receipt { pub item: u32, pub quantity: u8, pub coins_left: u64 }
+//!
+//! #[remotes]
+//! pub mod net {
+//!     use super::*;
+//!     pub trait ServerFunctions {
+//!         /// Buys `quantity` of `item` for the calling player.
+//!         fn buy_item(item: u32, quantity: u8) -> Receipt;
+//!     }
+//!     pub trait ClientFunctions {
+//!         fn confirm(prompt: String) -> bool;
+//!     }
+//! }
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let server = Server::bind("127.0.0.1:0").await?;
+//! let on_server = net::server(&server);
+//! on_server.functions.buy_item.set_callback(|_player: Player, item, quantity| async move {
+//!     Receipt { item, quantity, coins_left: 90 }
+//! });
+//!
+//! let client = Client::connect(server.local_addr()).await?;
+//! let on_client = net::client(&client);
+//! let receipt = on_client.functions.buy_item.invoke(7, 2).await?;
+//! assert_eq!(receipt.coins_left, 90);
+//! # Ok(()) }
+//! ```
+//!
+//! The runtime carries calls as length-prefixed MessagePack frames over TCP ([`Server::bind`], [`Client::connect`])
+//! or over an in-process transport with the same semantics ([`ServerBuilder::in_memory`],
+//! [`Client::connect_in_memory`]). Every call settles: with the callee's value, or with a precise
+//! [`FunctionError`] when a deadline passes, a peer leaves, a payload does not decode or no callback is set.
+//!
+//! Layout of this crate, following the path of a call: the typed handles in `remote/` encode the arguments
+//! (`wire/args.rs`) into a frame (`wire/frame.rs`, `wire/message.rs`) queued on the connection's outbox
+//! (`outbox.rs`) with an entry in the pending-call table (`pending.rs`); the connection task (`connection.rs`)
+//! writes it, and the peer's connection task reads it and dispatches it (`dispatch.rs`) to the callback registered
+//! in its endpoint (`endpoint.rs`), whose reply settles the pending entry.
+#![warn(missing_docs)]
+
+mod client;
+mod config;
+mod connection;
+mod dispatch;
+mod endpoint;
+mod error;
+mod interface;
+mod outbox;
+mod pending;
+mod player;
+mod remote;
+mod server;
+mod transport;
+mod wire;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use client::{Client, ClientBuilder};
+pub use error::{ConnectError, FunctionError};
+pub use interface::{Direction, Interface, Mismatch, MismatchKind, RemoteDef, RemoteKind};
+pub use player::Player;
+pub use remote::{Connection, Fired, Invoke, Predict};
+pub use remotes_macros::remotes;
+pub use server::{Server, ServerBuilder};

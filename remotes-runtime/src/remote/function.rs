@@ -1,0 +1,304 @@
+//! Remote functions: invoking them (`Invoke`), handling them (`set_callback`), and running the local path
+//! without a network (`Predict`).
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use bytes::Bytes;
+use pin_project_lite::pin_project;
+use tokio::sync::oneshot;
+use tokio::time::{Instant, Sleep};
+
+use crate::FunctionError;
+use crate::client::ClientShared;
+use crate::endpoint::{Endpoint, Handler, ReplyFuture, typed_handler};
+use crate::interface::Direction;
+use crate::pending::CallGuard;
+use crate::player::Player;
+use crate::server::ServerShared;
+use crate::wire::args::{Args, Wire, decode_value};
+
+/// The future of a remote function call: resolves with the callee's return value or a [`FunctionError`].
+///
+/// Returned by the generated `invoke` and `invoke_with_timeout` methods. It is `Send + 'static`, so it can be
+/// spawned. The deadline runs from the moment the call was made, whether or not the future is polled.
+/// Dropping it before it settles cancels the call: the receiver is told and aborts its callback.
+pin_project! {
+    #[must_use = "a call is cancelled when its `Invoke` future is dropped"]
+    pub struct Invoke<R> {
+        state: InvokeState,
+        #[pin]
+        sleep: Option<Sleep>,
+        _returns: PhantomData<fn() -> R>,
+    }
+}
+
+enum InvokeState {
+    Waiting { rx: oneshot::Receiver<Result<Bytes, FunctionError>>, guard: CallGuard, deadline: Instant },
+    Failed(FunctionError),
+    Done,
+}
+
+impl<R> Invoke<R> {
+    pub(crate) fn failed(error: FunctionError) -> Self {
+        Invoke { state: InvokeState::Failed(error), sleep: None, _returns: PhantomData }
+    }
+
+    pub(crate) fn waiting(
+        rx: oneshot::Receiver<Result<Bytes, FunctionError>>,
+        guard: CallGuard,
+        deadline: Instant,
+    ) -> Self {
+        Invoke { state: InvokeState::Waiting { rx, guard, deadline }, sleep: None, _returns: PhantomData }
+    }
+
+    /// Polls for the raw reply bytes.
+    fn poll_reply(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(Bytes, CallGuard), FunctionError>> {
+        let mut this = self.project();
+        let (rx, deadline) = match this.state {
+            InvokeState::Waiting { rx, deadline, .. } => (rx, *deadline),
+            InvokeState::Failed(error) => {
+                let error = *error;
+                *this.state = InvokeState::Done;
+                return Poll::Ready(Err(error));
+            }
+            InvokeState::Done => panic!("`Invoke` polled after completion"),
+        };
+        // A reply that arrived wins over a deadline that passed at the same time.
+        if let Poll::Ready(outcome) = Pin::new(rx).poll(cx) {
+            let InvokeState::Waiting { mut guard, .. } = std::mem::replace(this.state, InvokeState::Done) else {
+                unreachable!("state checked above")
+            };
+            guard.settled();
+            return Poll::Ready(match outcome {
+                Ok(Ok(bytes)) => Ok((bytes, guard)),
+                Ok(Err(error)) => Err(error),
+                // The pending table dropped the entry without answering: the connection is gone.
+                Err(_) => Err(FunctionError::Disconnected),
+            });
+        }
+        if this.sleep.is_none() {
+            this.sleep.set(Some(tokio::time::sleep_until(deadline)));
+        }
+        let sleep = this.sleep.as_pin_mut().expect("sleep set above");
+        ready!(sleep.poll(cx));
+        let InvokeState::Waiting { mut guard, .. } = std::mem::replace(this.state, InvokeState::Done) else {
+            unreachable!("state checked above")
+        };
+        guard.timed_out();
+        Poll::Ready(Err(FunctionError::Timeout))
+    }
+}
+
+impl<R: Wire> Future for Invoke<R> {
+    type Output = Result<R, FunctionError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let (bytes, guard) = ready!(self.poll_reply(cx))?;
+        Poll::Ready(decode_value::<R>(&bytes).map_err(|reason| {
+            guard.bad_response(&reason);
+            FunctionError::InvalidResult
+        }))
+    }
+}
+
+impl<R> fmt::Debug for Invoke<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match &self.state {
+            InvokeState::Waiting { .. } => "waiting",
+            InvokeState::Failed(_) => "failed",
+            InvokeState::Done => "done",
+        };
+        f.debug_struct("Invoke").field("state", &state).finish()
+    }
+}
+
+/// The future of a `predict` call: runs this side's own callback as if the call had arrived from the network.
+///
+/// The arguments are encoded and decoded exactly as a real call's would be, so `predict` settles with the same
+/// values and errors a peer would get from this side: `Unprocessed` when no callback is set or it panics,
+/// `BadRequest` when the arguments do not decode. There is no deadline.
+#[must_use = "futures do nothing unless awaited"]
+pub struct Predict<R> {
+    inner: Pin<Box<dyn Future<Output = Result<R, FunctionError>> + Send>>,
+}
+
+impl<R> Future for Predict<R> {
+    type Output = Result<R, FunctionError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.inner.as_mut().poll(cx)
+    }
+}
+
+impl<R> fmt::Debug for Predict<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Predict").finish_non_exhaustive()
+    }
+}
+
+fn predict<A: Args, R: Wire>(endpoint: &Arc<Endpoint>, index: usize, caller: Option<Player>, args: A) -> Predict<R> {
+    let endpoint = Arc::clone(endpoint);
+    Predict {
+        inner: Box::pin(async move {
+            let mut bytes = Vec::new();
+            args.encode(&mut bytes).map_err(|_| FunctionError::BadRequest)?;
+            let Some(handler) = endpoint.handler(index) else {
+                return Err(FunctionError::Unprocessed);
+            };
+            let reply: ReplyFuture = handler.call(caller.as_ref(), &bytes).map_err(|_| FunctionError::BadRequest)?;
+            let encoded = reply.await?;
+            decode_value::<R>(&encoded).map_err(|_| FunctionError::InvalidResult)
+        }),
+    }
+}
+
+/// Server side of a function declared in `ServerFunctions`: the server handles it.
+pub struct ServerFunction<A, R> {
+    endpoint: Arc<Endpoint>,
+    index: usize,
+    _sig: PhantomData<fn(A) -> R>,
+}
+
+impl<A: Args, R: Wire> ServerFunction<A, R> {
+    pub(crate) fn new(endpoint: &Arc<Endpoint>, index: usize) -> Self {
+        debug_assert_eq!(endpoint.def(index).direction, Direction::ToServer);
+        ServerFunction { endpoint: Arc::clone(endpoint), index, _sig: PhantomData }
+    }
+
+    /// Sets the callback that answers this function, replacing (with a warning) any callback set before.
+    pub fn set_callback<F, Fut>(&self, callback: F)
+    where
+        F: Fn(Player, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = R> + Send + 'static,
+    {
+        let handler: Arc<dyn Handler> = typed_handler::<A, R, _, _>(move |caller: Option<&Player>, args: A| {
+            // Server connections always carry their player; `None` only reaches client endpoints.
+            caller.cloned().map(|player| callback(player, args))
+        });
+        self.endpoint.set_handler(self.index, handler);
+    }
+
+    /// Runs this side's callback for `player` as if the call had arrived from the network.
+    pub fn predict(&self, player: &Player, args: A) -> Predict<R> {
+        predict(&self.endpoint, self.index, Some(player.clone()), args)
+    }
+}
+
+/// Server side of a function declared in `ClientFunctions`: the server invokes it on one player.
+pub struct ServerInvoker<A, R> {
+    server: Arc<ServerShared>,
+    index: usize,
+    _sig: PhantomData<fn(A) -> R>,
+}
+
+impl<A: Args, R: Wire> ServerInvoker<A, R> {
+    pub(crate) fn new(server: &Arc<ServerShared>, index: usize) -> Self {
+        ServerInvoker { server: Arc::clone(server), index, _sig: PhantomData }
+    }
+
+    /// Invokes the function on `player`'s client with the server's default timeout.
+    pub fn invoke(&self, player: &Player, args: A) -> Invoke<R> {
+        self.invoke_with_timeout(player, self.server.config.default_timeout, args)
+    }
+
+    /// Invokes the function on `player`'s client with the given timeout.
+    pub fn invoke_with_timeout(&self, player: &Player, timeout: Duration, args: A) -> Invoke<R> {
+        let mut bytes = Vec::new();
+        if let Err(reason) = args.encode(&mut bytes) {
+            tracing::warn!(remote = self.server.remote_name(self.index), %reason, "arguments failed to encode");
+            return Invoke::failed(FunctionError::BadRequest);
+        }
+        // The server's own table is the wire's numbering: its local index is the remote id.
+        player.link().call(self.index as u32, &bytes, timeout)
+    }
+}
+
+/// Client side of a function declared in `ClientFunctions`: the client handles it.
+pub struct ClientFunction<A, R> {
+    endpoint: Arc<Endpoint>,
+    index: usize,
+    _sig: PhantomData<fn(A) -> R>,
+}
+
+impl<A: Args, R: Wire> ClientFunction<A, R> {
+    pub(crate) fn new(endpoint: &Arc<Endpoint>, index: usize) -> Self {
+        debug_assert_eq!(endpoint.def(index).direction, Direction::ToClient);
+        ClientFunction { endpoint: Arc::clone(endpoint), index, _sig: PhantomData }
+    }
+
+    /// Sets the callback that answers this function, replacing (with a warning) any callback set before.
+    pub fn set_callback<F, Fut>(&self, callback: F)
+    where
+        F: Fn(A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = R> + Send + 'static,
+    {
+        let handler: Arc<dyn Handler> =
+            typed_handler::<A, R, _, _>(move |_caller: Option<&Player>, args: A| Some(callback(args)));
+        self.endpoint.set_handler(self.index, handler);
+    }
+
+    /// Runs this side's callback as if the call had arrived from the network.
+    pub fn predict(&self, args: A) -> Predict<R> {
+        predict(&self.endpoint, self.index, None, args)
+    }
+}
+
+/// Client side of a function declared in `ServerFunctions`: the client invokes it on the server.
+pub struct ClientInvoker<A, R> {
+    client: Arc<ClientShared>,
+    index: usize,
+    _sig: PhantomData<fn(A) -> R>,
+}
+
+impl<A: Args, R: Wire> ClientInvoker<A, R> {
+    pub(crate) fn new(client: &Arc<ClientShared>, index: usize) -> Self {
+        ClientInvoker { client: Arc::clone(client), index, _sig: PhantomData }
+    }
+
+    /// Invokes the function on the server with the client's default timeout.
+    pub fn invoke(&self, args: A) -> Invoke<R> {
+        self.invoke_with_timeout(self.client.config.default_timeout, args)
+    }
+
+    /// Invokes the function on the server with the given timeout.
+    pub fn invoke_with_timeout(&self, timeout: Duration, args: A) -> Invoke<R> {
+        let remote = match self.client.outgoing_id(self.index) {
+            Ok(remote) => remote,
+            Err(error) => return Invoke::failed(error),
+        };
+        let mut bytes = Vec::new();
+        if let Err(reason) = args.encode(&mut bytes) {
+            tracing::warn!(remote = self.client.remote_name(self.index), %reason, "arguments failed to encode");
+            return Invoke::failed(FunctionError::BadRequest);
+        }
+        self.client.link().call(remote, &bytes, timeout)
+    }
+}
+
+macro_rules! debug_handle {
+    ($($ty:ident { $field:ident } ),*) => {$(
+        impl<A, R> fmt::Debug for $ty<A, R> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($ty)).field("remote", &self.$field.remote_name(self.index)).finish()
+            }
+        }
+        impl<A, R> Clone for $ty<A, R> {
+            fn clone(&self) -> Self {
+                $ty { $field: Arc::clone(&self.$field), index: self.index, _sig: PhantomData }
+            }
+        }
+    )*};
+}
+
+debug_handle!(
+    ServerFunction { endpoint },
+    ServerInvoker { server },
+    ClientFunction { endpoint },
+    ClientInvoker { client }
+);

@@ -1,0 +1,10 @@
+//! The typed handles that `#[remotes]`-generated code wraps: one per remote and per side.
+//!
+//! Users meet them through the generated structs (`net::server::BuyItem`, `net::client::Chat`), whose methods
+//! name the arguments; the generic types here carry the arguments as a tuple.
+
+pub(crate) mod event;
+pub(crate) mod function;
+
+pub use event::{Connection, Fired};
+pub use function::{Invoke, Predict};

@@ -1,0 +1,194 @@
+//! How arguments and return values become MessagePack, and back.
+//!
+//! Arguments travel as one MessagePack array holding each argument in order (an empty array for none).
+//! Return values travel as a single MessagePack value. Both use rmp-serde's compact form (structs as arrays).
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// A type that can cross the wire as an argument or a return value.
+///
+/// Implemented for every `Serialize + DeserializeOwned + Send + 'static` type; the `#[remotes]` macro requires it
+/// of each argument and return type, so a type that cannot cross is reported where the trait declares it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot cross the wire as a remote argument or return value",
+    label = "this type must be `Serialize + DeserializeOwned + Send + 'static`",
+    note = "owned types (String, Vec<T>, Box<T>, your own #[derive(Serialize, Deserialize)] types) can cross; references, Rc and raw pointers cannot"
+)]
+pub trait Wire: Serialize + DeserializeOwned + Send + 'static {}
+
+impl<T: Serialize + DeserializeOwned + Send + 'static> Wire for T {}
+
+/// Why arguments failed to decode: which one, and what was wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArgsError {
+    /// The zero-based index of the offending argument, or `None` when the array itself is wrong
+    /// (not an array, wrong length, trailing data).
+    pub index: Option<usize>,
+    /// What was wrong, for logs.
+    pub reason: String,
+}
+
+/// A tuple of arguments. Implemented for tuples of [`Wire`] types up to 16 elements.
+pub trait Args: Send + 'static + Sized {
+    /// How many arguments the tuple holds.
+    const LEN: usize;
+    /// Appends the arguments as one MessagePack array.
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), String>;
+    /// Decodes a MessagePack array of exactly `LEN` arguments that fills `bytes` entirely.
+    fn decode(bytes: &[u8]) -> Result<Self, ArgsError>;
+}
+
+/// Appends `value` as one MessagePack value.
+pub(crate) fn encode_value<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Result<(), String> {
+    value.serialize(&mut rmp_serde::Serializer::new(out)).map_err(|e| e.to_string())
+}
+
+/// Decodes one value from the front of `rd`, advancing it past the value.
+fn decode_one<T: DeserializeOwned>(rd: &mut &[u8]) -> Result<T, String> {
+    let mut de = rmp_serde::Deserializer::new(&mut *rd);
+    de.set_max_depth(MAX_DEPTH);
+    T::deserialize(&mut de).map_err(|e| e.to_string())
+}
+
+/// The deepest nesting a payload may have. Declared types bound the depth of honest payloads far below this;
+/// the limit keeps a hostile payload aimed at `serde::de::IgnoredAny`-like paths from exhausting the stack.
+const MAX_DEPTH: usize = 128;
+
+/// Decodes a value that must fill `bytes` entirely (a return value).
+pub(crate) fn decode_value<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    let mut rd = bytes;
+    let value = decode_one(&mut rd)?;
+    if rd.is_empty() { Ok(value) } else { Err(format!("{} bytes of trailing data", rd.len())) }
+}
+
+fn read_array_header(rd: &mut &[u8], expected: usize) -> Result<(), ArgsError> {
+    let len = rmp::decode::read_array_len(rd)
+        .map_err(|e| ArgsError { index: None, reason: format!("arguments are not an array: {e}") })?;
+    if len as usize != expected {
+        return Err(ArgsError {
+            index: None,
+            reason: format!("expected {expected} arguments, received {len}"),
+        });
+    }
+    Ok(())
+}
+
+fn finish(rd: &[u8]) -> Result<(), ArgsError> {
+    if rd.is_empty() {
+        Ok(())
+    } else {
+        Err(ArgsError { index: None, reason: format!("{} bytes of trailing data after the arguments", rd.len()) })
+    }
+}
+
+macro_rules! tuple_args {
+    ($len:expr; $($name:ident $idx:tt),*) => {
+        impl<$($name: Wire),*> Args for ($($name,)*) {
+            const LEN: usize = $len;
+
+            #[allow(unused_variables)]
+            fn encode(&self, out: &mut Vec<u8>) -> Result<(), String> {
+                rmp::encode::write_array_len(out, $len).map_err(|e| e.to_string())?;
+                $( encode_value(&self.$idx, out)?; )*
+                Ok(())
+            }
+
+            #[allow(unused_mut)]
+            fn decode(bytes: &[u8]) -> Result<Self, ArgsError> {
+                let mut rd = bytes;
+                read_array_header(&mut rd, $len)?;
+                let value = ($(
+                    decode_one::<$name>(&mut rd)
+                        .map_err(|reason| ArgsError { index: Some($idx), reason })?,
+                )*);
+                finish(rd)?;
+                Ok(value)
+            }
+        }
+    };
+}
+
+tuple_args!(0;);
+tuple_args!(1; A 0);
+tuple_args!(2; A 0, B 1);
+tuple_args!(3; A 0, B 1, C 2);
+tuple_args!(4; A 0, B 1, C 2, D 3);
+tuple_args!(5; A 0, B 1, C 2, D 3, E 4);
+tuple_args!(6; A 0, B 1, C 2, D 3, E 4, F 5);
+tuple_args!(7; A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+tuple_args!(8; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+tuple_args!(9; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
+tuple_args!(10; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
+tuple_args!(11; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
+tuple_args!(12; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
+tuple_args!(13; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12);
+tuple_args!(14; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13);
+tuple_args!(15; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13, O 14);
+tuple_args!(16; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13, O 14, P 15);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roundtrip<T: Args + PartialEq + std::fmt::Debug>(value: T) {
+        let mut buf = Vec::new();
+        value.encode(&mut buf).unwrap();
+        assert_eq!(T::decode(&buf).unwrap(), value);
+    }
+
+    #[test]
+    fn tuples_roundtrip() {
+        roundtrip(());
+        roundtrip((7u32,));
+        roundtrip((7u32, 2u8, "hi".to_string(), vec![1u16, 2]));
+    }
+
+    #[test]
+    fn no_arguments_is_an_empty_array() {
+        let mut buf = Vec::new();
+        ().encode(&mut buf).unwrap();
+        assert_eq!(buf, [0x90]);
+    }
+
+    #[test]
+    fn wrong_arity_is_rejected_without_an_index() {
+        let mut buf = Vec::new();
+        (1u32, 2u32, 3u32).encode(&mut buf).unwrap();
+        let err = <(u32, u32)>::decode(&buf).unwrap_err();
+        assert_eq!(err.index, None);
+        assert!(err.reason.contains("expected 2"), "{}", err.reason);
+    }
+
+    #[test]
+    fn wrong_type_names_the_argument() {
+        let mut buf = Vec::new();
+        (1u32, "not a number").encode(&mut buf).unwrap();
+        let err = <(u32, u32)>::decode(&buf).unwrap_err();
+        assert_eq!(err.index, Some(1));
+    }
+
+    #[test]
+    fn out_of_range_integer_is_rejected() {
+        let mut buf = Vec::new();
+        (300u32,).encode(&mut buf).unwrap();
+        assert_eq!(<(u8,)>::decode(&buf).unwrap_err().index, Some(0));
+    }
+
+    #[test]
+    fn trailing_data_is_rejected() {
+        let mut buf = Vec::new();
+        (1u32,).encode(&mut buf).unwrap();
+        buf.push(0xc0);
+        assert_eq!(<(u32,)>::decode(&buf).unwrap_err().index, None);
+    }
+
+    #[test]
+    fn return_values_reject_trailing_data() {
+        let mut buf = Vec::new();
+        encode_value(&5u64, &mut buf).unwrap();
+        assert_eq!(decode_value::<u64>(&buf).unwrap(), 5);
+        buf.push(1);
+        assert!(decode_value::<u64>(&buf).is_err());
+    }
+}
