@@ -56,6 +56,7 @@ mod endpoint;
 mod error;
 mod handshake;
 mod interface;
+mod listeners;
 mod outbox;
 mod pending;
 mod player;
