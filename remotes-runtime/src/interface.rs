@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::wire::message::WireRemote;
+
 /// Whether a remote is a function (request and reply) or an event (one-way message).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RemoteKind {
@@ -33,13 +35,6 @@ pub struct RemoteDef {
     pub hash: u64,
 }
 
-impl RemoteDef {
-    /// `true` when `other` names the same remote (same name, kind and direction), whatever its signature.
-    pub(crate) fn same_remote(&self, name: &str, kind: RemoteKind, direction: Direction) -> bool {
-        self.name == name && self.kind == kind && self.direction == direction
-    }
-}
-
 /// The static description of a `#[remotes]` module: every remote it declares, in declaration order.
 ///
 /// Generated code exposes it as `net::interface()`; pass it to
@@ -67,14 +62,18 @@ impl Interface {
     }
 
     /// Compares this interface (the local one) with a peer's table and lists every remote that differs.
-    pub(crate) fn mismatches(&self, peer: &[RemoteDef]) -> Vec<Mismatch> {
+    pub(crate) fn mismatches(&self, peer: &[WireRemote]) -> Vec<Mismatch> {
         let mut out = Vec::new();
         for local in self.remotes {
-            match peer.iter().find(|p| p.same_remote(local.name, local.kind, local.direction)) {
-                None => out.push(Mismatch { remote: local.name.to_string(), kind: MismatchKind::Missing }),
-                Some(p) if p.hash != local.hash => {
-                    out.push(Mismatch { remote: local.name.to_string(), kind: MismatchKind::Signature })
-                }
+            match peer.iter().find_map(|p| p.hash_if_same(local)) {
+                None => out.push(Mismatch {
+                    remote: local.name.to_string(),
+                    kind: MismatchKind::Missing,
+                }),
+                Some(hash) if hash != local.hash => out.push(Mismatch {
+                    remote: local.name.to_string(),
+                    kind: MismatchKind::Signature,
+                }),
                 Some(_) => {}
             }
         }
@@ -104,11 +103,18 @@ impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind {
             MismatchKind::Missing => write!(f, "`{}` is not declared by the server", self.remote),
-            MismatchKind::Signature => write!(f, "`{}` has a different signature on the server", self.remote),
+            MismatchKind::Signature => write!(
+                f,
+                "`{}` has a different signature on the server",
+                self.remote
+            ),
         }
     }
 }
 
 pub(crate) fn list_mismatches(list: &[Mismatch]) -> String {
-    list.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    list.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }

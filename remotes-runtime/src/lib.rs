@@ -54,6 +54,7 @@ mod connection;
 mod dispatch;
 mod endpoint;
 mod error;
+mod handshake;
 mod interface;
 mod outbox;
 mod pending;

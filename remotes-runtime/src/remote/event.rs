@@ -47,7 +47,11 @@ pub struct ServerListener<A> {
 
 impl<A: Args> ServerListener<A> {
     pub(crate) fn new(endpoint: &Arc<Endpoint>, index: usize) -> Self {
-        ServerListener { endpoint: Arc::clone(endpoint), index, _sig: PhantomData }
+        ServerListener {
+            endpoint: Arc::clone(endpoint),
+            index,
+            _sig: PhantomData,
+        }
     }
 
     /// Adds a listener.
@@ -74,7 +78,11 @@ pub struct ServerEmitter<A> {
 
 impl<A: Args> ServerEmitter<A> {
     pub(crate) fn new(server: &Arc<ServerShared>, index: usize) -> Self {
-        ServerEmitter { server: Arc::clone(server), index, _sig: PhantomData }
+        ServerEmitter {
+            server: Arc::clone(server),
+            index,
+            _sig: PhantomData,
+        }
     }
 
     /// Fires the event at one player.
@@ -107,7 +115,11 @@ pub struct ClientListener<A> {
 
 impl<A: Args> ClientListener<A> {
     pub(crate) fn new(endpoint: &Arc<Endpoint>, index: usize) -> Self {
-        ClientListener { endpoint: Arc::clone(endpoint), index, _sig: PhantomData }
+        ClientListener {
+            endpoint: Arc::clone(endpoint),
+            index,
+            _sig: PhantomData,
+        }
     }
 
     /// Adds a listener.
@@ -134,7 +146,11 @@ pub struct ClientEmitter<A> {
 
 impl<A: Args> ClientEmitter<A> {
     pub(crate) fn new(client: &Arc<ClientShared>, index: usize) -> Self {
-        ClientEmitter { client: Arc::clone(client), index, _sig: PhantomData }
+        ClientEmitter {
+            client: Arc::clone(client),
+            index,
+            _sig: PhantomData,
+        }
     }
 
     /// Fires the event at the server.

@@ -23,12 +23,12 @@ use crate::player::Player;
 use crate::server::ServerShared;
 use crate::wire::args::{Args, Wire, decode_value};
 
-/// The future of a remote function call: resolves with the callee's return value or a [`FunctionError`].
-///
-/// Returned by the generated `invoke` and `invoke_with_timeout` methods. It is `Send + 'static`, so it can be
-/// spawned. The deadline runs from the moment the call was made, whether or not the future is polled.
-/// Dropping it before it settles cancels the call: the receiver is told and aborts its callback.
 pin_project! {
+    /// The future of a remote function call: resolves with the callee's return value or a [`FunctionError`].
+    ///
+    /// Returned by the generated `invoke` and `invoke_with_timeout` methods. It is `Send + 'static`, so it can be
+    /// spawned. The deadline runs from the moment the call was made, whether or not the future is polled.
+    /// Dropping it before it settles cancels the call: the receiver is told and aborts its callback.
     #[must_use = "a call is cancelled when its `Invoke` future is dropped"]
     pub struct Invoke<R> {
         state: InvokeState,
@@ -39,14 +39,22 @@ pin_project! {
 }
 
 enum InvokeState {
-    Waiting { rx: oneshot::Receiver<Result<Bytes, FunctionError>>, guard: CallGuard, deadline: Instant },
+    Waiting {
+        rx: oneshot::Receiver<Result<Bytes, FunctionError>>,
+        guard: CallGuard,
+        deadline: Instant,
+    },
     Failed(FunctionError),
     Done,
 }
 
 impl<R> Invoke<R> {
     pub(crate) fn failed(error: FunctionError) -> Self {
-        Invoke { state: InvokeState::Failed(error), sleep: None, _returns: PhantomData }
+        Invoke {
+            state: InvokeState::Failed(error),
+            sleep: None,
+            _returns: PhantomData,
+        }
     }
 
     pub(crate) fn waiting(
@@ -54,11 +62,22 @@ impl<R> Invoke<R> {
         guard: CallGuard,
         deadline: Instant,
     ) -> Self {
-        Invoke { state: InvokeState::Waiting { rx, guard, deadline }, sleep: None, _returns: PhantomData }
+        Invoke {
+            state: InvokeState::Waiting {
+                rx,
+                guard,
+                deadline,
+            },
+            sleep: None,
+            _returns: PhantomData,
+        }
     }
 
     /// Polls for the raw reply bytes.
-    fn poll_reply(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(Bytes, CallGuard), FunctionError>> {
+    fn poll_reply(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(Bytes, CallGuard), FunctionError>> {
         let mut this = self.project();
         let (rx, deadline) = match this.state {
             InvokeState::Waiting { rx, deadline, .. } => (rx, *deadline),
@@ -71,7 +90,9 @@ impl<R> Invoke<R> {
         };
         // A reply that arrived wins over a deadline that passed at the same time.
         if let Poll::Ready(outcome) = Pin::new(rx).poll(cx) {
-            let InvokeState::Waiting { mut guard, .. } = std::mem::replace(this.state, InvokeState::Done) else {
+            let InvokeState::Waiting { mut guard, .. } =
+                std::mem::replace(this.state, InvokeState::Done)
+            else {
                 unreachable!("state checked above")
             };
             guard.settled();
@@ -87,7 +108,9 @@ impl<R> Invoke<R> {
         }
         let sleep = this.sleep.as_pin_mut().expect("sleep set above");
         ready!(sleep.poll(cx));
-        let InvokeState::Waiting { mut guard, .. } = std::mem::replace(this.state, InvokeState::Done) else {
+        let InvokeState::Waiting { mut guard, .. } =
+            std::mem::replace(this.state, InvokeState::Done)
+        else {
             unreachable!("state checked above")
         };
         guard.timed_out();
@@ -142,16 +165,24 @@ impl<R> fmt::Debug for Predict<R> {
     }
 }
 
-fn predict<A: Args, R: Wire>(endpoint: &Arc<Endpoint>, index: usize, caller: Option<Player>, args: A) -> Predict<R> {
+fn predict<A: Args, R: Wire>(
+    endpoint: &Arc<Endpoint>,
+    index: usize,
+    caller: Option<Player>,
+    args: A,
+) -> Predict<R> {
     let endpoint = Arc::clone(endpoint);
     Predict {
         inner: Box::pin(async move {
             let mut bytes = Vec::new();
-            args.encode(&mut bytes).map_err(|_| FunctionError::BadRequest)?;
+            args.encode(&mut bytes)
+                .map_err(|_| FunctionError::BadRequest)?;
             let Some(handler) = endpoint.handler(index) else {
                 return Err(FunctionError::Unprocessed);
             };
-            let reply: ReplyFuture = handler.call(caller.as_ref(), &bytes).map_err(|_| FunctionError::BadRequest)?;
+            let reply: ReplyFuture = handler
+                .call(caller.as_ref(), &bytes)
+                .map_err(|_| FunctionError::BadRequest)?;
             let encoded = reply.await?;
             decode_value::<R>(&encoded).map_err(|_| FunctionError::InvalidResult)
         }),
@@ -168,7 +199,11 @@ pub struct ServerFunction<A, R> {
 impl<A: Args, R: Wire> ServerFunction<A, R> {
     pub(crate) fn new(endpoint: &Arc<Endpoint>, index: usize) -> Self {
         debug_assert_eq!(endpoint.def(index).direction, Direction::ToServer);
-        ServerFunction { endpoint: Arc::clone(endpoint), index, _sig: PhantomData }
+        ServerFunction {
+            endpoint: Arc::clone(endpoint),
+            index,
+            _sig: PhantomData,
+        }
     }
 
     /// Sets the callback that answers this function, replacing (with a warning) any callback set before.
@@ -177,10 +212,13 @@ impl<A: Args, R: Wire> ServerFunction<A, R> {
         F: Fn(Player, A) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = R> + Send + 'static,
     {
-        let handler: Arc<dyn Handler> = typed_handler::<A, R, _, _>(move |caller: Option<&Player>, args: A| {
-            // Server connections always carry their player; `None` only reaches client endpoints.
-            caller.cloned().map(|player| callback(player, args))
-        });
+        let handler: Arc<dyn Handler> = typed_handler::<A, R, _, _>(
+            self.endpoint.remote_name(self.index),
+            move |caller: Option<&Player>, args: A| {
+                // Server connections always carry their player; `None` only reaches client endpoints.
+                caller.cloned().map(|player| callback(player, args))
+            },
+        );
         self.endpoint.set_handler(self.index, handler);
     }
 
@@ -199,7 +237,11 @@ pub struct ServerInvoker<A, R> {
 
 impl<A: Args, R: Wire> ServerInvoker<A, R> {
     pub(crate) fn new(server: &Arc<ServerShared>, index: usize) -> Self {
-        ServerInvoker { server: Arc::clone(server), index, _sig: PhantomData }
+        ServerInvoker {
+            server: Arc::clone(server),
+            index,
+            _sig: PhantomData,
+        }
     }
 
     /// Invokes the function on `player`'s client with the server's default timeout.
@@ -229,7 +271,11 @@ pub struct ClientFunction<A, R> {
 impl<A: Args, R: Wire> ClientFunction<A, R> {
     pub(crate) fn new(endpoint: &Arc<Endpoint>, index: usize) -> Self {
         debug_assert_eq!(endpoint.def(index).direction, Direction::ToClient);
-        ClientFunction { endpoint: Arc::clone(endpoint), index, _sig: PhantomData }
+        ClientFunction {
+            endpoint: Arc::clone(endpoint),
+            index,
+            _sig: PhantomData,
+        }
     }
 
     /// Sets the callback that answers this function, replacing (with a warning) any callback set before.
@@ -238,8 +284,10 @@ impl<A: Args, R: Wire> ClientFunction<A, R> {
         F: Fn(A) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = R> + Send + 'static,
     {
-        let handler: Arc<dyn Handler> =
-            typed_handler::<A, R, _, _>(move |_caller: Option<&Player>, args: A| Some(callback(args)));
+        let handler: Arc<dyn Handler> = typed_handler::<A, R, _, _>(
+            self.endpoint.remote_name(self.index),
+            move |_caller: Option<&Player>, args: A| Some(callback(args)),
+        );
         self.endpoint.set_handler(self.index, handler);
     }
 
@@ -258,7 +306,11 @@ pub struct ClientInvoker<A, R> {
 
 impl<A: Args, R: Wire> ClientInvoker<A, R> {
     pub(crate) fn new(client: &Arc<ClientShared>, index: usize) -> Self {
-        ClientInvoker { client: Arc::clone(client), index, _sig: PhantomData }
+        ClientInvoker {
+            client: Arc::clone(client),
+            index,
+            _sig: PhantomData,
+        }
     }
 
     /// Invokes the function on the server with the client's default timeout.

@@ -40,8 +40,13 @@ pub trait Args: Send + 'static + Sized {
 }
 
 /// Appends `value` as one MessagePack value.
-pub(crate) fn encode_value<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Result<(), String> {
-    value.serialize(&mut rmp_serde::Serializer::new(out)).map_err(|e| e.to_string())
+pub(crate) fn encode_value<T: Serialize + ?Sized>(
+    value: &T,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
+    value
+        .serialize(&mut rmp_serde::Serializer::new(out))
+        .map_err(|e| e.to_string())
 }
 
 /// Decodes one value from the front of `rd`, advancing it past the value.
@@ -59,12 +64,18 @@ const MAX_DEPTH: usize = 128;
 pub(crate) fn decode_value<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     let mut rd = bytes;
     let value = decode_one(&mut rd)?;
-    if rd.is_empty() { Ok(value) } else { Err(format!("{} bytes of trailing data", rd.len())) }
+    if rd.is_empty() {
+        Ok(value)
+    } else {
+        Err(format!("{} bytes of trailing data", rd.len()))
+    }
 }
 
 fn read_array_header(rd: &mut &[u8], expected: usize) -> Result<(), ArgsError> {
-    let len = rmp::decode::read_array_len(rd)
-        .map_err(|e| ArgsError { index: None, reason: format!("arguments are not an array: {e}") })?;
+    let len = rmp::decode::read_array_len(rd).map_err(|e| ArgsError {
+        index: None,
+        reason: format!("arguments are not an array: {e}"),
+    })?;
     if len as usize != expected {
         return Err(ArgsError {
             index: None,
@@ -78,7 +89,10 @@ fn finish(rd: &[u8]) -> Result<(), ArgsError> {
     if rd.is_empty() {
         Ok(())
     } else {
-        Err(ArgsError { index: None, reason: format!("{} bytes of trailing data after the arguments", rd.len()) })
+        Err(ArgsError {
+            index: None,
+            reason: format!("{} bytes of trailing data after the arguments", rd.len()),
+        })
     }
 }
 
@@ -163,7 +177,7 @@ mod tests {
     #[test]
     fn wrong_type_names_the_argument() {
         let mut buf = Vec::new();
-        (1u32, "not a number").encode(&mut buf).unwrap();
+        (1u32, "not a number".to_string()).encode(&mut buf).unwrap();
         let err = <(u32, u32)>::decode(&buf).unwrap_err();
         assert_eq!(err.index, Some(1));
     }

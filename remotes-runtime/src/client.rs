@@ -1,0 +1,319 @@
+//! The client: one connection to a server, over TCP or in-process.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use tokio::net::ToSocketAddrs;
+
+use crate::config::{Config, DEFAULT_MEMORY_PIPE_BYTES, millis};
+use crate::connection::{Binding, Link, LinkSettings, log_stop, read_loop, write_loop};
+use crate::dispatch::Dispatcher;
+use crate::endpoint::{Endpoint, Side};
+use crate::handshake::{self, announced};
+use crate::interface::{Direction, Interface, MismatchKind};
+use crate::server::Server;
+use crate::transport::{ReadHalf, WriteHalf, memory, tcp};
+use crate::wire::message::{Hello, PROTOCOL_VERSION, WireRemote};
+use crate::{ConnectError, FunctionError};
+
+/// A connection to a server. Attach the interface with the generated `net::client(&client)`.
+///
+/// Dropping the `Client` closes the connection; calls still pending settle `Disconnected`.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), remotes_runtime::ConnectError> {
+/// use remotes_runtime::Client;
+/// use std::time::Duration;
+///
+/// let client = Client::builder().default_timeout(Duration::from_secs(2)).connect("127.0.0.1:7777").await?;
+/// println!("connected as player {}", client.player_id());
+/// # Ok(()) }
+/// ```
+pub struct Client {
+    shared: Arc<ClientShared>,
+}
+
+pub(crate) struct ClientShared {
+    pub(crate) config: Config,
+    link: Arc<Link>,
+    player_id: u64,
+    /// The server's interface table, as the handshake announced it.
+    server_remotes: Vec<WireRemote>,
+    attached: OnceLock<Attached>,
+}
+
+struct Attached {
+    endpoint: Arc<Endpoint>,
+    /// Local index -> the server's id for that remote, or the error a call to it settles with.
+    outgoing: Box<[Result<u32, FunctionError>]>,
+}
+
+/// Settings for a [`Client`]. Every setting has a documented default.
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    config: Config,
+    interface: Option<&'static Interface>,
+    memory_pipe_bytes: usize,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            config: Config::default(),
+            interface: None,
+            memory_pipe_bytes: DEFAULT_MEMORY_PIPE_BYTES,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The deadline of `invoke` calls without an explicit timeout. Default: 10 s.
+    pub fn default_timeout(mut self, timeout: Duration) -> Self {
+        self.config.default_timeout = timeout;
+        self
+    }
+
+    /// The largest frame accepted from the server, checked on the length prefix before anything is allocated.
+    /// Default: 1 MiB.
+    pub fn max_frame_len(mut self, bytes: usize) -> Self {
+        self.config.max_frame_len = bytes.min(u32::MAX as usize);
+        self
+    }
+
+    /// How long connecting (transport and handshake) may take. Default: 10 s.
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.config.handshake_timeout = timeout;
+        self
+    }
+
+    /// How many calls the server may have in flight on this client at once; more are answered `Cancelled`.
+    /// Default: 256.
+    pub fn max_in_flight(mut self, calls: usize) -> Self {
+        self.config.max_in_flight = calls;
+        self
+    }
+
+    /// Checks `interface` (the generated `net::interface()`) against the server's during `connect`, which then
+    /// fails with [`ConnectError::InterfaceMismatch`] naming every remote that differs.
+    ///
+    /// Without it, mismatches are found when `net::client(&client)` attaches the interface: each is logged, and
+    /// calls to such a remote settle at once (`BadRequest` for a different signature, `Unprocessed` for a remote
+    /// the server lacks) instead of being mis-decoded.
+    pub fn interface(mut self, interface: &'static Interface) -> Self {
+        self.interface = Some(interface);
+        self
+    }
+
+    /// The buffer of each direction of an in-process connection. Default: 256 KiB.
+    pub fn memory_pipe_bytes(mut self, bytes: usize) -> Self {
+        self.memory_pipe_bytes = bytes.max(1);
+        self
+    }
+
+    /// Connects to a server over TCP.
+    pub async fn connect(self, addr: impl ToSocketAddrs) -> Result<Client, ConnectError> {
+        let deadline = self.config.handshake_timeout;
+        let connecting = async {
+            let (reader, writer) = tcp::connect(addr).await?;
+            self.establish(reader, writer).await
+        };
+        tokio::time::timeout(deadline, connecting)
+            .await
+            .map_err(|_| ConnectError::HandshakeTimeout)?
+    }
+
+    /// Connects to `server` in-process: no sockets, the same protocol and behaviour as TCP.
+    pub async fn connect_in_memory(self, server: &Server) -> Result<Client, ConnectError> {
+        let (client_end, server_end) = memory::pair(self.memory_pipe_bytes);
+        server.shared().spawn_connection(
+            server_end.reader,
+            server_end.writer,
+            "in-memory".to_string(),
+        );
+        let deadline = self.config.handshake_timeout;
+        tokio::time::timeout(
+            deadline,
+            self.establish(client_end.reader, client_end.writer),
+        )
+        .await
+        .map_err(|_| ConnectError::HandshakeTimeout)?
+    }
+
+    async fn establish<Rd: ReadHalf, Wr: WriteHalf>(
+        self,
+        mut reader: Rd,
+        mut writer: Wr,
+    ) -> Result<Client, ConnectError> {
+        let config = self.config;
+        let hello = Hello {
+            protocol: PROTOCOL_VERSION,
+            timeout_ms: millis(config.default_timeout),
+            max_frame: config.max_frame_len as u32,
+        };
+        let (welcome, buf) =
+            handshake::client(&mut reader, &mut writer, &hello, config.max_frame_len).await?;
+        if let Some(interface) = self.interface {
+            let mismatches = interface.mismatches(&welcome.remotes);
+            if !mismatches.is_empty() {
+                return Err(ConnectError::InterfaceMismatch(mismatches));
+            }
+        }
+        let link = Link::new(LinkSettings {
+            peer: "server".to_string(),
+            local_default: config.default_timeout,
+            peer_default: announced(welcome.timeout_ms, config.default_timeout),
+            peer_max_frame: welcome.max_frame as usize,
+            max_in_flight: config.max_in_flight,
+        });
+        let client = Client {
+            shared: Arc::new(ClientShared {
+                config,
+                link: Arc::clone(&link),
+                player_id: welcome.player,
+                server_remotes: welcome.remotes,
+                attached: OnceLock::new(),
+            }),
+        };
+        if let Some(interface) = self.interface {
+            client.shared.attach(interface);
+        }
+        tokio::spawn(write_loop(Arc::clone(&link), writer));
+        let max_frame = client.shared.config.max_frame_len;
+        tokio::spawn(async move {
+            let mut dispatcher = Dispatcher::new(Arc::clone(&link), None, Direction::ToClient);
+            let stop = read_loop(&link, reader, buf, max_frame, &mut dispatcher).await;
+            log_stop(&link.peer, &stop);
+            link.close();
+        });
+        Ok(client)
+    }
+}
+
+impl Client {
+    /// Connects to a server over TCP with default settings.
+    pub async fn connect(addr: impl ToSocketAddrs) -> Result<Client, ConnectError> {
+        ClientBuilder::default().connect(addr).await
+    }
+
+    /// Connects to `server` in-process with default settings: no sockets, the same behaviour as TCP.
+    pub async fn connect_in_memory(server: &Server) -> Result<Client, ConnectError> {
+        ClientBuilder::default().connect_in_memory(server).await
+    }
+
+    /// Settings for a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The id the server gave this client's player (the server's `Player::id`).
+    pub fn player_id(&self) -> u64 {
+        self.shared.player_id
+    }
+
+    /// `true` while the connection is open.
+    pub fn is_connected(&self) -> bool {
+        !self.shared.link.is_closed()
+    }
+
+    /// Resolves once the connection has closed (the server left, the transport failed, or [`close`](Self::close)).
+    pub async fn closed(&self) {
+        self.shared.link.closed().await;
+    }
+
+    /// Closes the connection. Pending calls settle `Disconnected`.
+    pub fn close(&self) {
+        self.shared.link.close();
+    }
+
+    /// How many calls this client made that await a reply (its pending-call table). Settled calls never linger.
+    pub fn pending_calls(&self) -> usize {
+        self.shared.link.pending.len()
+    }
+
+    /// How many of the server's calls this client is handling right now.
+    pub fn calls_in_flight(&self) -> usize {
+        self.shared.link.in_flight()
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<ClientShared> {
+        &self.shared
+    }
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("player_id", &self.shared.player_id)
+            .field("connected", &self.is_connected())
+            .finish()
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.shared.link.close();
+    }
+}
+
+impl ClientShared {
+    /// Attaches `interface`: maps its remotes to the server's ids, logging each remote that differs.
+    ///
+    /// # Panics
+    /// If a different interface is already attached: a client serves one `#[remotes]` module.
+    pub(crate) fn attach(&self, interface: &'static Interface) -> Arc<Endpoint> {
+        let attached = self.attached.get_or_init(|| {
+            let endpoint = Arc::new(Endpoint::new(Side::Client, interface));
+            let mut incoming = vec![None; self.server_remotes.len()];
+            let mut outgoing = Vec::with_capacity(interface.remotes().len());
+            for (local, def) in interface.remotes().iter().enumerate() {
+                let found = self.server_remotes.iter().enumerate().find_map(|(id, r)| r.hash_if_same(def).map(|h| (id, h)));
+                outgoing.push(match found {
+                    Some((id, hash)) if hash == def.hash => {
+                        incoming[id] = Some(local);
+                        Ok(id as u32)
+                    }
+                    _ => Err(FunctionError::Unprocessed),
+                });
+            }
+            for mismatch in interface.mismatches(&self.server_remotes) {
+                tracing::warn!(remote = %mismatch.remote, "{mismatch}; calls to it fail without being sent");
+                if mismatch.kind == MismatchKind::Signature
+                    && let Some(local) = interface.remotes().iter().position(|d| d.name == mismatch.remote)
+                {
+                    outgoing[local] = Err(FunctionError::BadRequest);
+                }
+            }
+            let names = self.server_remotes.iter().map(|r| r.0.clone()).collect();
+            self.link.bind(Binding::new(Arc::clone(&endpoint), incoming.into(), names));
+            Attached { endpoint, outgoing: outgoing.into() }
+        });
+        assert!(
+            std::ptr::eq(attached.endpoint.interface(), interface),
+            "this client already uses the `{}` interface; a client uses one #[remotes] module",
+            attached.endpoint.interface().name()
+        );
+        Arc::clone(&attached.endpoint)
+    }
+
+    /// The server's id for local remote `index`, or the error a call to it settles with.
+    pub(crate) fn outgoing_id(&self, index: usize) -> Result<u32, FunctionError> {
+        let attached = self.attached.get().ok_or(FunctionError::Unprocessed)?;
+        attached.outgoing[index].inspect_err(|_| {
+            tracing::error!(
+                remote = attached.endpoint.remote_name(index),
+                "the server declares this remote differently (or not at all); call not sent"
+            );
+        })
+    }
+
+    /// The name of remote `index` of the attached interface, for logs.
+    pub(crate) fn remote_name(&self, index: usize) -> &'static str {
+        self.attached
+            .get()
+            .map_or("?", |a| a.endpoint.remote_name(index))
+    }
+
+    pub(crate) fn link(&self) -> &Arc<Link> {
+        &self.link
+    }
+}

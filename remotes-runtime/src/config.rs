@@ -1,0 +1,43 @@
+//! Settings shared by servers and clients, each with a documented default and a builder method.
+
+use std::time::Duration;
+
+/// Default deadline of a call: 10 seconds (the seed documents' promise).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default maximum length of one frame: 1 MiB.
+pub const DEFAULT_MAX_FRAME_LEN: usize = 1 << 20;
+/// Default deadline of the connect handshake: 10 seconds.
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default number of incoming calls one peer may have in flight at once: 256.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
+/// Default capacity of the in-process transport's pipe, per direction: 256 KiB.
+pub const DEFAULT_MEMORY_PIPE_BYTES: usize = 256 << 10;
+
+/// Settings of one side. Builders fill it; connections read it.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    /// Deadline of an `invoke` without an explicit timeout.
+    pub default_timeout: Duration,
+    /// Largest frame accepted from the peer (checked on the length prefix, before allocating) or sent to it.
+    pub max_frame_len: usize,
+    /// Deadline of the handshake.
+    pub handshake_timeout: Duration,
+    /// Incoming calls a peer may have in flight at once; further ones are answered `Cancelled` at once.
+    pub max_in_flight: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            default_timeout: DEFAULT_TIMEOUT,
+            max_frame_len: DEFAULT_MAX_FRAME_LEN,
+            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+        }
+    }
+}
+
+/// Milliseconds of a duration, saturated to the `u32` the wire carries (about 49 days).
+pub(crate) fn millis(duration: Duration) -> u32 {
+    u32::try_from(duration.as_millis()).unwrap_or(u32::MAX)
+}

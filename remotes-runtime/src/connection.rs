@@ -1,0 +1,353 @@
+//! The connection task set: for each peer, a reader task (read frames, dispatch them) and a writer task (drain the
+//! outbox into the transport), around a shared `Link` that callers use to queue frames and await replies.
+//!
+//! Handled calls run in tasks of their own, tracked in the link's in-flight table so a `CANCEL` can abort them.
+
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use bytes::BytesMut;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{Notify, oneshot};
+use tokio::task::AbortHandle;
+use tokio::time::Instant;
+
+use crate::FunctionError;
+use crate::config::millis;
+use crate::dispatch::Dispatcher;
+use crate::endpoint::{Endpoint, Reply, ReplyFuture};
+use crate::outbox::Outbox;
+use crate::pending::{CallGuard, IdMap, PendingTable};
+use crate::remote::Invoke;
+use crate::wire::frame::{FrameError, frame_len, put_frame, split_frame};
+use crate::wire::message::{kind, put_request};
+
+/// Reader buffers start this small and grow with the traffic; idle connections stay cheap.
+const INITIAL_READ_BUFFER: usize = 1024;
+/// A buffer that grew past this while busy is released once it is empty again.
+const RETAINED_BUFFER: usize = 64 << 10;
+
+/// How a peer's remote ids map to this side's remotes. The server's table is the wire's numbering, so on the
+/// server it is the identity; the client builds it from the server's table at attach time.
+pub(crate) struct Binding {
+    pub(crate) endpoint: Arc<Endpoint>,
+    /// Wire id -> local index; `None` for remotes this side lacks or declares differently.
+    incoming: Box<[Option<usize>]>,
+    /// Wire id -> name, for logs.
+    names: Box<[String]>,
+}
+
+impl Binding {
+    pub(crate) fn new(
+        endpoint: Arc<Endpoint>,
+        incoming: Box<[Option<usize>]>,
+        names: Box<[String]>,
+    ) -> Binding {
+        Binding {
+            endpoint,
+            incoming,
+            names,
+        }
+    }
+
+    /// The server's binding: wire ids are its own local indices.
+    pub(crate) fn identity(endpoint: Arc<Endpoint>) -> Binding {
+        let remotes = endpoint.interface().remotes();
+        let incoming = (0..remotes.len()).map(Some).collect();
+        let names = remotes.iter().map(|r| r.name.to_string()).collect();
+        Binding {
+            endpoint,
+            incoming,
+            names,
+        }
+    }
+
+    pub(crate) fn local_index(&self, wire_id: u32) -> Option<usize> {
+        self.incoming.get(wire_id as usize).copied().flatten()
+    }
+}
+
+/// One connection's shared state.
+pub(crate) struct Link {
+    pub(crate) outbox: Outbox,
+    pub(crate) pending: PendingTable,
+    inflight: Mutex<IdMap<AbortHandle>>,
+    binding: OnceLock<Binding>,
+    closed: Notify,
+    /// Who is at the other end, for logs: `player 3`, `server`.
+    pub(crate) peer: String,
+    /// The timeout this side announced: requests with exactly this timeout leave it out.
+    local_default: Duration,
+    /// The timeout the peer announced, for its requests that leave theirs out.
+    peer_default: Duration,
+    /// The largest frame the peer accepts.
+    peer_max_frame: usize,
+    max_in_flight: usize,
+}
+
+/// Settings a link needs from the handshake.
+pub(crate) struct LinkSettings {
+    pub peer: String,
+    pub local_default: Duration,
+    pub peer_default: Duration,
+    pub peer_max_frame: usize,
+    pub max_in_flight: usize,
+}
+
+impl Link {
+    pub(crate) fn new(settings: LinkSettings) -> Arc<Link> {
+        Arc::new(Link {
+            outbox: Outbox::new(),
+            pending: PendingTable::default(),
+            inflight: Mutex::new(IdMap::default()),
+            binding: OnceLock::new(),
+            closed: Notify::new(),
+            peer: settings.peer,
+            local_default: settings.local_default,
+            peer_default: settings.peer_default,
+            peer_max_frame: settings.peer_max_frame,
+            max_in_flight: settings.max_in_flight,
+        })
+    }
+
+    /// Sets how incoming remote ids map to local remotes. Only the first binding counts.
+    pub(crate) fn bind(&self, binding: Binding) {
+        let _ = self.binding.set(binding);
+    }
+
+    pub(crate) fn binding(&self) -> Option<&Binding> {
+        self.binding.get()
+    }
+
+    /// The name of the remote with wire id `remote`, for logs.
+    pub(crate) fn remote_label(&self, remote: u32) -> String {
+        self.binding()
+            .and_then(|b| b.names.get(remote as usize).cloned())
+            .unwrap_or_else(|| format!("#{remote}"))
+    }
+
+    pub(crate) fn peer_default_timeout(&self) -> Duration {
+        self.peer_default
+    }
+
+    /// Queues a request for remote `remote` (a wire id) and returns the future of its reply.
+    pub(crate) fn call<R>(
+        self: &Arc<Self>,
+        remote: u32,
+        args: &[u8],
+        timeout: Duration,
+    ) -> Invoke<R> {
+        let timeout_ms = (timeout != self.local_default).then(|| millis(timeout));
+        let header_len = frame_len(&[remote, timeout_ms.unwrap_or(0)], args.len());
+        if header_len > self.peer_max_frame {
+            tracing::warn!(
+                peer = %self.peer,
+                remote = %self.remote_label(remote),
+                len = header_len,
+                max = self.peer_max_frame,
+                "request exceeds the peer's maximum frame length; not sent"
+            );
+            return Invoke::failed(FunctionError::BadRequest);
+        }
+        let (settle, reply) = oneshot::channel();
+        let deadline = Instant::now() + timeout;
+        let queued = self.outbox.with(|state| {
+            let id = state.next_request;
+            state.next_request = id.wrapping_add(1);
+            self.pending.insert(id, settle);
+            put_request(&mut state.buf, remote, timeout_ms, args);
+            id
+        });
+        match queued {
+            Some(id) => Invoke::waiting(
+                reply,
+                CallGuard::new(Arc::clone(self), id, remote),
+                deadline,
+            ),
+            None => Invoke::failed(FunctionError::Disconnected),
+        }
+    }
+
+    /// Tells the peer that this side gave up on call `id`.
+    pub(crate) fn send_cancel(&self, id: u32) {
+        self.outbox
+            .with(|state| put_frame(&mut state.buf, kind::CANCEL, &[id], &[]));
+    }
+
+    /// Sends the reply to the peer's call `id`.
+    pub(crate) fn reply(&self, id: u32, reply: Reply) {
+        let reply = match reply {
+            Ok(value) if frame_len(&[id], value.len()) > self.peer_max_frame => {
+                tracing::error!(
+                    peer = %self.peer,
+                    len = value.len(),
+                    max = self.peer_max_frame,
+                    "return value exceeds the peer's maximum frame length; answering InvalidResult"
+                );
+                Err(FunctionError::InvalidResult)
+            }
+            other => other,
+        };
+        self.outbox.with(|state| match reply {
+            Ok(value) => put_frame(&mut state.buf, kind::REPLY_OK, &[id], &value),
+            Err(error) => put_frame(&mut state.buf, kind::REPLY_ERR, &[id], &[error.wire_code()]),
+        });
+    }
+
+    /// `true` when the peer already has as many handled calls in flight here as it may.
+    pub(crate) fn at_in_flight_limit(&self) -> bool {
+        self.lock_inflight().len() >= self.max_in_flight
+    }
+
+    /// Runs a handled call in a task of its own, bounded by `timeout`, and replies when it finishes.
+    pub(crate) fn spawn_handler(self: &Arc<Self>, id: u32, timeout: Duration, reply: ReplyFuture) {
+        let mut inflight = self.lock_inflight();
+        let link = Arc::clone(self);
+        // The task cannot remove its entry before it is inserted: it needs this lock first.
+        let task = tokio::spawn(async move {
+            let outcome = tokio::time::timeout(timeout, reply).await;
+            link.lock_inflight().remove(&id);
+            match outcome {
+                Ok(reply) => link.reply(id, reply),
+                Err(_) => {
+                    tracing::debug!(peer = %link.peer, call = id, "callback outlived the call's deadline; stopped")
+                }
+            }
+        });
+        inflight.insert(id, task.abort_handle());
+    }
+
+    /// Aborts the handled call `id` (the caller cancelled it). Unknown ids are ignored.
+    pub(crate) fn cancel_handler(&self, id: u32) {
+        if let Some(task) = self.lock_inflight().remove(&id) {
+            task.abort();
+            tracing::debug!(peer = %self.peer, call = id, "caller cancelled the call; callback aborted");
+        }
+    }
+
+    /// How many of the peer's calls are being handled here.
+    pub(crate) fn in_flight(&self) -> usize {
+        self.lock_inflight().len()
+    }
+
+    /// Closes the connection: nothing more is queued, every pending call settles `Disconnected`, both tasks stop.
+    pub(crate) fn close(&self) {
+        if self
+            .outbox
+            .close(|| self.pending.settle_all(FunctionError::Disconnected))
+        {
+            self.closed.notify_waiters();
+        }
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.outbox.is_closed()
+    }
+
+    /// Resolves once the connection is closed.
+    pub(crate) async fn closed(&self) {
+        let notified = self.closed.notified();
+        if self.is_closed() {
+            return;
+        }
+        notified.await;
+    }
+
+    fn lock_inflight(&self) -> std::sync::MutexGuard<'_, IdMap<AbortHandle>> {
+        self.inflight.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Why a reader stopped.
+#[derive(Debug)]
+pub(crate) enum Stop {
+    /// The peer closed the stream.
+    Eof,
+    /// This side closed the link.
+    Closed,
+    /// The transport failed.
+    Io(std::io::Error),
+    /// The peer sent a frame that cannot be read.
+    Frame(FrameError),
+}
+
+/// Reads frames until the stream ends, the link closes or a frame is unreadable, dispatching each one.
+/// `buf` holds bytes already read (past the handshake).
+pub(crate) async fn read_loop<Rd>(
+    link: &Arc<Link>,
+    mut reader: Rd,
+    mut buf: BytesMut,
+    max_frame: usize,
+    dispatcher: &mut Dispatcher,
+) -> Stop
+where
+    Rd: AsyncRead + Unpin,
+{
+    loop {
+        loop {
+            match split_frame(&mut buf, max_frame) {
+                Ok(Some(body)) => dispatcher.dispatch(body),
+                Ok(None) => break,
+                Err(error) => return Stop::Frame(error),
+            }
+        }
+        if buf.is_empty() && buf.capacity() > RETAINED_BUFFER {
+            buf = BytesMut::new();
+        }
+        if buf.capacity() - buf.len() < INITIAL_READ_BUFFER / 2 {
+            buf.reserve(INITIAL_READ_BUFFER.max(buf.len()));
+        }
+        tokio::select! {
+            read = reader.read_buf(&mut buf) => match read {
+                Ok(0) => return Stop::Eof,
+                Ok(_) => {}
+                Err(error) => return Stop::Io(error),
+            },
+            () = link.closed() => return Stop::Closed,
+        }
+    }
+}
+
+/// Writes what is queued in the outbox until the link closes (then flushes what is left and shuts the stream).
+pub(crate) async fn write_loop<Wr>(link: Arc<Link>, mut writer: Wr)
+where
+    Wr: AsyncWrite + Unpin,
+{
+    let mut batch = BytesMut::new();
+    loop {
+        if link.outbox.take(&mut batch) {
+            let written = async {
+                writer.write_all(&batch).await?;
+                writer.flush().await
+            }
+            .await;
+            if let Err(error) = written {
+                tracing::debug!(peer = %link.peer, %error, "write failed; closing the connection");
+                link.close();
+                return;
+            }
+            batch.clear();
+            if batch.capacity() > RETAINED_BUFFER {
+                batch = BytesMut::new();
+            }
+            continue;
+        }
+        if link.is_closed() {
+            let _ = writer.shutdown().await;
+            return;
+        }
+        link.outbox.wait().await;
+    }
+}
+
+/// Logs why a connection stopped, at a level that fits: peer misbehaviour is a warning, a clean close is debug.
+pub(crate) fn log_stop(peer: &str, stop: &Stop) {
+    match stop {
+        Stop::Eof => tracing::debug!(peer, "peer closed the connection"),
+        Stop::Closed => tracing::debug!(peer, "connection closed"),
+        Stop::Io(error) => tracing::debug!(peer, %error, "connection failed"),
+        Stop::Frame(error) => {
+            tracing::warn!(peer, %error, "unreadable frame; closing this connection")
+        }
+    }
+}

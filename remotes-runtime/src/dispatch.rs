@@ -1,0 +1,128 @@
+//! Dispatch: what the reader does with each frame that arrives. Requests are checked (remote known, callback set,
+//! arguments decode, in-flight limit) and handed to a task; replies settle the pending-call table; cancellations
+//! abort handlers. Nothing a peer sends can panic here or affect another connection.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::FunctionError;
+use crate::connection::Link;
+use crate::interface::{Direction, RemoteKind};
+use crate::player::Player;
+use crate::wire::message::{Message, MessageError, kind};
+
+/// The reader's dispatch state for one connection.
+pub(crate) struct Dispatcher {
+    link: Arc<Link>,
+    /// The calling player, on the server; `None` on a client.
+    player: Option<Player>,
+    /// The direction of the remotes this side handles.
+    handles: Direction,
+    /// The id the peer's next request has: requests are numbered in the order they arrive.
+    next_request: u32,
+}
+
+impl Dispatcher {
+    pub(crate) fn new(link: Arc<Link>, player: Option<Player>, handles: Direction) -> Dispatcher {
+        Dispatcher {
+            link,
+            player,
+            handles,
+            next_request: 0,
+        }
+    }
+
+    pub(crate) fn dispatch(&mut self, body: Bytes) {
+        // Every frame of a request kind consumes an id, even one that turns out malformed, so both sides agree on
+        // the numbering.
+        let request_id = matches!(body[0], kind::REQUEST | kind::REQUEST_TIMED).then(|| {
+            let id = self.next_request;
+            self.next_request = id.wrapping_add(1);
+            id
+        });
+        let message = match Message::parse(body) {
+            Ok(message) => message,
+            Err(error) => {
+                tracing::warn!(peer = %self.link.peer, %error, "dropped a malformed frame");
+                if let (Some(id), MessageError::Truncated(_)) = (request_id, error) {
+                    self.link.reply(id, Err(FunctionError::BadRequest));
+                }
+                return;
+            }
+        };
+        match message {
+            Message::Request {
+                remote,
+                timeout_ms,
+                args,
+            } => {
+                let id = request_id.expect("request kinds number their frames");
+                let timeout = timeout_ms.map_or(self.link.peer_default_timeout(), |ms| {
+                    Duration::from_millis(ms.into())
+                });
+                self.on_request(id, remote, timeout, &args);
+            }
+            Message::ReplyOk { call, value } => self.on_reply(call, Ok(value)),
+            Message::ReplyErr { call, code } => {
+                self.on_reply(call, Err(FunctionError::from_wire_code(code)))
+            }
+            Message::Cancel { call } => self.link.cancel_handler(call),
+            Message::Event { remote, .. } => {
+                tracing::debug!(peer = %self.link.peer, remote = %self.link.remote_label(remote), "event dropped");
+            }
+            Message::Hello(_) | Message::Welcome(_) | Message::Reject(_) => {
+                tracing::warn!(peer = %self.link.peer, "handshake message after the handshake; dropped");
+            }
+        }
+    }
+
+    fn on_reply(&self, call: u32, outcome: Result<Bytes, FunctionError>) {
+        if !self.link.pending.settle(call, outcome) {
+            tracing::debug!(peer = %self.link.peer, call, "reply to a call that is not pending (late or unknown); dropped");
+        }
+    }
+
+    fn on_request(&self, id: u32, remote: u32, timeout: Duration, args: &[u8]) {
+        let link = &self.link;
+        let Some(binding) = link.binding() else {
+            tracing::debug!(peer = %link.peer, remote, "request before this side attached an interface; Unprocessed");
+            return link.reply(id, Err(FunctionError::Unprocessed));
+        };
+        let local = binding.local_index(remote).filter(|&local| {
+            let def = binding.endpoint.def(local);
+            def.kind == RemoteKind::Function && def.direction == self.handles
+        });
+        let Some(local) = local else {
+            tracing::warn!(
+                peer = %link.peer,
+                remote = %link.remote_label(remote),
+                "request for a remote this side does not handle (unknown id, or declared differently); BadRequest"
+            );
+            return link.reply(id, Err(FunctionError::BadRequest));
+        };
+        let name = binding.endpoint.remote_name(local);
+        let Some(handler) = binding.endpoint.handler(local) else {
+            tracing::debug!(peer = %link.peer, remote = name, "no callback set; Unprocessed");
+            return link.reply(id, Err(FunctionError::Unprocessed));
+        };
+        if link.at_in_flight_limit() {
+            tracing::warn!(peer = %link.peer, remote = name, in_flight = link.in_flight(), "too many calls in flight; Cancelled");
+            return link.reply(id, Err(FunctionError::Cancelled));
+        }
+        match handler.call(self.player.as_ref(), args) {
+            Ok(reply) => link.spawn_handler(id, timeout, reply),
+            Err(error) => {
+                tracing::warn!(
+                    peer = %link.peer,
+                    remote = name,
+                    argument = ?error.index,
+                    reason = %error.reason,
+                    "arguments did not decode as the declared types; BadRequest"
+                );
+                link.reply(id, Err(FunctionError::BadRequest));
+            }
+        }
+    }
+}

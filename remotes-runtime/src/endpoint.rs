@@ -1,0 +1,199 @@
+//! The endpoint: one side's registry of callbacks for the remotes it handles, indexed by local index.
+//!
+//! Handlers are stored type-erased: they take the encoded arguments and return a future of the encoded reply,
+//! so the connection task needs no knowledge of the remote's types. Decoding happens synchronously in `call`, so a
+//! malformed request is answered `BadRequest` without spawning anything.
+
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::sync::{Arc, RwLock};
+use std::task::{Context, Poll};
+
+use crate::FunctionError;
+use crate::interface::{Interface, RemoteDef};
+use crate::player::Player;
+use crate::wire::args::{Args, ArgsError, Wire, encode_value};
+
+/// The encoded return value of a handled call, or why there is none.
+pub(crate) type Reply = Result<Vec<u8>, FunctionError>;
+/// A handled call in progress.
+pub(crate) type ReplyFuture = Pin<Box<dyn Future<Output = Reply> + Send>>;
+
+/// Which side an endpoint belongs to; named in logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    Server,
+    Client,
+}
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Side::Server => "server",
+            Side::Client => "client",
+        })
+    }
+}
+
+/// A type-erased function callback.
+pub(crate) trait Handler: Send + Sync {
+    /// Decodes `args` and starts the callback. `caller` is the calling player on the server, `None` on a client.
+    fn call(&self, caller: Option<&Player>, args: &[u8]) -> Result<ReplyFuture, ArgsError>;
+}
+
+struct TypedHandler<A, F> {
+    name: &'static str,
+    callback: F,
+    _args: std::marker::PhantomData<fn(A)>,
+}
+
+/// Wraps a typed callback. `callback` returns `None` when it cannot run for this caller (a server callback reached
+/// without a player, which the connection code never does); that answers `Unprocessed`.
+pub(crate) fn typed_handler<A, R, F, Fut>(name: &'static str, callback: F) -> Arc<dyn Handler>
+where
+    A: Args,
+    R: Wire,
+    F: Fn(Option<&Player>, A) -> Option<Fut> + Send + Sync + 'static,
+    Fut: Future<Output = R> + Send + 'static,
+{
+    Arc::new(TypedHandler {
+        name,
+        callback,
+        _args: std::marker::PhantomData,
+    })
+}
+
+impl<A, R, F, Fut> Handler for TypedHandler<A, F>
+where
+    A: Args,
+    R: Wire,
+    F: Fn(Option<&Player>, A) -> Option<Fut> + Send + Sync + 'static,
+    Fut: Future<Output = R> + Send + 'static,
+{
+    fn call(&self, caller: Option<&Player>, args: &[u8]) -> Result<ReplyFuture, ArgsError> {
+        let args = A::decode(args)?;
+        let name = self.name;
+        let started = catch_unwind(AssertUnwindSafe(|| (self.callback)(caller, args)));
+        let future = match started {
+            Ok(Some(future)) => future,
+            Ok(None) => {
+                return Ok(Box::pin(std::future::ready(Err(
+                    FunctionError::Unprocessed,
+                ))));
+            }
+            Err(panic) => {
+                log_panic(name, &*panic);
+                return Ok(Box::pin(std::future::ready(Err(
+                    FunctionError::Unprocessed,
+                ))));
+            }
+        };
+        Ok(Box::pin(async move {
+            match (CatchUnwind { inner: future }).await {
+                Ok(value) => {
+                    let mut out = Vec::new();
+                    encode_value(&value, &mut out).map_err(|reason| {
+                        tracing::error!(remote = name, %reason, "callback's return value failed to encode");
+                        FunctionError::InvalidResult
+                    })?;
+                    Ok(out)
+                }
+                Err(panic) => {
+                    log_panic(name, &*panic);
+                    Err(FunctionError::Unprocessed)
+                }
+            }
+        }))
+    }
+}
+
+fn log_panic(remote: &str, panic: &(dyn Any + Send)) {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".to_string());
+    tracing::error!(remote, panic = %message, "callback panicked; the call settles Unprocessed");
+}
+
+pin_project_lite::pin_project! {
+    /// Polls a future, turning a panic into an `Err` with the panic payload.
+    pub(crate) struct CatchUnwind<F> {
+        #[pin]
+        pub(crate) inner: F,
+    }
+}
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = Result<F::Output, Box<dyn Any + Send>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.project().inner;
+        match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
+            Err(panic) => Poll::Ready(Err(panic)),
+        }
+    }
+}
+
+/// One side's registry for one interface.
+pub(crate) struct Endpoint {
+    side: Side,
+    interface: &'static Interface,
+    handlers: Box<[RwLock<Option<Arc<dyn Handler>>>]>,
+}
+
+impl Endpoint {
+    pub(crate) fn new(side: Side, interface: &'static Interface) -> Endpoint {
+        Endpoint {
+            side,
+            interface,
+            handlers: interface
+                .remotes()
+                .iter()
+                .map(|_| RwLock::new(None))
+                .collect(),
+        }
+    }
+
+    pub(crate) fn interface(&self) -> &'static Interface {
+        self.interface
+    }
+
+    pub(crate) fn def(&self, index: usize) -> &'static RemoteDef {
+        &self.interface.remotes()[index]
+    }
+
+    /// The name of the remote at `index`, for logs and `Debug`.
+    pub(crate) fn remote_name(&self, index: usize) -> &'static str {
+        self.def(index).name
+    }
+
+    /// Installs the callback of the function at `index`, warning when it replaces one.
+    pub(crate) fn set_handler(&self, index: usize, handler: Arc<dyn Handler>) {
+        let previous = self.handlers[index]
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .replace(handler);
+        if previous.is_some() {
+            tracing::warn!(
+                remote = self.remote_name(index),
+                side = %self.side,
+                "set_callback replaced the callback already set for this function"
+            );
+        }
+    }
+
+    /// The callback of the function at `index`, if one is set.
+    pub(crate) fn handler(&self, index: usize) -> Option<Arc<dyn Handler>> {
+        self.handlers
+            .get(index)?
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}

@@ -1,0 +1,173 @@
+//! The pending-call table: calls this side made that await a reply, keyed by call id.
+//!
+//! An entry is inserted when the request is queued and removed exactly once: by its reply, its deadline, its
+//! cancellation (the caller dropped the `Invoke`), or the connection closing. Whoever removes it settles it, so no
+//! entry outlives its call and no call is settled twice.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use tokio::sync::oneshot;
+
+use crate::FunctionError;
+use crate::connection::Link;
+
+/// What settles a pending call: the reply's encoded value, or why there is none.
+pub(crate) type Settlement = Result<Bytes, FunctionError>;
+
+/// Call ids are sequential: a multiplicative hash spreads them over hashbrown's control bytes.
+#[derive(Default)]
+pub(crate) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u32(&mut self, id: u32) {
+        self.0 = u64::from(id).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+pub(crate) type IdMap<V> = HashMap<u32, V, BuildHasherDefault<IdHasher>>;
+
+/// The table. Locked only for map operations, never across an `.await`.
+#[derive(Default)]
+pub(crate) struct PendingTable {
+    calls: Mutex<IdMap<oneshot::Sender<Settlement>>>,
+}
+
+impl PendingTable {
+    pub(crate) fn insert(&self, id: u32, settle: oneshot::Sender<Settlement>) {
+        self.lock().insert(id, settle);
+    }
+
+    /// Settles call `id`. `false` when no such call is pending (already settled, timed out, or never made).
+    pub(crate) fn settle(&self, id: u32, outcome: Settlement) -> bool {
+        let entry = self.lock().remove(&id);
+        match entry {
+            // The caller may have dropped its receiver in the meantime: nothing else to do.
+            Some(settle) => {
+                let _ = settle.send(outcome);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Removes call `id` without settling it (its caller settles itself). `true` when it was pending.
+    pub(crate) fn remove(&self, id: u32) -> bool {
+        self.lock().remove(&id).is_some()
+    }
+
+    /// Settles every pending call with `error` and empties the table.
+    pub(crate) fn settle_all(&self, error: FunctionError) {
+        let calls = std::mem::take(&mut *self.lock());
+        for (_, settle) in calls {
+            let _ = settle.send(Err(error));
+        }
+    }
+
+    /// How many calls are pending.
+    pub(crate) fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, IdMap<oneshot::Sender<Settlement>>> {
+        // A panic while holding this lock cannot leave the map inconsistent (single map operations), so a
+        // poisoned lock is still usable.
+        self.calls
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Owned by an `Invoke` while its call is pending. Dropping it unsettled removes the entry and tells the receiver.
+pub(crate) struct CallGuard {
+    link: Arc<Link>,
+    id: u32,
+    remote: u32,
+    armed: bool,
+}
+
+impl CallGuard {
+    pub(crate) fn new(link: Arc<Link>, id: u32, remote: u32) -> CallGuard {
+        CallGuard {
+            link,
+            id,
+            remote,
+            armed: true,
+        }
+    }
+
+    /// The call was settled through the table; nothing is left to clean up.
+    pub(crate) fn settled(&mut self) {
+        self.armed = false;
+    }
+
+    /// The deadline passed: remove the entry so a late reply is dropped. The receiver enforces the same deadline
+    /// on its side, so no cancellation is sent.
+    pub(crate) fn timed_out(&mut self) {
+        self.armed = false;
+        if self.link.pending.remove(self.id) {
+            tracing::debug!(call = self.id, remote = %self.link.remote_label(self.remote), "call timed out");
+        }
+    }
+
+    /// The reply did not decode as the declared return type.
+    pub(crate) fn bad_response(&self, reason: &str) {
+        tracing::warn!(
+            remote = %self.link.remote_label(self.remote),
+            reason,
+            "reply did not decode as the declared return type"
+        );
+    }
+}
+
+impl Drop for CallGuard {
+    fn drop(&mut self) {
+        if self.armed && self.link.pending.remove(self.id) {
+            self.link.send_cancel(self.id);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_entry_settles_once() {
+        let table = PendingTable::default();
+        let (tx, mut rx) = oneshot::channel();
+        table.insert(1, tx);
+        assert_eq!(table.len(), 1);
+        assert!(table.settle(1, Ok(Bytes::from_static(b"x"))));
+        assert!(!table.settle(1, Err(FunctionError::Cancelled)));
+        assert_eq!(rx.try_recv().unwrap(), Ok(Bytes::from_static(b"x")));
+        assert_eq!(table.len(), 0);
+    }
+
+    #[test]
+    fn settle_all_empties_the_table() {
+        let table = PendingTable::default();
+        let receivers: Vec<_> = (0..100)
+            .map(|id| {
+                let (tx, rx) = oneshot::channel();
+                table.insert(id, tx);
+                rx
+            })
+            .collect();
+        table.settle_all(FunctionError::Disconnected);
+        assert_eq!(table.len(), 0);
+        for mut rx in receivers {
+            assert_eq!(rx.try_recv().unwrap(), Err(FunctionError::Disconnected));
+        }
+    }
+}

@@ -1,0 +1,321 @@
+//! The server: accepts connections (TCP or in-process), keeps the set of players, runs the handshake and the
+//! connection task set for each.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::net::SocketAddr;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::Duration;
+
+use bytes::BytesMut;
+use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::sync::watch;
+use tokio::task::AbortHandle;
+
+use crate::config::{Config, millis};
+use crate::connection::{Binding, Link, LinkSettings, log_stop, read_loop, write_loop};
+use crate::dispatch::Dispatcher;
+use crate::endpoint::{Endpoint, Side};
+use crate::handshake::{self, announced};
+use crate::interface::{Direction, Interface};
+use crate::player::Player;
+use crate::transport::{ReadHalf, WriteHalf, tcp};
+use crate::wire::frame::put_frame;
+use crate::wire::message::{PROTOCOL_VERSION, Welcome, WireRemote, encode_map, kind};
+
+type PlayerCallback = Arc<dyn Fn(Player) + Send + Sync>;
+
+/// A server: accepts clients, which become [`Player`]s, and serves one `#[remotes]` interface to them.
+///
+/// Create it with [`Server::bind`] (TCP) or [`ServerBuilder::in_memory`] (in-process only), then attach the
+/// interface with the generated `net::server(&server)`. Clients that connect before the interface is attached wait
+/// for it (within the handshake deadline). Dropping the `Server` stops accepting and closes every connection.
+///
+/// ```no_run
+/// # async fn demo() -> std::io::Result<()> {
+/// use remotes_runtime::Server;
+/// use std::time::Duration;
+///
+/// let server = Server::builder().default_timeout(Duration::from_secs(5)).bind("127.0.0.1:0").await?;
+/// server.on_player_added(|player| tracing::info!(id = player.id(), "joined"));
+/// println!("listening on {}", server.local_addr());
+/// # Ok(()) }
+/// ```
+pub struct Server {
+    shared: Arc<ServerShared>,
+}
+
+pub(crate) struct ServerShared {
+    pub(crate) config: Config,
+    local_addr: Option<SocketAddr>,
+    endpoint: OnceLock<Arc<Endpoint>>,
+    attached: watch::Sender<bool>,
+    players: Mutex<BTreeMap<u64, Player>>,
+    next_player: AtomicU64,
+    on_added: RwLock<Vec<PlayerCallback>>,
+    on_removing: RwLock<Vec<PlayerCallback>>,
+    accept_task: Mutex<Option<AbortHandle>>,
+}
+
+/// Settings for a [`Server`]. Every setting has a documented default.
+#[derive(Debug, Clone, Default)]
+pub struct ServerBuilder {
+    config: Config,
+}
+
+impl ServerBuilder {
+    /// The deadline of `invoke` calls the server makes without an explicit timeout. Default: 10 s.
+    pub fn default_timeout(mut self, timeout: Duration) -> Self {
+        self.config.default_timeout = timeout;
+        self
+    }
+
+    /// The largest frame accepted from a client, checked on the length prefix before anything is allocated; a
+    /// client that announces a larger frame is disconnected. Default: 1 MiB.
+    pub fn max_frame_len(mut self, bytes: usize) -> Self {
+        self.config.max_frame_len = bytes.min(u32::MAX as usize);
+        self
+    }
+
+    /// How long a client has to complete the handshake. Default: 10 s.
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.config.handshake_timeout = timeout;
+        self
+    }
+
+    /// How many calls one player may have in flight on the server at once; more are answered `Cancelled` at once.
+    /// Default: 256.
+    pub fn max_in_flight(mut self, calls: usize) -> Self {
+        self.config.max_in_flight = calls;
+        self
+    }
+
+    /// Binds a TCP listener on `addr` and starts accepting clients. Must be called within a tokio runtime.
+    pub async fn bind(self, addr: impl ToSocketAddrs) -> io::Result<Server> {
+        let listener = TcpListener::bind(addr).await?;
+        let local_addr = listener.local_addr()?;
+        let server = Server::new(self.config, Some(local_addr));
+        let task = tokio::spawn(tcp::accept_loop(listener, Arc::clone(&server.shared)));
+        *server.shared.lock_accept() = Some(task.abort_handle());
+        tracing::debug!(%local_addr, "server listening");
+        Ok(server)
+    }
+
+    /// A server without a socket: clients reach it with [`Client::connect_in_memory`](crate::Client::connect_in_memory).
+    pub fn in_memory(self) -> Server {
+        Server::new(self.config, None)
+    }
+}
+
+impl Server {
+    /// Binds a TCP server on `addr` with default settings. Use `"127.0.0.1:0"` for any free port.
+    pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<Server> {
+        ServerBuilder::default().bind(addr).await
+    }
+
+    /// Settings for a server.
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder::default()
+    }
+
+    fn new(config: Config, local_addr: Option<SocketAddr>) -> Server {
+        Server {
+            shared: Arc::new(ServerShared {
+                config,
+                local_addr,
+                endpoint: OnceLock::new(),
+                attached: watch::Sender::new(false),
+                players: Mutex::new(BTreeMap::new()),
+                next_player: AtomicU64::new(1),
+                on_added: RwLock::new(Vec::new()),
+                on_removing: RwLock::new(Vec::new()),
+                accept_task: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// The address the TCP listener is bound to.
+    ///
+    /// # Panics
+    /// If the server has no TCP listener (it was built with [`ServerBuilder::in_memory`]).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.shared
+            .local_addr
+            .expect("this server has no TCP listener: it was built with `ServerBuilder::in_memory`")
+    }
+
+    /// The players connected right now, in the order they joined.
+    pub fn players(&self) -> Vec<Player> {
+        self.shared.lock_players().values().cloned().collect()
+    }
+
+    /// The connected player with this id, if any.
+    pub fn player(&self, id: u64) -> Option<Player> {
+        self.shared.lock_players().get(&id).cloned()
+    }
+
+    /// Registers a callback that runs when a player has joined: after the handshake, before any of its requests
+    /// is dispatched. The player is already in [`players`](Self::players). A panicking callback is logged.
+    pub fn on_player_added(&self, callback: impl Fn(Player) + Send + Sync + 'static) {
+        self.shared
+            .on_added
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Arc::new(callback));
+    }
+
+    /// Registers a callback that runs when a player's connection has closed, before it leaves
+    /// [`players`](Self::players). Its pending calls have already settled `Disconnected`.
+    pub fn on_player_removing(&self, callback: impl Fn(Player) + Send + Sync + 'static) {
+        self.shared
+            .on_removing
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Arc::new(callback));
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<ServerShared> {
+        &self.shared
+    }
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("local_addr", &self.shared.local_addr)
+            .field("players", &self.shared.lock_players().len())
+            .finish()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(task) = self.shared.lock_accept().take() {
+            task.abort();
+        }
+        for player in self.players() {
+            player.disconnect();
+        }
+    }
+}
+
+impl ServerShared {
+    /// Attaches `interface` (the first call creates the endpoint; later calls with the same interface share it).
+    ///
+    /// # Panics
+    /// If a different interface is already attached: a server serves exactly one `#[remotes]` module.
+    pub(crate) fn attach(&self, interface: &'static Interface) -> Arc<Endpoint> {
+        let endpoint = self
+            .endpoint
+            .get_or_init(|| Arc::new(Endpoint::new(Side::Server, interface)));
+        assert!(
+            std::ptr::eq(endpoint.interface(), interface),
+            "this server already serves the `{}` interface; a server serves one #[remotes] module (nest modules inside it instead)",
+            endpoint.interface().name()
+        );
+        self.attached.send_replace(true);
+        Arc::clone(endpoint)
+    }
+
+    /// The name of remote `index` of the attached interface, for logs.
+    pub(crate) fn remote_name(&self, index: usize) -> &'static str {
+        self.endpoint.get().map_or("?", |e| e.remote_name(index))
+    }
+
+    /// Runs the handshake and then the connection task set for one accepted stream, in a task of its own.
+    pub(crate) fn spawn_connection<Rd: ReadHalf, Wr: WriteHalf>(
+        self: &Arc<Self>,
+        reader: Rd,
+        writer: Wr,
+        peer: String,
+    ) {
+        let server = Arc::clone(self);
+        tokio::spawn(async move { server.serve(reader, writer, peer).await });
+    }
+
+    async fn serve<Rd: ReadHalf, Wr: WriteHalf>(
+        self: Arc<Self>,
+        mut reader: Rd,
+        mut writer: Wr,
+        peer: String,
+    ) {
+        let config = &self.config;
+        let mut buf = BytesMut::new();
+        let handshake = tokio::time::timeout(config.handshake_timeout, async {
+            let hello =
+                handshake::server_hello(&mut reader, &mut writer, &mut buf, config.max_frame_len)
+                    .await?;
+            let mut attached = self.attached.subscribe();
+            // The sender lives as long as `self`, so this only fails if the server is gone.
+            let _ = attached.wait_for(|attached| *attached).await;
+            Ok::<_, crate::ConnectError>(hello)
+        })
+        .await;
+        let hello = match handshake {
+            Ok(Ok(hello)) => hello,
+            Ok(Err(error)) => return tracing::debug!(%peer, %error, "handshake failed"),
+            Err(_) => return tracing::debug!(%peer, "handshake timed out"),
+        };
+        let Some(endpoint) = self.endpoint.get().cloned() else {
+            return;
+        };
+
+        let id = self.next_player.fetch_add(1, Ordering::Relaxed);
+        let link = Link::new(LinkSettings {
+            peer: format!("player {id}"),
+            local_default: config.default_timeout,
+            peer_default: announced(hello.timeout_ms, config.default_timeout),
+            peer_max_frame: hello.max_frame as usize,
+            max_in_flight: config.max_in_flight,
+        });
+        let welcome = Welcome {
+            protocol: PROTOCOL_VERSION,
+            player: id,
+            timeout_ms: millis(config.default_timeout),
+            max_frame: config.max_frame_len as u32,
+            remotes: endpoint
+                .interface()
+                .remotes()
+                .iter()
+                .map(WireRemote::from_def)
+                .collect(),
+        };
+        link.bind(Binding::identity(endpoint));
+        // The welcome is the first frame in the outbox, so it precedes anything sent to the player.
+        link.outbox
+            .with(|state| put_frame(&mut state.buf, kind::WELCOME, &[], &encode_map(&welcome)));
+        tokio::spawn(write_loop(Arc::clone(&link), writer));
+
+        let player = Player::new(id, Arc::clone(&link));
+        self.lock_players().insert(id, player.clone());
+        tracing::debug!(%peer, player = id, "player joined");
+        self.run_callbacks(&self.on_added, &player, "player-added");
+
+        let mut dispatcher =
+            Dispatcher::new(Arc::clone(&link), Some(player.clone()), Direction::ToServer);
+        let stop = read_loop(&link, reader, buf, config.max_frame_len, &mut dispatcher).await;
+        log_stop(&link.peer, &stop);
+        link.close();
+        self.run_callbacks(&self.on_removing, &player, "player-removing");
+        self.lock_players().remove(&id);
+    }
+
+    fn run_callbacks(&self, callbacks: &RwLock<Vec<PlayerCallback>>, player: &Player, what: &str) {
+        let callbacks = callbacks.read().unwrap_or_else(|p| p.into_inner()).clone();
+        for callback in callbacks {
+            if catch_unwind(AssertUnwindSafe(|| callback(player.clone()))).is_err() {
+                tracing::error!(player = player.id(), callback = what, "callback panicked");
+            }
+        }
+    }
+
+    fn lock_players(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Player>> {
+        self.players.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn lock_accept(&self) -> std::sync::MutexGuard<'_, Option<AbortHandle>> {
+        self.accept_task.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}

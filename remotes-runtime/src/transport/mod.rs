@@ -1,0 +1,15 @@
+//! Transports: anything that carries bytes both ways. TCP (`tcp`) for real networks; an in-process pipe
+//! (`memory`) with the same semantics and no sockets, for tests. Both feed the same connection code.
+
+pub(crate) mod memory;
+pub(crate) mod tcp;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+
+/// The read half of a transport.
+pub(crate) trait ReadHalf: AsyncRead + Unpin + Send + 'static {}
+impl<T: AsyncRead + Unpin + Send + 'static> ReadHalf for T {}
+
+/// The write half of a transport.
+pub(crate) trait WriteHalf: AsyncWrite + Unpin + Send + 'static {}
+impl<T: AsyncWrite + Unpin + Send + 'static> WriteHalf for T {}
