@@ -1,0 +1,46 @@
+//! Generated documentation text.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::valid::{Remote, tidy};
+
+/// `buy_item(item: u32, quantity: u8) -> Receipt`
+pub fn signature(remote: &Remote<'_>) -> String {
+    let args: Vec<String> = remote
+        .args
+        .iter()
+        .map(|(ident, ty)| format!("{ident}: {}", tidy(ty)))
+        .collect();
+    let output = remote
+        .output
+        .map(|ty| format!(" -> {}", tidy(ty)))
+        .unwrap_or_default();
+    format!("{}({}){output}", remote.ident, args.join(", "))
+}
+
+/// "`chat(text: String)`: an event fired by clients, heard by the server."
+pub fn role_line(remote: &Remote<'_>) -> String {
+    let role = match (remote.group.is_function(), remote.group.to_server()) {
+        (true, true) => "a function handled by the server, invoked by clients",
+        (true, false) => "a function handled by clients, invoked by the server",
+        (false, true) => "an event fired by clients, heard by the server",
+        (false, false) => "an event fired by the server, heard by clients",
+    };
+    format!("`{}`: {role}.", signature(remote))
+}
+
+/// The user's doc comments of every declaration of a name, then one generated line per declaration.
+pub fn remote_docs(remotes: &[&Remote<'_>]) -> TokenStream {
+    let user: Vec<_> = remotes
+        .iter()
+        .flat_map(|remote| remote.docs.iter().copied())
+        .collect();
+    let separator = (!user.is_empty()).then(|| quote!(#[doc = ""]));
+    let lines = remotes.iter().enumerate().map(|(i, remote)| {
+        let line = role_line(remote);
+        let gap = (i > 0).then(|| quote!(#[doc = ""]));
+        quote!(#gap #[doc = #line])
+    });
+    quote!(#(#user)* #separator #(#lines)*)
+}

@@ -1,0 +1,336 @@
+//! One struct per remote name and side, wrapping the runtime's typed handle(s) with methods that name the
+//! arguments. A name declared in both directions gets both handles (and both sets of methods).
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{ToTokens, format_ident, quote};
+
+use super::side::Side;
+use super::{Context, docs, types};
+use crate::valid::Remote;
+
+/// Every declaration of one name, as one side sees them.
+pub struct Named<'a> {
+    pub parts: Vec<Part<'a>>,
+}
+
+/// One declaration: the remote, its local index, and whether this side handles (or hears) it.
+pub struct Part<'a> {
+    pub index: usize,
+    pub remote: &'a Remote<'a>,
+    pub handled: bool,
+}
+
+impl Named<'_> {
+    fn ident(&self) -> &Ident {
+        self.parts[0].remote.ident
+    }
+
+    fn camel(&self) -> &Ident {
+        &self.parts[0].remote.camel
+    }
+
+    fn docs(&self) -> TokenStream {
+        let remotes: Vec<&Remote<'_>> = self.parts.iter().map(|part| part.remote).collect();
+        docs::remote_docs(&remotes)
+    }
+}
+
+impl Part<'_> {
+    /// The private field holding the runtime handle.
+    fn field(&self) -> Ident {
+        let name = match (self.remote.group.is_function(), self.handled) {
+            (true, true) => "handled",
+            (true, false) => "invoked",
+            (false, true) => "heard",
+            (false, false) => "fired",
+        };
+        Ident::new(name, Span::call_site())
+    }
+
+    /// The runtime handle type's name without the side (`Function`) and the endpoint method (`function`).
+    fn kind(&self) -> (&'static str, &'static str) {
+        match (self.remote.group.is_function(), self.handled) {
+            (true, true) => ("Function", "function"),
+            (true, false) => ("Invoker", "invoker"),
+            (false, true) => ("Listener", "listener"),
+            (false, false) => ("Emitter", "emitter"),
+        }
+    }
+}
+
+/// `pub buy_item: BuyItem` in `Functions` or `Events`.
+pub fn field(named: &Named<'_>) -> TokenStream {
+    let (ident, camel, docs) = (named.ident(), named.camel(), named.docs());
+    quote!(#docs pub #ident: #camel)
+}
+
+/// `buy_item: BuyItem { handled: endpoint.function::<(u32, u8), Receipt>(0) }` in `Remotes::__new`.
+pub fn init(cx: &Context<'_>, named: &Named<'_>, endpoint: &Ident) -> TokenStream {
+    let (ident, camel) = (named.ident(), named.camel());
+    let handles = named.parts.iter().map(|part| {
+        let field = part.field();
+        let method = Ident::new(part.kind().1, Span::call_site());
+        let generics = Signature::of(part.remote).generics();
+        let index = part.index;
+        let _ = cx;
+        quote!(#field: #endpoint.#method::<#generics>(#index))
+    });
+    quote!(#ident: #camel { #(#handles),* })
+}
+
+/// The struct for one name and its methods.
+pub fn generate(cx: &Context<'_>, side: Side, named: &Named<'_>) -> TokenStream {
+    let rti = &cx.rt_inner;
+    let (camel, docs) = (named.camel(), named.docs());
+    let fields = named.parts.iter().map(|part| {
+        let field = part.field();
+        let ty = format_ident!("{}{}", side.title(), part.kind().0);
+        let generics = Signature::of(part.remote).generics();
+        quote!(#field: #rti::__private::#ty<#generics>)
+    });
+    let methods = named.parts.iter().map(|part| methods(cx, side, part));
+    quote! {
+        #docs
+        #[derive(::core::clone::Clone, ::core::fmt::Debug)]
+        pub struct #camel { #(#fields,)* }
+
+        impl #camel { #(#methods)* }
+    }
+}
+
+/// A remote's types as written inside the generated module, and its argument names.
+struct Signature<'a> {
+    idents: Vec<&'a Ident>,
+    types: Vec<syn::Type>,
+    output: TokenStream,
+    is_function: bool,
+}
+
+impl<'a> Signature<'a> {
+    fn of(remote: &'a Remote<'a>) -> Signature<'a> {
+        Signature {
+            idents: remote.args.iter().map(|(ident, _)| *ident).collect(),
+            types: remote
+                .args
+                .iter()
+                .map(|(_, ty)| types::relocate(ty))
+                .collect(),
+            output: remote
+                .output
+                .map_or_else(|| quote!(()), |ty| types::relocate(ty).into_token_stream()),
+            is_function: remote.group.is_function(),
+        }
+    }
+
+    /// `(u32, u8), Receipt` for a function, `(String,)` for an event.
+    fn generics(&self) -> TokenStream {
+        let args = types::tuple(&self.types);
+        let output = &self.output;
+        if self.is_function {
+            quote!(#args, #output)
+        } else {
+            args
+        }
+    }
+
+    /// `item: u32, quantity: u8`
+    fn params(&self) -> TokenStream {
+        let (idents, types) = (&self.idents, &self.types);
+        quote!(#(#idents: #types),*)
+    }
+
+    /// `(item, quantity)`
+    fn values(&self) -> TokenStream {
+        types::tuple(&self.idents)
+    }
+
+    /// Internal names for the arguments inside a closure: `a0, a1`, invisible to user code.
+    fn bindings(&self) -> Vec<Ident> {
+        (0..self.idents.len())
+            .map(|i| Ident::new(&format!("a{i}"), Span::mixed_site()))
+            .collect()
+    }
+}
+
+fn methods(cx: &Context<'_>, side: Side, part: &Part<'_>) -> TokenStream {
+    let rti = &cx.rt_inner;
+    let sig = Signature::of(part.remote);
+    let name = part.remote.ident;
+    let field = part.field();
+    let (params, values, types, output) = (sig.params(), sig.values(), &sig.types, &sig.output);
+    let bindings = sig.bindings();
+    let pattern = types::tuple(&bindings);
+    let internal = |name: &str| Ident::new(name, Span::mixed_site());
+    let (player, players, timeout) = (internal("player"), internal("players"), internal("timeout"));
+    let callback = internal(if part.remote.group.is_function() {
+        "callback"
+    } else {
+        "listener"
+    });
+    let server = side == Side::Server;
+    // What the server-side methods take first, and what its callbacks receive first.
+    let (player_param, player_arg, player_ty, player_binding) = if server {
+        (
+            quote!(#player: &#rti::Player,),
+            quote!(#player,),
+            quote!(#rti::Player,),
+            quote!(#player,),
+        )
+    } else {
+        (quote!(), quote!(), quote!(), quote!())
+    };
+    let send_sync = quote!(::core::marker::Send + ::core::marker::Sync + 'static);
+    let send = quote!(::core::marker::Send + 'static);
+    let (f, fut) = (quote!(__RemotesF), quote!(__RemotesFut));
+    let callback_bounds = |output: &TokenStream| {
+        quote! {
+            where
+                #f: ::core::ops::Fn(#player_ty #(#types),*) -> #fut + #send_sync,
+                #fut: ::core::future::Future<Output = #output> + #send,
+        }
+    };
+    let forward = quote!(move |#player_binding #pattern| #callback(#player_binding #(#bindings),*));
+
+    match (part.remote.group.is_function(), part.handled) {
+        (true, true) => {
+            let bounds = callback_bounds(output);
+            let (set_doc, predict_doc) = if server {
+                (
+                    format!(
+                        "Sets the callback that answers `{name}` when a client invokes it, replacing any callback \
+                         set before. It receives the calling player, then the arguments."
+                    ),
+                    format!(
+                        "Runs this server's own callback for `{name}` as if `player` had invoked it, without the \
+                         network: arguments and reply are encoded and decoded as for a real call."
+                    ),
+                )
+            } else {
+                (
+                    format!(
+                        "Sets the callback that answers `{name}` when the server invokes it, replacing any \
+                         callback set before."
+                    ),
+                    format!(
+                        "Runs this client's own callback for `{name}` as if the server had invoked it, without \
+                         the network: arguments and reply are encoded and decoded as for a real call."
+                    ),
+                )
+            };
+            quote! {
+                #[doc = #set_doc]
+                pub fn set_callback<#f, #fut>(&self, #callback: #f) #bounds {
+                    self.#field.set_callback(#forward)
+                }
+
+                #[doc = #predict_doc]
+                pub fn predict(&self, #player_param #params) -> #rti::Predict<#output> {
+                    self.#field.predict(#player_arg #values)
+                }
+            }
+        }
+        (true, false) => {
+            let (target, default) = if server {
+                ("`player`'s client", "the server's")
+            } else {
+                ("the server", "the client's")
+            };
+            let invoke_doc =
+                format!("Invokes `{name}` on {target} with {default} default timeout.");
+            let timeout_doc = format!(
+                "Invokes `{name}` on {target}; the call fails with `FunctionError::Timeout` when no reply arrives \
+                 within `timeout`."
+            );
+            quote! {
+                #[doc = #invoke_doc]
+                pub fn invoke(&self, #player_param #params) -> #rti::Invoke<#output> {
+                    self.#field.invoke(#player_arg #values)
+                }
+
+                #[doc = #timeout_doc]
+                pub fn invoke_with_timeout(
+                    &self,
+                    #player_param
+                    #timeout: ::core::time::Duration,
+                    #params
+                ) -> #rti::Invoke<#output> {
+                    self.#field.invoke_with_timeout(#player_arg #timeout, #values)
+                }
+            }
+        }
+        (false, true) => {
+            let bounds = callback_bounds(&quote!(()));
+            let (connect_doc, predict_doc) = if server {
+                (
+                    format!(
+                        "Adds a listener that runs with the sending player and the arguments each time a client \
+                         fires `{name}`. Keep the returned `Connection` to remove it."
+                    ),
+                    format!(
+                        "Runs the listeners of `{name}` as if `player` had fired it, without the network."
+                    ),
+                )
+            } else {
+                (
+                    format!(
+                        "Adds a listener that runs with the arguments each time the server fires `{name}`. Keep \
+                         the returned `Connection` to remove it."
+                    ),
+                    format!(
+                        "Runs the listeners of `{name}` as if the server had fired it, without the network."
+                    ),
+                )
+            };
+            quote! {
+                #[doc = #connect_doc]
+                pub fn connect<#f, #fut>(&self, #callback: #f) -> #rti::Connection #bounds {
+                    self.#field.connect(#forward)
+                }
+
+                #[doc = #predict_doc]
+                pub fn predict(&self, #player_param #params) {
+                    self.#field.predict(#player_arg #values)
+                }
+            }
+        }
+        (false, false) if server => {
+            let fire_doc = format!("Fires `{name}` at `player`.");
+            let many_doc = format!("Fires `{name}` at each of `players`, encoding it once.");
+            let broadcast_doc =
+                format!("Fires `{name}` at every connected player, encoding it once.");
+            let except_doc = format!(
+                "Fires `{name}` at every connected player except `players`, encoding it once."
+            );
+            quote! {
+                #[doc = #fire_doc]
+                pub fn fire(&self, #player: &#rti::Player, #params) -> #rti::Fired {
+                    self.#field.fire(#player, #values)
+                }
+
+                #[doc = #many_doc]
+                pub fn fire_many(&self, #players: &[#rti::Player], #params) -> #rti::Fired {
+                    self.#field.fire_many(#players, #values)
+                }
+
+                #[doc = #broadcast_doc]
+                pub fn broadcast(&self, #params) -> #rti::Fired {
+                    self.#field.broadcast(#values)
+                }
+
+                #[doc = #except_doc]
+                pub fn except(&self, #players: &[#rti::Player], #params) -> #rti::Fired {
+                    self.#field.except(#players, #values)
+                }
+            }
+        }
+        (false, false) => {
+            let fire_doc = format!("Fires `{name}` at the server.");
+            quote! {
+                #[doc = #fire_doc]
+                pub fn fire(&self, #params) -> #rti::Fired {
+                    self.#field.fire(#values)
+                }
+            }
+        }
+    }
+}

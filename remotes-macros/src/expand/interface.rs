@@ -1,0 +1,60 @@
+//! `interface()`: the static table of the module's remotes, whose positions are the handles' local indices.
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+
+use super::Context;
+use crate::hash::signature_hash;
+use crate::valid::Remote;
+
+pub fn generate(cx: &Context<'_>) -> TokenStream {
+    let rt = &cx.rt;
+    let module = &cx.module;
+    let entries = cx.remotes.iter().map(|remote| {
+        let name = &remote.name;
+        let kind = if remote.group.is_function() {
+            quote!(Function)
+        } else {
+            quote!(Event)
+        };
+        let direction = if remote.group.to_server() {
+            quote!(ToServer)
+        } else {
+            quote!(ToClient)
+        };
+        let hash = syn::LitInt::new(&format!("0x{:016x}_u64", hash(remote)), Span::call_site());
+        quote! {
+            #rt::__private::remote(
+                #name,
+                #rt::__private::RemoteKind::#kind,
+                #rt::__private::Direction::#direction,
+                #hash,
+            )
+        }
+    });
+    let doc = format!(
+        "The interface `{module}` declares: each remote with its kind, its direction and a hash of its \
+         signature, in declaration order.\n\nPass it to `ClientBuilder::interface` to have `connect` check it \
+         against the server's."
+    );
+    quote! {
+        #[doc = #doc]
+        #[allow(dead_code)]
+        pub fn interface() -> &'static #rt::Interface {
+            static INTERFACE: #rt::Interface = #rt::Interface::__new(#module, &[#(#entries),*]);
+            &INTERFACE
+        }
+    }
+}
+
+/// The hash of a remote's signature as declared (argument names aside).
+pub fn hash(remote: &Remote<'_>) -> u64 {
+    let args: Vec<&syn::Type> = remote.args.iter().map(|(_, ty)| *ty).collect();
+    signature_hash(
+        remote.group.kind_str(),
+        remote.group.direction_str(),
+        &remote.name,
+        &args,
+        remote.output,
+    )
+}

@@ -1,0 +1,614 @@
+//! Every rule a remotes module must follow. Each violation becomes a `syn::Error` on the offending tokens; all of
+//! them are collected. What passes is the validated model that `expand` generates from.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use proc_macro2::Ident;
+use quote::{ToTokens, quote};
+use syn::visit_mut::{self, VisitMut};
+use syn::{Attribute, Item, Type, TypePath, UseTree};
+
+use crate::ast::{Arg, Entry, Group, Method, Module, RemotesTrait};
+use crate::case::{upper_camel, wire_name};
+
+/// The runtime implements argument tuples up to this many elements.
+const MAX_ARGS: usize = 16;
+
+/// Names `#[remotes]` adds to the module itself.
+const MODULE_NAMES: [&str; 3] = ["server", "client", "interface"];
+
+/// Names `#[remotes]` defines inside the generated `server` and `client` modules, besides one struct per remote.
+const SIDE_NAMES: [&str; 3] = ["Remotes", "Functions", "Events"];
+
+/// A remote that passed every check, in interface order.
+pub struct Remote<'a> {
+    pub group: Group,
+    /// The method's name as written.
+    pub ident: &'a Ident,
+    /// The name it travels under (`ident` without `r#`).
+    pub name: String,
+    /// The generated struct's name, `BuyItem`.
+    pub camel: Ident,
+    pub docs: Vec<&'a Attribute>,
+    pub args: Vec<(&'a Ident, &'a Type)>,
+    pub output: Option<&'a Type>,
+}
+
+/// Checks `module`; returns the remotes that are valid (in interface order) and every error found.
+pub fn check(module: &Module) -> (Vec<Remote<'_>>, Option<syn::Error>) {
+    let mut cx = Checker {
+        errors: Vec::new(),
+        generated: BTreeSet::new(),
+    };
+    cx.generated.extend(
+        SIDE_NAMES
+            .iter()
+            .chain(&MODULE_NAMES[..2])
+            .map(|name| (*name).to_owned()),
+    );
+    for tr in module.remotes_traits() {
+        for method in &tr.methods {
+            cx.generated.extend(upper_camel(&wire_name(method.ident())));
+        }
+    }
+
+    let mut groups: Vec<Group> = Vec::new();
+    let mut remotes: Vec<Remote<'_>> = Vec::new();
+    for entry in &module.items {
+        match entry {
+            Entry::Other(item) => cx.other_item(item),
+            Entry::Remotes(tr) => {
+                let first = !groups.contains(&tr.group);
+                if !first {
+                    cx.error(
+                        &tr.item.ident,
+                        format!(
+                            "`{}` is declared twice in this module; put all of its remotes in one trait",
+                            tr.group.name()
+                        ),
+                    );
+                }
+                groups.push(tr.group);
+                let valid = cx.remotes_trait(tr);
+                if first {
+                    remotes.extend(valid);
+                }
+            }
+        }
+    }
+    remotes.sort_by_key(|remote| Group::ALL.iter().position(|group| *group == remote.group));
+    let remotes = cx.names(module, remotes);
+
+    let error = cx.errors.into_iter().reduce(|mut all, next| {
+        all.combine(next);
+        all
+    });
+    (remotes, error)
+}
+
+struct Checker {
+    errors: Vec<syn::Error>,
+    /// Every name generated inside `server` and `client`, plus those two: a signature type starting with one
+    /// of them would resolve to the generated item.
+    generated: BTreeSet<String>,
+}
+
+impl Checker {
+    fn error(&mut self, tokens: impl ToTokens, message: impl std::fmt::Display) {
+        self.errors.push(syn::Error::new_spanned(tokens, message));
+    }
+
+    /// Items that pass through: they must not take a generated name, and traits must be remotes traits.
+    fn other_item(&mut self, item: &Item) {
+        for ident in declared_names(item) {
+            if MODULE_NAMES.iter().any(|name| ident == name) {
+                self.error(
+                    ident,
+                    format!(
+                        "`{ident}` clashes with the `{ident}` that `#[remotes]` generates in this module \
+                         (functions `server`, `client` and `interface`, modules `server` and `client`); \
+                         rename this item or move it out of the module"
+                    ),
+                );
+            }
+        }
+        if let Item::Trait(tr) = item {
+            let name = tr.ident.to_string();
+            let hint = closest_group(&name)
+                .map(|group| format!(" (did you mean `{}`?)", group.name()))
+                .unwrap_or_default();
+            self.error(
+                &tr.ident,
+                format!(
+                    "`{name}` is not a remotes trait{hint}; expected one of ServerFunctions, ClientFunctions, \
+                     ServerEvents, ClientEvents. Move unrelated traits out of the `#[remotes]` module"
+                ),
+            );
+        }
+    }
+
+    /// The trait itself, then each method; returns the valid methods' remotes.
+    fn remotes_trait<'a>(&mut self, tr: &'a RemotesTrait) -> Vec<Remote<'a>> {
+        let item = &tr.item;
+        let group = tr.group.name();
+        self.only_docs(&item.attrs, "a remotes trait");
+        if let Some(token) = &item.unsafety {
+            self.error(
+                token,
+                format!("`{group}` cannot be `unsafe`; remove `unsafe`"),
+            );
+        }
+        if let Some(token) = &item.auto_token {
+            self.error(
+                token,
+                format!("`{group}` cannot be an auto trait; remove `auto`"),
+            );
+        }
+        if !item.generics.params.is_empty() {
+            self.error(
+                &item.generics,
+                format!("`{group}` cannot be generic; remove the parameters and use concrete types in its methods"),
+            );
+        }
+        if let Some(clause) = &item.generics.where_clause {
+            self.error(
+                clause,
+                format!("`{group}` cannot have a where clause; remove it"),
+            );
+        }
+        if let Some(colon) = &item.colon_token {
+            let supertraits = &item.supertraits;
+            self.error(
+                quote!(#colon #supertraits),
+                format!(
+                    "`{group}` cannot have supertraits; remove `: {}`",
+                    tidy(supertraits)
+                ),
+            );
+        }
+        for entry in &item.items {
+            let what = match entry {
+                syn::TraitItem::Fn(_) => continue,
+                syn::TraitItem::Const(_) => "an associated constant",
+                syn::TraitItem::Type(_) => "an associated type",
+                syn::TraitItem::Macro(_) => "a macro invocation",
+                _ => "this item",
+            };
+            self.error(
+                entry,
+                format!(
+                    "{what} cannot appear in `{group}`; it may only declare remotes as \
+                     `fn name(arg: Type) -> Type;` (move other items out of the trait)"
+                ),
+            );
+        }
+
+        let mut seen: Vec<&Ident> = Vec::new();
+        let mut remotes = Vec::new();
+        for method in &tr.methods {
+            let ident = method.ident();
+            let duplicate = seen
+                .iter()
+                .any(|other| wire_name(other) == wire_name(ident));
+            if duplicate {
+                self.error(
+                    ident,
+                    format!(
+                        "`{ident}` is already declared in `{group}`; give each remote its own name"
+                    ),
+                );
+            }
+            seen.push(ident);
+            let remote = self.method(tr.group, method);
+            if !duplicate {
+                remotes.extend(remote);
+            }
+        }
+        remotes
+    }
+
+    fn method<'a>(&mut self, group: Group, method: &'a Method) -> Option<Remote<'a>> {
+        let before = self.errors.len();
+        let sig = &method.item.sig;
+        let name = &sig.ident;
+        self.only_docs(&method.item.attrs, "a remote");
+        if let Some(token) = &sig.constness {
+            self.error(
+                token,
+                format!("a remote cannot be `const`; declare it as `fn {name}(...)`"),
+            );
+        }
+        if let Some(token) = &sig.asyncness {
+            self.error(
+                token,
+                format!(
+                    "a remote cannot be declared `async`; write `fn {name}(...)`: invoking it already returns \
+                     a future, and its callback may be an async block"
+                ),
+            );
+        }
+        if let Some(token) = &sig.unsafety {
+            self.error(token, "a remote cannot be `unsafe`; remove `unsafe`");
+        }
+        if let Some(abi) = &sig.abi {
+            self.error(abi, "a remote cannot have an ABI; remove `extern`");
+        }
+        if !sig.generics.params.is_empty() {
+            self.error(
+                &sig.generics,
+                "a remote cannot be generic: both sides must agree on concrete types; remove the parameters",
+            );
+        }
+        if let Some(clause) = &sig.generics.where_clause {
+            self.error(clause, "a remote cannot have a where clause; remove it");
+        }
+        if let Some(receiver) = &method.receiver {
+            self.error(
+                receiver,
+                format!(
+                    "a remote takes no `{}`; remove it (server callbacks receive the calling player as their \
+                     first argument)",
+                    tidy(receiver)
+                ),
+            );
+        }
+        if let Some(variadic) = &sig.variadic {
+            self.error(
+                variadic,
+                "a remote cannot be variadic; declare each argument",
+            );
+        }
+        if let Some(body) = &method.item.default {
+            self.error(
+                body,
+                "a remote cannot have a body; end the declaration with `;` and set the callback on the \
+                 generated handle instead",
+            );
+        }
+        if method.args.len() > MAX_ARGS {
+            let extra = method.args[MAX_ARGS..].iter().map(|arg| {
+                let (pat, ty) = (&arg.pat, &arg.ty);
+                quote!(#pat: #ty)
+            });
+            self.error(
+                quote!(#(#extra),*),
+                format!(
+                    "a remote takes at most {MAX_ARGS} arguments; group some of them into a struct"
+                ),
+            );
+        }
+        let mut args: Vec<(&Ident, &Type)> = Vec::new();
+        for arg in &method.args {
+            if let Some((ident, ty)) = self.arg(name, arg, &args) {
+                args.push((ident, ty));
+            }
+        }
+        let output = method.output.as_ref();
+        match output {
+            Some(ty) if group.is_function() => self.ty(ty),
+            Some(_) => self.error(
+                &sig.output,
+                format!(
+                    "an event has no return value; remove `{}`, or declare `{name}` in {} if the sender \
+                     needs a reply",
+                    tidy(&sig.output),
+                    if group.to_server() { "ServerFunctions" } else { "ClientFunctions" },
+                ),
+            ),
+            None => {}
+        }
+        if self.errors.len() > before {
+            return None;
+        }
+        let wire = wire_name(name);
+        let camel = Ident::new(&upper_camel(&wire)?, name.span());
+        Some(Remote {
+            group,
+            ident: name,
+            name: wire,
+            camel,
+            docs: method.docs().collect(),
+            args,
+            output,
+        })
+    }
+
+    fn arg<'a>(
+        &mut self,
+        method: &Ident,
+        arg: &'a Arg,
+        previous: &[(&Ident, &Type)],
+    ) -> Option<(&'a Ident, &'a Type)> {
+        let before = self.errors.len();
+        self.only_docs_not_even(&arg.attrs);
+        let ident = arg.ident();
+        match ident {
+            None => {
+                let pat = &arg.pat;
+                self.error(
+                    pat,
+                    format!(
+                        "write the argument as `name: Type`; `{}` is a pattern, which remote declarations do not take",
+                        tidy(pat)
+                    ),
+                );
+            }
+            Some(ident) if previous.iter().any(|(other, _)| wire_name(other) == wire_name(ident)) => self.error(
+                ident,
+                format!("`{ident}` is already an argument of `{method}`; give each argument its own name"),
+            ),
+            Some(_) => {}
+        }
+        self.ty(&arg.ty);
+        if self.errors.len() > before {
+            None
+        } else {
+            ident.map(|ident| (ident, &arg.ty))
+        }
+    }
+
+    /// A signature type: no references, `impl Trait`, `Self` or `_`, nothing that generated names would capture.
+    fn ty(&mut self, ty: &Type) {
+        let mut top = ty;
+        while let Type::Paren(syn::TypeParen { elem: inner, .. })
+        | Type::Group(syn::TypeGroup { elem: inner, .. }) = top
+        {
+            top = inner;
+        }
+        match top {
+            Type::TraitObject(_) => {
+                return self.error(
+                    ty,
+                    "a trait object cannot cross the wire; use a concrete type",
+                );
+            }
+            Type::Slice(slice) => {
+                let elem = &slice.elem;
+                return self.error(
+                    ty,
+                    format!("a slice cannot cross the wire; use `Vec<{}>`", tidy(elem)),
+                );
+            }
+            _ => {}
+        }
+        let mut visitor = TypeRules { checker: self };
+        visitor.visit_type_mut(&mut ty.clone());
+    }
+
+    /// Arguments take no attributes at all for now.
+    fn only_docs_not_even(&mut self, attrs: &[Attribute]) {
+        for attr in attrs {
+            self.error(
+                attr,
+                "unsupported attribute on a remote's argument; remove it",
+            );
+        }
+    }
+
+    fn only_docs(&mut self, attrs: &[Attribute], what: &str) {
+        for attr in attrs.iter().filter(|attr| !attr.path().is_ident("doc")) {
+            self.error(
+                attr,
+                format!("unsupported attribute on {what}; only doc comments are allowed here"),
+            );
+        }
+    }
+
+    /// Names across traits: a name is a function or an event, and each maps to its own struct name.
+    fn names<'a>(&mut self, module: &'a Module, remotes: Vec<Remote<'a>>) -> Vec<Remote<'a>> {
+        // Every declaration, valid or not, in interface order, to find clashes.
+        let mut all: Vec<(Group, &Ident)> = Vec::new();
+        for group in Group::ALL {
+            for tr in module.remotes_traits().filter(|tr| tr.group == group) {
+                all.extend(tr.methods.iter().map(|method| (group, method.ident())));
+            }
+        }
+        let mut kinds: BTreeMap<String, Group> = BTreeMap::new();
+        let mut camels: BTreeMap<String, String> = BTreeMap::new();
+        let mut broken: Vec<*const Ident> = Vec::new();
+        for (group, ident) in all {
+            let name = wire_name(ident);
+            match kinds.get(&name) {
+                Some(first) if first.is_function() != group.is_function() => {
+                    self.error(
+                        ident,
+                        format!(
+                            "`{name}` is declared both as a function (in `{}`) and as an event (in `{}`); \
+                             a name is either a function or an event, rename one of them",
+                            first.name(),
+                            group.name()
+                        ),
+                    );
+                    broken.push(ident);
+                    continue;
+                }
+                Some(_) => continue,
+                None => {
+                    kinds.insert(name.clone(), group);
+                }
+            }
+            let Some(camel) = upper_camel(&name) else {
+                self.error(
+                    ident,
+                    format!("cannot derive a struct name from `{name}`; rename the remote"),
+                );
+                broken.push(ident);
+                continue;
+            };
+            if SIDE_NAMES.contains(&camel.as_str()) {
+                self.error(
+                    ident,
+                    format!(
+                        "`{name}` would generate a struct named `{camel}`, which clashes with the `{camel}` struct \
+                         `#[remotes]` generates; rename the remote"
+                    ),
+                );
+                broken.push(ident);
+            } else if let Some(first) = camels.get(&camel) {
+                self.error(
+                    ident,
+                    format!("`{name}` and `{first}` would both generate a struct named `{camel}`; rename one of them"),
+                );
+                broken.push(ident);
+            } else {
+                camels.insert(camel, name);
+            }
+        }
+        remotes
+            .into_iter()
+            .filter(|remote| !broken.contains(&(remote.ident as *const Ident)))
+            .collect()
+    }
+}
+
+/// Walks a signature type.
+struct TypeRules<'c> {
+    checker: &'c mut Checker,
+}
+
+impl VisitMut for TypeRules<'_> {
+    fn visit_type_mut(&mut self, ty: &mut Type) {
+        match ty {
+            Type::Reference(reference) => {
+                let elem = &reference.elem;
+                let owned = match &**elem {
+                    Type::Path(path) if path.path.is_ident("str") => "`String`".to_owned(),
+                    Type::Slice(slice) => format!("`Vec<{}>`", tidy(&slice.elem)),
+                    other => format!("`{}`", tidy(other)),
+                };
+                self.checker.error(
+                    &*ty,
+                    format!("a reference cannot cross the wire; take an owned type instead, such as {owned}"),
+                );
+            }
+            Type::ImplTrait(_) => {
+                self.checker.error(
+                    &*ty,
+                    "`impl Trait` cannot cross the wire; use a concrete type",
+                );
+            }
+            Type::Infer(_) => {
+                self.checker
+                    .error(&*ty, "a remote's types cannot be inferred; write the type");
+            }
+            _ => visit_mut::visit_type_mut(self, ty),
+        }
+    }
+
+    fn visit_type_path_mut(&mut self, ty: &mut TypePath) {
+        if ty.qself.is_none() && ty.path.leading_colon.is_none() {
+            if let Some(first) = ty.path.segments.first() {
+                let ident = &first.ident;
+                if ident == "Self" {
+                    self.checker.error(
+                        ident,
+                        "`Self` has no meaning in a remotes trait; name the type",
+                    );
+                } else if self.checker.generated.contains(&ident.to_string()) {
+                    let message = if ident == "server" || ident == "client" {
+                        format!(
+                            "`{ident}` here would name the `{ident}` module that `#[remotes]` generates; write an \
+                             absolute path instead, such as `::{ident}::...` for a crate or `crate::...`"
+                        )
+                    } else {
+                        format!(
+                            "`{ident}` here would name the `{ident}` struct that `#[remotes]` generates inside \
+                             `server` and `client`, not your type; qualify it, for example `self::{ident}` or \
+                             `crate::{ident}`"
+                        )
+                    };
+                    self.checker.error(ident, message);
+                }
+            }
+        }
+        visit_mut::visit_type_path_mut(self, ty);
+    }
+}
+
+/// The names an item declares in the module (types, values, imports).
+fn declared_names(item: &Item) -> Vec<&Ident> {
+    match item {
+        Item::Const(item) => vec![&item.ident],
+        Item::Enum(item) => vec![&item.ident],
+        Item::ExternCrate(item) => vec![
+            item.rename
+                .as_ref()
+                .map_or(&item.ident, |(_, rename)| rename),
+        ],
+        Item::Fn(item) => vec![&item.sig.ident],
+        Item::Mod(item) => vec![&item.ident],
+        Item::Static(item) => vec![&item.ident],
+        Item::Struct(item) => vec![&item.ident],
+        Item::Trait(item) => vec![&item.ident],
+        Item::TraitAlias(item) => vec![&item.ident],
+        Item::Type(item) => vec![&item.ident],
+        Item::Union(item) => vec![&item.ident],
+        Item::Use(item) => {
+            let mut names = Vec::new();
+            use_names(&item.tree, None, &mut names);
+            names
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn use_names<'a>(tree: &'a UseTree, parent: Option<&'a Ident>, out: &mut Vec<&'a Ident>) {
+    match tree {
+        UseTree::Path(path) => use_names(&path.tree, Some(&path.ident), out),
+        UseTree::Name(name) if name.ident == "self" => out.extend(parent),
+        UseTree::Name(name) => out.push(&name.ident),
+        UseTree::Rename(rename) => out.push(&rename.rename),
+        UseTree::Glob(_) => {}
+        UseTree::Group(group) => group
+            .items
+            .iter()
+            .for_each(|tree| use_names(tree, parent, out)),
+    }
+}
+
+/// The group whose name is closest to `name`, when it is close enough to be a likely typo.
+fn closest_group(name: &str) -> Option<Group> {
+    let lower = name.to_lowercase();
+    Group::ALL
+        .into_iter()
+        .map(|group| (levenshtein(&lower, &group.name().to_lowercase()), group))
+        .filter(|(distance, _)| *distance <= 3.max(name.len() / 4))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, group)| group)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitute.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()]
+}
+
+/// Tokens as a user would write them, for messages: `Vec<u8>` rather than `Vec < u8 >`.
+pub fn tidy(tokens: impl ToTokens) -> String {
+    let chars: Vec<char> = tokens.to_token_stream().to_string().chars().collect();
+    let at = |i: usize| chars.get(i).copied();
+    let mut out = String::with_capacity(chars.len());
+    for (i, &c) in chars.iter().enumerate() {
+        if c == ' ' && i > 0 {
+            let (prev, next) = (chars[i - 1], at(i + 1));
+            let after = matches!(prev, '<' | '(' | '[' | '&')
+                || (prev == ':' && i >= 2 && chars[i - 2] == ':');
+            let before = matches!(next, Some('<' | '>' | ')' | ']' | ','))
+                || (next == Some(':') && at(i + 2) == Some(':'));
+            if after || before {
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out
+}
