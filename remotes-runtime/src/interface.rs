@@ -87,7 +87,7 @@ pub struct Mismatch {
 }
 
 /// How a remote differs between client and server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum MismatchKind {
     /// The peer does not declare this remote at all.
     Missing,

@@ -62,6 +62,7 @@ mod pending;
 mod player;
 mod remote;
 mod server;
+pub mod testing;
 mod transport;
 mod wire;
 

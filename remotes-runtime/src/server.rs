@@ -269,12 +269,12 @@ impl ServerShared {
             remotes: endpoint.interface().remotes().iter().map(WireRemote::from_def).collect(),
         };
         link.bind(Binding::identity(endpoint));
+        // The player is listed before its welcome leaves, so a client that has connected finds itself in `players()`.
+        let player = Player::new(id, Arc::clone(&link));
+        self.lock_players().insert(id, player.clone());
         // The welcome is the first frame in the outbox, so it precedes anything sent to the player.
         link.outbox.with(|state| put_frame(&mut state.buf, kind::WELCOME, &[], &encode_map(&welcome)));
         tokio::spawn(write_loop(Arc::clone(&link), writer));
-
-        let player = Player::new(id, Arc::clone(&link));
-        self.lock_players().insert(id, player.clone());
         tracing::debug!(%peer, player = id, "player joined");
         self.run_callbacks(&self.on_added, &player, "player-added");
 

@@ -26,10 +26,7 @@ pub fn remotes(args: TokenStream, input: TokenStream) -> TokenStream {
     let item = match syn::parse2::<Item>(input.clone()) {
         Ok(item) => item,
         Err(error) => {
-            return quote!(#input)
-                .into_iter()
-                .chain(error.to_compile_error())
-                .collect();
+            return quote!(#input).into_iter().chain(error.to_compile_error()).collect();
         }
     };
     let output = match item {
@@ -37,10 +34,7 @@ pub fn remotes(args: TokenStream, input: TokenStream) -> TokenStream {
             Some(module) => {
                 let (remotes, error) = valid::check(&module);
                 errors.extend(error);
-                module_tokens(
-                    &module,
-                    &Context::new(&module, args.krate.as_ref(), &remotes),
-                )
+                module_tokens(&module, &Context::new(&module, args.krate.as_ref(), &remotes))
             }
             None => {
                 errors.push(syn::Error::new_spanned(
@@ -81,21 +75,13 @@ pub struct Context<'a> {
 impl<'a> Context<'a> {
     fn new(module: &Module, krate: Option<&Path>, remotes: &'a [Remote<'a>]) -> Context<'a> {
         let (rt, rt_inner) = match krate {
-            Some(path) => (
-                path.to_token_stream(),
-                types::relocate_path(path).to_token_stream(),
-            ),
+            Some(path) => (path.to_token_stream(), types::relocate_path(path).to_token_stream()),
             None => {
                 let default = quote::quote_spanned!(Span::call_site()=> ::remotes_runtime);
                 (default.clone(), default)
             }
         };
-        Context {
-            rt,
-            rt_inner,
-            module: crate::case::wire_name(&module.item.ident),
-            remotes,
-        }
+        Context { rt, rt_inner, module: crate::case::wire_name(&module.item.ident), remotes }
     }
 }
 
