@@ -297,14 +297,25 @@ both_transports! {
         set_shop(&h);
         let (client, remotes) = h.client().await;
         // Timeouts: batches below the in-flight limit, each call with a 1 ms deadline against a 50 ms handler.
+        let started = Arc::new(AtomicUsize::new(0));
+        let s = started.clone();
+        h.remotes.functions.sync.set_callback(move |_player, x| {
+            s.fetch_add(1, Ordering::SeqCst);
+            async move {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                x
+            }
+        });
         let player = h.player(&client);
-        for _ in 0..10 {
-            // The server stops each handler at the same deadline; wait for that so no batch meets the in-flight limit.
-            eventually("previous batch stopped", || player.calls_in_flight() == 0).await;
-            let calls: Vec<_> = (0..200).map(|_| remotes.functions.slow.invoke_with_timeout(Duration::from_millis(1), 50)).collect();
+        for batch in 0..10 {
+            let calls: Vec<_> = (0..200).map(|x| remotes.functions.sync.invoke_with_timeout(Duration::from_millis(1), x)).collect();
             for call in calls {
                 assert_eq!(within("timeout", call).await, Err(FunctionError::Timeout));
             }
+            // The server stops each handler at the same deadline. Wait until it has received the whole batch and
+            // stopped it, so no batch meets the in-flight limit.
+            eventually("batch received", || started.load(Ordering::SeqCst) == (batch + 1) * 200).await;
+            eventually("batch stopped", || player.calls_in_flight() == 0).await;
         }
         assert_eq!(client.pending_calls(), 0);
         // Cancellations: 2,000 calls dropped before they settle.
