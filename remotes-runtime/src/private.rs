@@ -34,22 +34,22 @@ impl ServerEndpoint {
     }
 
     /// A function the server handles.
-    pub fn function<A: Args, R: Wire>(&self, index: usize) -> ServerFunction<A, R> {
+    pub fn function<A, R>(&self, index: usize) -> ServerFunction<A, R> {
         ServerFunction::new(&self.endpoint, index)
     }
 
     /// A function the server invokes.
-    pub fn invoker<A: Args, R: Wire>(&self, index: usize) -> ServerInvoker<A, R> {
+    pub fn invoker<A, R>(&self, index: usize) -> ServerInvoker<A, R> {
         ServerInvoker::new(&self.server, index)
     }
 
     /// An event the server hears.
-    pub fn listener<A: Args>(&self, index: usize) -> ServerListener<A> {
+    pub fn listener<A>(&self, index: usize) -> ServerListener<A> {
         ServerListener::new(&self.endpoint, index)
     }
 
     /// An event the server fires.
-    pub fn emitter<A: Args>(&self, index: usize) -> ServerEmitter<A> {
+    pub fn emitter<A>(&self, index: usize) -> ServerEmitter<A> {
         ServerEmitter::new(&self.server, index)
     }
 }
@@ -69,22 +69,22 @@ impl ClientEndpoint {
     }
 
     /// A function the client handles.
-    pub fn function<A: Args, R: Wire>(&self, index: usize) -> ClientFunction<A, R> {
+    pub fn function<A, R>(&self, index: usize) -> ClientFunction<A, R> {
         ClientFunction::new(&self.endpoint, index)
     }
 
     /// A function the client invokes.
-    pub fn invoker<A: Args, R: Wire>(&self, index: usize) -> ClientInvoker<A, R> {
+    pub fn invoker<A, R>(&self, index: usize) -> ClientInvoker<A, R> {
         ClientInvoker::new(&self.client, index)
     }
 
     /// An event the client hears.
-    pub fn listener<A: Args>(&self, index: usize) -> ClientListener<A> {
+    pub fn listener<A>(&self, index: usize) -> ClientListener<A> {
         ClientListener::new(&self.endpoint, index)
     }
 
     /// An event the client fires.
-    pub fn emitter<A: Args>(&self, index: usize) -> ClientEmitter<A> {
+    pub fn emitter<A>(&self, index: usize) -> ClientEmitter<A> {
         ClientEmitter::new(&self.client, index)
     }
 }

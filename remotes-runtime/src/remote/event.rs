@@ -86,7 +86,9 @@ impl fmt::Debug for Connection {
     }
 }
 
-fn connect(endpoint: &Arc<Endpoint>, index: usize, listener: Arc<dyn Listener>) -> Connection {
+fn connect<A: Args>(endpoint: &Arc<Endpoint>, index: usize, listener: Arc<dyn Listener>) -> Connection {
+    // From now on, events held for this event (while every listener is gone) are checked as they arrive.
+    endpoint.listeners.set_validator(index, validator::<A>());
     let id = endpoint.listeners.connect(index, listener);
     Connection { endpoint: Arc::clone(endpoint), index, id }
 }
@@ -118,12 +120,13 @@ pub struct ServerListener<A> {
     _sig: PhantomData<fn(A)>,
 }
 
-impl<A: Args> ServerListener<A> {
+impl<A> ServerListener<A> {
     pub(crate) fn new(endpoint: &Arc<Endpoint>, index: usize) -> Self {
-        endpoint.listeners.set_validator(index, validator::<A>());
         ServerListener { endpoint: Arc::clone(endpoint), index, _sig: PhantomData }
     }
+}
 
+impl<A: Args> ServerListener<A> {
     /// Adds a listener. Events held while no listener was connected are delivered to the first one, in order.
     pub fn connect<F, Fut>(&self, listener: F) -> Connection
     where
@@ -134,7 +137,7 @@ impl<A: Args> ServerListener<A> {
             // Server connections always carry their player; `None` only reaches client endpoints.
             caller.cloned().map(|player| listener(player, args))
         });
-        connect(&self.endpoint, self.index, listener)
+        connect::<A>(&self.endpoint, self.index, listener)
     }
 
     /// Runs the listeners as if `player` had fired the event (encoded and decoded as over the network).
@@ -152,11 +155,13 @@ pub struct ServerEmitter<A> {
     _sig: PhantomData<fn(A)>,
 }
 
-impl<A: Args> ServerEmitter<A> {
+impl<A> ServerEmitter<A> {
     pub(crate) fn new(server: &Arc<ServerShared>, index: usize) -> Self {
         ServerEmitter { server: Arc::clone(server), index, _sig: PhantomData }
     }
+}
 
+impl<A: Args> ServerEmitter<A> {
     fn frame(&self, args: &A) -> Option<Bytes> {
         // The server's own table is the wire's numbering: its local index is the remote id.
         event_frame(self.index as u32, args, self.server.remote_name(self.index))
@@ -211,12 +216,13 @@ pub struct ClientListener<A> {
     _sig: PhantomData<fn(A)>,
 }
 
-impl<A: Args> ClientListener<A> {
+impl<A> ClientListener<A> {
     pub(crate) fn new(endpoint: &Arc<Endpoint>, index: usize) -> Self {
-        endpoint.listeners.set_validator(index, validator::<A>());
         ClientListener { endpoint: Arc::clone(endpoint), index, _sig: PhantomData }
     }
+}
 
+impl<A: Args> ClientListener<A> {
     /// Adds a listener. Events held while no listener was connected are delivered to the first one, in order.
     pub fn connect<F, Fut>(&self, listener: F) -> Connection
     where
@@ -224,7 +230,7 @@ impl<A: Args> ClientListener<A> {
         Fut: Future<Output = ()> + Send + 'static,
     {
         let listener = typed_listener::<A, _, _>(move |_caller: Option<&Player>, args: A| Some(listener(args)));
-        connect(&self.endpoint, self.index, listener)
+        connect::<A>(&self.endpoint, self.index, listener)
     }
 
     /// Runs the listeners as if the server had fired the event (encoded and decoded as over the network).
@@ -242,11 +248,13 @@ pub struct ClientEmitter<A> {
     _sig: PhantomData<fn(A)>,
 }
 
-impl<A: Args> ClientEmitter<A> {
+impl<A> ClientEmitter<A> {
     pub(crate) fn new(client: &Arc<ClientShared>, index: usize) -> Self {
         ClientEmitter { client: Arc::clone(client), index, _sig: PhantomData }
     }
+}
 
+impl<A: Args> ClientEmitter<A> {
     /// Fires the event at the server. Skipped (see [`Fired`]) when the connection is closed or the server does not
     /// declare this event the same way.
     pub fn fire(&self, args: A) -> Fired {

@@ -165,12 +165,14 @@ pub struct ServerFunction<A, R> {
     _sig: PhantomData<fn(A) -> R>,
 }
 
-impl<A: Args, R: Wire> ServerFunction<A, R> {
+impl<A, R> ServerFunction<A, R> {
     pub(crate) fn new(endpoint: &Arc<Endpoint>, index: usize) -> Self {
         debug_assert_eq!(endpoint.def(index).direction, Direction::ToServer);
         ServerFunction { endpoint: Arc::clone(endpoint), index, _sig: PhantomData }
     }
+}
 
+impl<A: Args, R: Wire> ServerFunction<A, R> {
     /// Sets the callback that answers this function, replacing (with a warning) any callback set before.
     pub fn set_callback<F, Fut>(&self, callback: F)
     where
@@ -200,11 +202,13 @@ pub struct ServerInvoker<A, R> {
     _sig: PhantomData<fn(A) -> R>,
 }
 
-impl<A: Args, R: Wire> ServerInvoker<A, R> {
+impl<A, R> ServerInvoker<A, R> {
     pub(crate) fn new(server: &Arc<ServerShared>, index: usize) -> Self {
         ServerInvoker { server: Arc::clone(server), index, _sig: PhantomData }
     }
+}
 
+impl<A: Args, R: Wire> ServerInvoker<A, R> {
     /// Invokes the function on `player`'s client with the server's default timeout.
     pub fn invoke(&self, player: &Player, args: A) -> Invoke<R> {
         self.invoke_with_timeout(player, self.server.config.default_timeout, args)
@@ -229,12 +233,14 @@ pub struct ClientFunction<A, R> {
     _sig: PhantomData<fn(A) -> R>,
 }
 
-impl<A: Args, R: Wire> ClientFunction<A, R> {
+impl<A, R> ClientFunction<A, R> {
     pub(crate) fn new(endpoint: &Arc<Endpoint>, index: usize) -> Self {
         debug_assert_eq!(endpoint.def(index).direction, Direction::ToClient);
         ClientFunction { endpoint: Arc::clone(endpoint), index, _sig: PhantomData }
     }
+}
 
+impl<A: Args, R: Wire> ClientFunction<A, R> {
     /// Sets the callback that answers this function, replacing (with a warning) any callback set before.
     pub fn set_callback<F, Fut>(&self, callback: F)
     where
@@ -261,11 +267,13 @@ pub struct ClientInvoker<A, R> {
     _sig: PhantomData<fn(A) -> R>,
 }
 
-impl<A: Args, R: Wire> ClientInvoker<A, R> {
+impl<A, R> ClientInvoker<A, R> {
     pub(crate) fn new(client: &Arc<ClientShared>, index: usize) -> Self {
         ClientInvoker { client: Arc::clone(client), index, _sig: PhantomData }
     }
+}
 
+impl<A: Args, R: Wire> ClientInvoker<A, R> {
     /// Invokes the function on the server with the client's default timeout.
     pub fn invoke(&self, args: A) -> Invoke<R> {
         self.invoke_with_timeout(self.client.config.default_timeout, args)
