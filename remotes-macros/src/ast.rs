@@ -15,12 +15,8 @@ pub enum Group {
 
 impl Group {
     /// In the order their remotes are numbered.
-    pub const ALL: [Group; 4] = [
-        Group::ServerFunctions,
-        Group::ClientFunctions,
-        Group::ServerEvents,
-        Group::ClientEvents,
-    ];
+    pub const ALL: [Group; 4] =
+        [Group::ServerFunctions, Group::ClientFunctions, Group::ServerEvents, Group::ClientEvents];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -41,20 +37,12 @@ impl Group {
 
     /// The kind as the signature hash spells it.
     pub fn kind_str(self) -> &'static str {
-        if self.is_function() {
-            "function"
-        } else {
-            "event"
-        }
+        if self.is_function() { "function" } else { "event" }
     }
 
     /// The direction as the signature hash spells it.
     pub fn direction_str(self) -> &'static str {
-        if self.to_server() {
-            "to_server"
-        } else {
-            "to_client"
-        }
+        if self.to_server() { "to_server" } else { "to_client" }
     }
 
     /// `true` when the server handles (functions) or hears (events) these remotes.
@@ -144,11 +132,7 @@ impl RemotesTrait {
                 _ => None,
             })
             .collect();
-        RemotesTrait {
-            group,
-            item,
-            methods,
-        }
+        RemotesTrait { group, item, methods }
     }
 }
 
@@ -159,23 +143,16 @@ impl Method {
         for input in &item.sig.inputs {
             match input {
                 FnArg::Receiver(r) => receiver = Some(r.clone()),
-                FnArg::Typed(arg) => args.push(Arg {
-                    attrs: arg.attrs.clone(),
-                    pat: (*arg.pat).clone(),
-                    ty: (*arg.ty).clone(),
-                }),
+                FnArg::Typed(arg) => {
+                    args.push(Arg { attrs: arg.attrs.clone(), pat: (*arg.pat).clone(), ty: (*arg.ty).clone() })
+                }
             }
         }
         let output = match &item.sig.output {
             syn::ReturnType::Default => None,
             syn::ReturnType::Type(_, ty) => Some((**ty).clone()),
         };
-        Method {
-            item,
-            receiver,
-            args,
-            output,
-        }
+        Method { item, receiver, args, output }
     }
 
     pub fn ident(&self) -> &Ident {
@@ -183,10 +160,7 @@ impl Method {
     }
 
     pub fn docs(&self) -> impl Iterator<Item = &Attribute> {
-        self.item
-            .attrs
-            .iter()
-            .filter(|attr| attr.path().is_ident("doc"))
+        self.item.attrs.iter().filter(|attr| attr.path().is_ident("doc"))
     }
 }
 
@@ -194,9 +168,7 @@ impl Arg {
     /// The argument's name when its pattern is a plain `name`.
     pub fn ident(&self) -> Option<&Ident> {
         match &self.pat {
-            Pat::Ident(pat)
-                if pat.by_ref.is_none() && pat.mutability.is_none() && pat.subpat.is_none() =>
-            {
+            Pat::Ident(pat) if pat.by_ref.is_none() && pat.mutability.is_none() && pat.subpat.is_none() => {
                 Some(&pat.ident)
             }
             _ => None,

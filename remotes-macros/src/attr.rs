@@ -19,10 +19,7 @@ impl Parse for Args {
                 input.parse::<Token![=]>()?;
                 let path = Path::parse_mod_style(input)?;
                 if args.krate.is_some() {
-                    return Err(syn::Error::new_spanned(
-                        key,
-                        "`crate` is given twice; give it once",
-                    ));
+                    return Err(syn::Error::new_spanned(key, "`crate` is given twice; give it once"));
                 }
                 args.krate = Some(path);
             } else {
@@ -49,10 +46,7 @@ mod tests {
     #[test]
     fn empty_and_crate_path() {
         assert!(syn::parse2::<Args>(quote!()).unwrap().krate.is_none());
-        let krate = syn::parse2::<Args>(quote!(crate = crate::rt))
-            .unwrap()
-            .krate
-            .unwrap();
+        let krate = syn::parse2::<Args>(quote!(crate = crate::rt)).unwrap().krate.unwrap();
         assert_eq!(quote!(#krate).to_string(), quote!(crate::rt).to_string());
         assert!(syn::parse2::<Args>(quote!(crate = ::remotes_runtime,)).is_ok());
     }

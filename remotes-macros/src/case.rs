@@ -38,14 +38,8 @@ mod tests {
         assert_eq!(upper_camel("get_http_url").as_deref(), Some("GetHttpUrl"));
         assert_eq!(upper_camel("item2_x").as_deref(), Some("Item2X"));
         assert_eq!(upper_camel("_private").as_deref(), Some("Private"));
-        assert_eq!(
-            upper_camel("double__underscore_").as_deref(),
-            Some("DoubleUnderscore")
-        );
-        assert_eq!(
-            upper_camel("already_Camel").as_deref(),
-            Some("AlreadyCamel")
-        );
+        assert_eq!(upper_camel("double__underscore_").as_deref(), Some("DoubleUnderscore"));
+        assert_eq!(upper_camel("already_Camel").as_deref(), Some("AlreadyCamel"));
         assert_eq!(upper_camel("héllo_wörld").as_deref(), Some("HélloWörld"));
     }
 

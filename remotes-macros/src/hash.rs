@@ -6,43 +6,25 @@ use syn::Type;
 /// The canonical text of a signature, `function:to_server:buy_item(u32,u8)->Receipt`: kind, direction, name,
 /// argument types and return type (`()` when there is none), types as written with all whitespace removed.
 /// Argument names are not part of it.
-pub fn canonical(
-    kind: &str,
-    direction: &str,
-    name: &str,
-    args: &[&Type],
-    output: Option<&Type>,
-) -> String {
+pub fn canonical(kind: &str, direction: &str, name: &str, args: &[&Type], output: Option<&Type>) -> String {
     let args: Vec<String> = args.iter().map(|ty| compact(ty)).collect();
     let output = output.map_or_else(|| "()".to_owned(), compact);
     format!("{kind}:{direction}:{name}({})->{output}", args.join(","))
 }
 
 /// FNV-1a (64 bits) of the canonical signature.
-pub fn signature_hash(
-    kind: &str,
-    direction: &str,
-    name: &str,
-    args: &[&Type],
-    output: Option<&Type>,
-) -> u64 {
+pub fn signature_hash(kind: &str, direction: &str, name: &str, args: &[&Type], output: Option<&Type>) -> u64 {
     fnv1a64(canonical(kind, direction, name, args, output).as_bytes())
 }
 
 fn compact(ty: &Type) -> String {
-    ty.to_token_stream()
-        .to_string()
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect()
+    ty.to_token_stream().to_string().chars().filter(|c| !c.is_whitespace()).collect()
 }
 
 fn fnv1a64(bytes: &[u8]) -> u64 {
     const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0000_0100_0000_01b3;
-    bytes.iter().fold(OFFSET, |hash, &byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(PRIME)
-    })
+    bytes.iter().fold(OFFSET, |hash, &byte| (hash ^ u64::from(byte)).wrapping_mul(PRIME))
 }
 
 #[cfg(test)]
@@ -56,13 +38,7 @@ mod tests {
     }
 
     fn buy_item() -> u64 {
-        hash(
-            "function",
-            "to_server",
-            "buy_item",
-            &[parse_quote!(u32), parse_quote!(u8)],
-            Some(parse_quote!(Receipt)),
-        )
+        hash("function", "to_server", "buy_item", &[parse_quote!(u32), parse_quote!(u8)], Some(parse_quote!(Receipt)))
     }
 
     #[test]
@@ -74,10 +50,7 @@ mod tests {
 
     #[test]
     fn canonical_text_is_compact() {
-        let args: [Type; 2] = [
-            parse_quote!(Vec<u8>),
-            parse_quote!(::std::collections::HashMap<String, u32>),
-        ];
+        let args: [Type; 2] = [parse_quote!(Vec<u8>), parse_quote!(::std::collections::HashMap<String, u32>)];
         let args: Vec<&Type> = args.iter().collect();
         assert_eq!(
             canonical("event", "to_client", "moved", &args, None),
@@ -92,10 +65,7 @@ mod tests {
             "function",
             "to_server",
             "buy_item",
-            &[
-                syn::parse_str("u32").unwrap(),
-                syn::parse_str("u8").unwrap(),
-            ],
+            &[syn::parse_str("u32").unwrap(), syn::parse_str("u8").unwrap()],
             Some(syn::parse_str("Receipt").unwrap()),
         );
         assert_eq!(buy_item(), spaced);
@@ -103,20 +73,8 @@ mod tests {
 
     #[test]
     fn whitespace_in_types_does_not_matter() {
-        let a = hash(
-            "event",
-            "to_server",
-            "e",
-            &[syn::parse_str("Vec<Option<u8>>").unwrap()],
-            None,
-        );
-        let b = hash(
-            "event",
-            "to_server",
-            "e",
-            &[syn::parse_str("Vec < Option < u8 > >").unwrap()],
-            None,
-        );
+        let a = hash("event", "to_server", "e", &[syn::parse_str("Vec<Option<u8>>").unwrap()], None);
+        let b = hash("event", "to_server", "e", &[syn::parse_str("Vec < Option < u8 > >").unwrap()], None);
         assert_eq!(a, b);
     }
 
@@ -126,55 +84,13 @@ mod tests {
         let r: Type = parse_quote!(Receipt);
         let (a, b): (Type, Type) = (parse_quote!(u32), parse_quote!(u8));
         let variants = [
-            hash(
-                "event",
-                "to_server",
-                "buy_item",
-                &[a.clone(), b.clone()],
-                Some(r.clone()),
-            ),
-            hash(
-                "function",
-                "to_client",
-                "buy_item",
-                &[a.clone(), b.clone()],
-                Some(r.clone()),
-            ),
-            hash(
-                "function",
-                "to_server",
-                "buy_items",
-                &[a.clone(), b.clone()],
-                Some(r.clone()),
-            ),
-            hash(
-                "function",
-                "to_server",
-                "buy_item",
-                &[a.clone(), parse_quote!(u16)],
-                Some(r.clone()),
-            ),
-            hash(
-                "function",
-                "to_server",
-                "buy_item",
-                &[b.clone(), a.clone()],
-                Some(r.clone()),
-            ),
-            hash(
-                "function",
-                "to_server",
-                "buy_item",
-                std::slice::from_ref(&a),
-                Some(r.clone()),
-            ),
-            hash(
-                "function",
-                "to_server",
-                "buy_item",
-                &[a.clone(), b.clone()],
-                Some(parse_quote!(Other)),
-            ),
+            hash("event", "to_server", "buy_item", &[a.clone(), b.clone()], Some(r.clone())),
+            hash("function", "to_client", "buy_item", &[a.clone(), b.clone()], Some(r.clone())),
+            hash("function", "to_server", "buy_items", &[a.clone(), b.clone()], Some(r.clone())),
+            hash("function", "to_server", "buy_item", &[a.clone(), parse_quote!(u16)], Some(r.clone())),
+            hash("function", "to_server", "buy_item", &[b.clone(), a.clone()], Some(r.clone())),
+            hash("function", "to_server", "buy_item", std::slice::from_ref(&a), Some(r.clone())),
+            hash("function", "to_server", "buy_item", &[a.clone(), b.clone()], Some(parse_quote!(Other))),
             hash("function", "to_server", "buy_item", &[a, b], None),
         ];
         for (i, variant) in variants.iter().enumerate() {
@@ -185,13 +101,7 @@ mod tests {
     #[test]
     fn a_missing_return_type_is_unit() {
         let none = hash("function", "to_server", "slow", &[parse_quote!(u64)], None);
-        let unit = hash(
-            "function",
-            "to_server",
-            "slow",
-            &[parse_quote!(u64)],
-            Some(parse_quote!(())),
-        );
+        let unit = hash("function", "to_server", "slow", &[parse_quote!(u64)], Some(parse_quote!(())));
         assert_eq!(none, unit);
     }
 }

@@ -45,16 +45,8 @@ pub struct Checked<'a> {
 
 /// Checks `module`; returns what is valid and every error found.
 pub fn check(module: &Module) -> (Checked<'_>, Option<syn::Error>) {
-    let mut cx = Checker {
-        errors: Vec::new(),
-        generated: BTreeSet::new(),
-    };
-    cx.generated.extend(
-        SIDE_NAMES
-            .iter()
-            .chain(&MODULE_NAMES[..2])
-            .map(|name| (*name).to_owned()),
-    );
+    let mut cx = Checker { errors: Vec::new(), generated: BTreeSet::new() };
+    cx.generated.extend(SIDE_NAMES.iter().chain(&MODULE_NAMES[..2]).map(|name| (*name).to_owned()));
     for tr in module.remotes_traits() {
         for method in &tr.methods {
             cx.generated.extend(upper_camel(&wire_name(method.ident())));
@@ -90,12 +82,7 @@ pub fn check(module: &Module) -> (Checked<'_>, Option<syn::Error>) {
 
     let taken = MODULE_NAMES
         .into_iter()
-        .filter(|name| {
-            module
-                .other_items()
-                .flat_map(declared_names)
-                .any(|ident| ident == name)
-        })
+        .filter(|name| module.other_items().flat_map(declared_names).any(|ident| ident == name))
         .collect();
     let error = cx.errors.into_iter().reduce(|mut all, next| {
         all.combine(next);
@@ -132,9 +119,8 @@ impl Checker {
         }
         if let Item::Trait(tr) = item {
             let name = tr.ident.to_string();
-            let hint = closest_group(&name)
-                .map(|group| format!(" (did you mean `{}`?)", group.name()))
-                .unwrap_or_default();
+            let hint =
+                closest_group(&name).map(|group| format!(" (did you mean `{}`?)", group.name())).unwrap_or_default();
             self.error(
                 &tr.ident,
                 format!(
@@ -151,16 +137,10 @@ impl Checker {
         let group = tr.group.name();
         self.only_docs(&item.attrs, "a remotes trait");
         if let Some(token) = &item.unsafety {
-            self.error(
-                token,
-                format!("`{group}` cannot be `unsafe`; remove `unsafe`"),
-            );
+            self.error(token, format!("`{group}` cannot be `unsafe`; remove `unsafe`"));
         }
         if let Some(token) = &item.auto_token {
-            self.error(
-                token,
-                format!("`{group}` cannot be an auto trait; remove `auto`"),
-            );
+            self.error(token, format!("`{group}` cannot be an auto trait; remove `auto`"));
         }
         if !item.generics.params.is_empty() {
             self.error(
@@ -169,19 +149,13 @@ impl Checker {
             );
         }
         if let Some(clause) = &item.generics.where_clause {
-            self.error(
-                clause,
-                format!("`{group}` cannot have a where clause; remove it"),
-            );
+            self.error(clause, format!("`{group}` cannot have a where clause; remove it"));
         }
         if let Some(colon) = &item.colon_token {
             let supertraits = &item.supertraits;
             self.error(
                 quote!(#colon #supertraits),
-                format!(
-                    "`{group}` cannot have supertraits; remove `: {}`",
-                    tidy(supertraits)
-                ),
+                format!("`{group}` cannot have supertraits; remove `: {}`", tidy(supertraits)),
             );
         }
         for entry in &item.items {
@@ -205,16 +179,9 @@ impl Checker {
         let mut remotes = Vec::new();
         for method in &tr.methods {
             let ident = method.ident();
-            let duplicate = seen
-                .iter()
-                .any(|other| wire_name(other) == wire_name(ident));
+            let duplicate = seen.iter().any(|other| wire_name(other) == wire_name(ident));
             if duplicate {
-                self.error(
-                    ident,
-                    format!(
-                        "`{ident}` is already declared in `{group}`; give each remote its own name"
-                    ),
-                );
+                self.error(ident, format!("`{ident}` is already declared in `{group}`; give each remote its own name"));
             }
             seen.push(ident);
             let remote = self.method(tr.group, method);
@@ -231,10 +198,7 @@ impl Checker {
         let name = &sig.ident;
         self.only_docs(&method.item.attrs, "a remote");
         if let Some(token) = &sig.constness {
-            self.error(
-                token,
-                format!("a remote cannot be `const`; declare it as `fn {name}(...)`"),
-            );
+            self.error(token, format!("a remote cannot be `const`; declare it as `fn {name}(...)`"));
         }
         if let Some(token) = &sig.asyncness {
             self.error(
@@ -271,10 +235,7 @@ impl Checker {
             );
         }
         if let Some(variadic) = &sig.variadic {
-            self.error(
-                variadic,
-                "a remote cannot be variadic; declare each argument",
-            );
+            self.error(variadic, "a remote cannot be variadic; declare each argument");
         }
         if let Some(body) = &method.item.default {
             self.error(
@@ -290,9 +251,7 @@ impl Checker {
             });
             self.error(
                 quote!(#(#extra),*),
-                format!(
-                    "a remote takes at most {MAX_ARGS} arguments; group some of them into a struct"
-                ),
+                format!("a remote takes at most {MAX_ARGS} arguments; group some of them into a struct"),
             );
         }
         let mut args: Vec<(&Ident, &Type)> = Vec::new();
@@ -320,23 +279,10 @@ impl Checker {
         }
         let wire = wire_name(name);
         let camel = Ident::new(&upper_camel(&wire)?, name.span());
-        Some(Remote {
-            group,
-            ident: name,
-            name: wire,
-            camel,
-            docs: method.docs().collect(),
-            args,
-            output,
-        })
+        Some(Remote { group, ident: name, name: wire, camel, docs: method.docs().collect(), args, output })
     }
 
-    fn arg<'a>(
-        &mut self,
-        method: &Ident,
-        arg: &'a Arg,
-        previous: &[(&Ident, &Type)],
-    ) -> Option<(&'a Ident, &'a Type)> {
+    fn arg<'a>(&mut self, method: &Ident, arg: &'a Arg, previous: &[(&Ident, &Type)]) -> Option<(&'a Ident, &'a Type)> {
         let before = self.errors.len();
         self.only_docs_not_even(&arg.attrs);
         let ident = arg.ident();
@@ -358,34 +304,24 @@ impl Checker {
             Some(_) => {}
         }
         self.ty(&arg.ty);
-        if self.errors.len() > before {
-            None
-        } else {
-            ident.map(|ident| (ident, &arg.ty))
-        }
+        if self.errors.len() > before { None } else { ident.map(|ident| (ident, &arg.ty)) }
     }
 
     /// A signature type: no references, `impl Trait`, `Self` or `_`, nothing that generated names would capture.
     fn ty(&mut self, ty: &Type) {
         let mut top = ty;
-        while let Type::Paren(syn::TypeParen { elem: inner, .. })
-        | Type::Group(syn::TypeGroup { elem: inner, .. }) = top
+        while let Type::Paren(syn::TypeParen { elem: inner, .. }) | Type::Group(syn::TypeGroup { elem: inner, .. }) =
+            top
         {
             top = inner;
         }
         match top {
             Type::TraitObject(_) => {
-                return self.error(
-                    ty,
-                    "a trait object cannot cross the wire; use a concrete type",
-                );
+                return self.error(ty, "a trait object cannot cross the wire; use a concrete type");
             }
             Type::Slice(slice) => {
                 let elem = &slice.elem;
-                return self.error(
-                    ty,
-                    format!("a slice cannot cross the wire; use `Vec<{}>`", tidy(elem)),
-                );
+                return self.error(ty, format!("a slice cannot cross the wire; use `Vec<{}>`", tidy(elem)));
             }
             _ => {}
         }
@@ -396,19 +332,13 @@ impl Checker {
     /// Arguments take no attributes at all for now.
     fn only_docs_not_even(&mut self, attrs: &[Attribute]) {
         for attr in attrs {
-            self.error(
-                attr,
-                "unsupported attribute on a remote's argument; remove it",
-            );
+            self.error(attr, "unsupported attribute on a remote's argument; remove it");
         }
     }
 
     fn only_docs(&mut self, attrs: &[Attribute], what: &str) {
         for attr in attrs.iter().filter(|attr| !attr.path().is_ident("doc")) {
-            self.error(
-                attr,
-                format!("unsupported attribute on {what}; only doc comments are allowed here"),
-            );
+            self.error(attr, format!("unsupported attribute on {what}; only doc comments are allowed here"));
         }
     }
 
@@ -446,10 +376,7 @@ impl Checker {
                 }
             }
             let Some(camel) = upper_camel(&name) else {
-                self.error(
-                    ident,
-                    format!("cannot derive a struct name from `{name}`; rename the remote"),
-                );
+                self.error(ident, format!("cannot derive a struct name from `{name}`; rename the remote"));
                 broken.push(ident);
                 continue;
             };
@@ -472,10 +399,7 @@ impl Checker {
                 camels.insert(camel, name);
             }
         }
-        remotes
-            .into_iter()
-            .filter(|remote| !broken.contains(&(remote.ident as *const Ident)))
-            .collect()
+        remotes.into_iter().filter(|remote| !broken.contains(&(remote.ident as *const Ident))).collect()
     }
 }
 
@@ -500,14 +424,10 @@ impl VisitMut for TypeRules<'_> {
                 );
             }
             Type::ImplTrait(_) => {
-                self.checker.error(
-                    &*ty,
-                    "`impl Trait` cannot cross the wire; use a concrete type",
-                );
+                self.checker.error(&*ty, "`impl Trait` cannot cross the wire; use a concrete type");
             }
             Type::Infer(_) => {
-                self.checker
-                    .error(&*ty, "a remote's types cannot be inferred; write the type");
+                self.checker.error(&*ty, "a remote's types cannot be inferred; write the type");
             }
             _ => visit_mut::visit_type_mut(self, ty),
         }
@@ -518,10 +438,7 @@ impl VisitMut for TypeRules<'_> {
             if let Some(first) = ty.path.segments.first() {
                 let ident = &first.ident;
                 if ident == "Self" {
-                    self.checker.error(
-                        ident,
-                        "`Self` has no meaning in a remotes trait; name the type",
-                    );
+                    self.checker.error(ident, "`Self` has no meaning in a remotes trait; name the type");
                 } else if self.checker.generated.contains(&ident.to_string()) {
                     let message = if ident == "server" || ident == "client" {
                         format!(
@@ -548,11 +465,7 @@ fn declared_names(item: &Item) -> Vec<&Ident> {
     match item {
         Item::Const(item) => vec![&item.ident],
         Item::Enum(item) => vec![&item.ident],
-        Item::ExternCrate(item) => vec![
-            item.rename
-                .as_ref()
-                .map_or(&item.ident, |(_, rename)| rename),
-        ],
+        Item::ExternCrate(item) => vec![item.rename.as_ref().map_or(&item.ident, |(_, rename)| rename)],
         Item::Fn(item) => vec![&item.sig.ident],
         Item::Mod(item) => vec![&item.ident],
         Item::Static(item) => vec![&item.ident],
@@ -577,10 +490,7 @@ fn use_names<'a>(tree: &'a UseTree, parent: Option<&'a Ident>, out: &mut Vec<&'a
         UseTree::Name(name) => out.push(&name.ident),
         UseTree::Rename(rename) => out.push(&rename.rename),
         UseTree::Glob(_) => {}
-        UseTree::Group(group) => group
-            .items
-            .iter()
-            .for_each(|tree| use_names(tree, parent, out)),
+        UseTree::Group(group) => group.items.iter().for_each(|tree| use_names(tree, parent, out)),
     }
 }
 
@@ -618,10 +528,9 @@ pub fn tidy(tokens: impl ToTokens) -> String {
     for (i, &c) in chars.iter().enumerate() {
         if c == ' ' && i > 0 {
             let (prev, next) = (chars[i - 1], at(i + 1));
-            let after = matches!(prev, '<' | '(' | '[' | '&')
-                || (prev == ':' && i >= 2 && chars[i - 2] == ':');
-            let before = matches!(next, Some('<' | '>' | ')' | ']' | ','))
-                || (next == Some(':') && at(i + 2) == Some(':'));
+            let after = matches!(prev, '<' | '(' | '[' | '&') || (prev == ':' && i >= 2 && chars[i - 2] == ':');
+            let before =
+                matches!(next, Some('<' | '>' | ')' | ']' | ',')) || (next == Some(':') && at(i + 2) == Some(':'));
             if after || before {
                 continue;
             }

@@ -58,11 +58,7 @@ pub struct ClientBuilder {
 
 impl Default for ClientBuilder {
     fn default() -> Self {
-        ClientBuilder {
-            config: Config::default(),
-            interface: None,
-            memory_pipe_bytes: DEFAULT_MEMORY_PIPE_BYTES,
-        }
+        ClientBuilder { config: Config::default(), interface: None, memory_pipe_bytes: DEFAULT_MEMORY_PIPE_BYTES }
     }
 }
 
@@ -93,6 +89,13 @@ impl ClientBuilder {
         self
     }
 
+    /// How many events are held, per event, while no listener is connected; they are delivered in order to the
+    /// first listener that connects. When the queue is full the oldest is dropped with a warning. Default: 64.
+    pub fn event_queue_len(mut self, events: usize) -> Self {
+        self.config.event_queue_len = events;
+        self
+    }
+
     /// Checks `interface` (the generated `net::interface()`) against the server's during `connect`, which then
     /// fails with [`ConnectError::InterfaceMismatch`] naming every remote that differs.
     ///
@@ -117,26 +120,17 @@ impl ClientBuilder {
             let (reader, writer) = tcp::connect(addr).await?;
             self.establish(reader, writer).await
         };
-        tokio::time::timeout(deadline, connecting)
-            .await
-            .map_err(|_| ConnectError::HandshakeTimeout)?
+        tokio::time::timeout(deadline, connecting).await.map_err(|_| ConnectError::HandshakeTimeout)?
     }
 
     /// Connects to `server` in-process: no sockets, the same protocol and behaviour as TCP.
     pub async fn connect_in_memory(self, server: &Server) -> Result<Client, ConnectError> {
         let (client_end, server_end) = memory::pair(self.memory_pipe_bytes);
-        server.shared().spawn_connection(
-            server_end.reader,
-            server_end.writer,
-            "in-memory".to_string(),
-        );
+        server.shared().spawn_connection(server_end.reader, server_end.writer, "in-memory".to_string());
         let deadline = self.config.handshake_timeout;
-        tokio::time::timeout(
-            deadline,
-            self.establish(client_end.reader, client_end.writer),
-        )
-        .await
-        .map_err(|_| ConnectError::HandshakeTimeout)?
+        tokio::time::timeout(deadline, self.establish(client_end.reader, client_end.writer))
+            .await
+            .map_err(|_| ConnectError::HandshakeTimeout)?
     }
 
     async fn establish<Rd: ReadHalf, Wr: WriteHalf>(
@@ -150,8 +144,7 @@ impl ClientBuilder {
             timeout_ms: millis(config.default_timeout),
             max_frame: config.max_frame_len as u32,
         };
-        let (welcome, buf) =
-            handshake::client(&mut reader, &mut writer, &hello, config.max_frame_len).await?;
+        let (welcome, buf) = handshake::client(&mut reader, &mut writer, &hello, config.max_frame_len).await?;
         if let Some(interface) = self.interface {
             let mismatches = interface.mismatches(&welcome.remotes);
             if !mismatches.is_empty() {
@@ -164,6 +157,8 @@ impl ClientBuilder {
             peer_default: announced(welcome.timeout_ms, config.default_timeout),
             peer_max_frame: welcome.max_frame as usize,
             max_in_flight: config.max_in_flight,
+            handles: Direction::ToClient,
+            early_events_max: config.event_queue_len,
         });
         let client = Client {
             shared: Arc::new(ClientShared {
@@ -180,7 +175,7 @@ impl ClientBuilder {
         tokio::spawn(write_loop(Arc::clone(&link), writer));
         let max_frame = client.shared.config.max_frame_len;
         tokio::spawn(async move {
-            let mut dispatcher = Dispatcher::new(Arc::clone(&link), None, Direction::ToClient);
+            let mut dispatcher = Dispatcher::new(Arc::clone(&link), None);
             let stop = read_loop(&link, reader, buf, max_frame, &mut dispatcher).await;
             log_stop(&link.peer, &stop);
             link.close();
@@ -262,11 +257,12 @@ impl ClientShared {
     /// If a different interface is already attached: a client serves one `#[remotes]` module.
     pub(crate) fn attach(&self, interface: &'static Interface) -> Arc<Endpoint> {
         let attached = self.attached.get_or_init(|| {
-            let endpoint = Arc::new(Endpoint::new(Side::Client, interface));
+            let endpoint = Arc::new(Endpoint::new(Side::Client, interface, self.config.event_queue_len));
             let mut incoming = vec![None; self.server_remotes.len()];
             let mut outgoing = Vec::with_capacity(interface.remotes().len());
             for (local, def) in interface.remotes().iter().enumerate() {
-                let found = self.server_remotes.iter().enumerate().find_map(|(id, r)| r.hash_if_same(def).map(|h| (id, h)));
+                let found =
+                    self.server_remotes.iter().enumerate().find_map(|(id, r)| r.hash_if_same(def).map(|h| (id, h)));
                 outgoing.push(match found {
                     Some((id, hash)) if hash == def.hash => {
                         incoming[id] = Some(local);
@@ -308,9 +304,7 @@ impl ClientShared {
 
     /// The name of remote `index` of the attached interface, for logs.
     pub(crate) fn remote_name(&self, index: usize) -> &'static str {
-        self.attached
-            .get()
-            .map_or("?", |a| a.endpoint.remote_name(index))
+        self.attached.get().map_or("?", |a| a.endpoint.remote_name(index))
     }
 
     pub(crate) fn link(&self) -> &Arc<Link> {

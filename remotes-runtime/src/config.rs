@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+pub use crate::listeners::DEFAULT_EVENT_QUEUE_LEN;
+
 /// Default deadline of a call: 10 seconds (the seed documents' promise).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default maximum length of one frame: 1 MiB.
@@ -24,6 +26,8 @@ pub(crate) struct Config {
     pub handshake_timeout: Duration,
     /// Incoming calls a peer may have in flight at once; further ones are answered `Cancelled` at once.
     pub max_in_flight: usize,
+    /// Events held per event while no listener is connected (the oldest is dropped past this).
+    pub event_queue_len: usize,
 }
 
 impl Default for Config {
@@ -33,6 +37,7 @@ impl Default for Config {
             max_frame_len: DEFAULT_MAX_FRAME_LEN,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            event_queue_len: DEFAULT_EVENT_QUEUE_LEN,
         }
     }
 }

@@ -3,10 +3,11 @@
 //!
 //! Handled calls run in tasks of their own, tracked in the link's in-flight table so a `CANCEL` can abort them.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{Notify, oneshot};
 use tokio::task::AbortHandle;
@@ -16,8 +17,10 @@ use crate::FunctionError;
 use crate::config::millis;
 use crate::dispatch::Dispatcher;
 use crate::endpoint::{Endpoint, Reply, ReplyFuture};
-use crate::outbox::Outbox;
+use crate::interface::{Direction, RemoteKind};
+use crate::outbox::{Batch, Outbox, SHARE_THRESHOLD};
 use crate::pending::{CallGuard, IdMap, PendingTable};
+use crate::player::Player;
 use crate::remote::Invoke;
 use crate::wire::frame::{FrameError, frame_len, put_frame, split_frame};
 use crate::wire::message::{kind, put_request};
@@ -38,16 +41,8 @@ pub(crate) struct Binding {
 }
 
 impl Binding {
-    pub(crate) fn new(
-        endpoint: Arc<Endpoint>,
-        incoming: Box<[Option<usize>]>,
-        names: Box<[String]>,
-    ) -> Binding {
-        Binding {
-            endpoint,
-            incoming,
-            names,
-        }
+    pub(crate) fn new(endpoint: Arc<Endpoint>, incoming: Box<[Option<usize>]>, names: Box<[String]>) -> Binding {
+        Binding { endpoint, incoming, names }
     }
 
     /// The server's binding: wire ids are its own local indices.
@@ -55,11 +50,7 @@ impl Binding {
         let remotes = endpoint.interface().remotes();
         let incoming = (0..remotes.len()).map(Some).collect();
         let names = remotes.iter().map(|r| r.name.to_string()).collect();
-        Binding {
-            endpoint,
-            incoming,
-            names,
-        }
+        Binding { endpoint, incoming, names }
     }
 
     pub(crate) fn local_index(&self, wire_id: u32) -> Option<usize> {
@@ -83,6 +74,11 @@ pub(crate) struct Link {
     /// The largest frame the peer accepts.
     peer_max_frame: usize,
     max_in_flight: usize,
+    /// The direction of the remotes this side handles.
+    pub(crate) handles: Direction,
+    /// Events that arrived before this side bound an interface (a client between `connect` and attaching).
+    early_events: Mutex<VecDeque<(u32, Bytes)>>,
+    early_events_max: usize,
 }
 
 /// Settings a link needs from the handshake.
@@ -92,6 +88,8 @@ pub(crate) struct LinkSettings {
     pub peer_default: Duration,
     pub peer_max_frame: usize,
     pub max_in_flight: usize,
+    pub handles: Direction,
+    pub early_events_max: usize,
 }
 
 impl Link {
@@ -107,12 +105,75 @@ impl Link {
             peer_default: settings.peer_default,
             peer_max_frame: settings.peer_max_frame,
             max_in_flight: settings.max_in_flight,
+            handles: settings.handles,
+            early_events: Mutex::new(VecDeque::new()),
+            early_events_max: settings.early_events_max,
         })
     }
 
-    /// Sets how incoming remote ids map to local remotes. Only the first binding counts.
+    /// Sets how incoming remote ids map to local remotes (only the first binding counts), and hands the events that
+    /// arrived before it to the endpoint's held queues, in order.
     pub(crate) fn bind(&self, binding: Binding) {
+        let mut early = self.lock_early();
+        for (remote, args) in early.drain(..) {
+            self.deliver_event(&binding, None, remote, args);
+        }
+        // Set under the lock: the reader checks the binding under it too, so no event can overtake the early ones.
         let _ = self.binding.set(binding);
+    }
+
+    /// Delivers an event that arrived from the peer to this side's listeners.
+    pub(crate) fn on_event(&self, caller: Option<&Player>, remote: u32, args: Bytes) {
+        let binding = match self.binding() {
+            Some(binding) => binding,
+            None => {
+                let mut early = self.lock_early();
+                match self.binding() {
+                    Some(binding) => binding,
+                    None => {
+                        if early.len() >= self.early_events_max {
+                            early.pop_front();
+                            tracing::warn!(peer = %self.peer, "too many events before the interface was attached; dropped the oldest");
+                        }
+                        early.push_back((remote, args));
+                        return;
+                    }
+                }
+            }
+        };
+        self.deliver_event(binding, caller, remote, args);
+    }
+
+    fn deliver_event(&self, binding: &Binding, caller: Option<&Player>, remote: u32, args: Bytes) {
+        let local = binding.local_index(remote).filter(|&local| {
+            let def = binding.endpoint.def(local);
+            def.kind == RemoteKind::Event && def.direction == self.handles
+        });
+        match local {
+            Some(local) => binding.endpoint.listeners.deliver(local, caller, args),
+            None => tracing::warn!(
+                peer = %self.peer,
+                remote = %binding.names.get(remote as usize).map_or("?", String::as_str),
+                "event for a remote this side does not hear (unknown id, or declared differently); dropped"
+            ),
+        }
+    }
+
+    /// Queues an encoded event frame. `false` when the connection is closed or the frame exceeds the peer's maximum.
+    pub(crate) fn queue_frame(&self, frame: &Bytes) -> bool {
+        if frame.len() > self.peer_max_frame {
+            tracing::warn!(peer = %self.peer, len = frame.len(), max = self.peer_max_frame, "event exceeds the peer's maximum frame length; not sent");
+            return false;
+        }
+        self.outbox
+            .with(|state| {
+                if frame.len() >= SHARE_THRESHOLD {
+                    state.push_shared(frame);
+                } else {
+                    state.buf.extend_from_slice(frame);
+                }
+            })
+            .is_some()
     }
 
     pub(crate) fn binding(&self) -> Option<&Binding> {
@@ -121,9 +182,7 @@ impl Link {
 
     /// The name of the remote with wire id `remote`, for logs.
     pub(crate) fn remote_label(&self, remote: u32) -> String {
-        self.binding()
-            .and_then(|b| b.names.get(remote as usize).cloned())
-            .unwrap_or_else(|| format!("#{remote}"))
+        self.binding().and_then(|b| b.names.get(remote as usize).cloned()).unwrap_or_else(|| format!("#{remote}"))
     }
 
     pub(crate) fn peer_default_timeout(&self) -> Duration {
@@ -131,12 +190,7 @@ impl Link {
     }
 
     /// Queues a request for remote `remote` (a wire id) and returns the future of its reply.
-    pub(crate) fn call<R>(
-        self: &Arc<Self>,
-        remote: u32,
-        args: &[u8],
-        timeout: Duration,
-    ) -> Invoke<R> {
+    pub(crate) fn call<R>(self: &Arc<Self>, remote: u32, args: &[u8], timeout: Duration) -> Invoke<R> {
         let timeout_ms = (timeout != self.local_default).then(|| millis(timeout));
         let header_len = frame_len(&[remote, timeout_ms.unwrap_or(0)], args.len());
         if header_len > self.peer_max_frame {
@@ -159,19 +213,14 @@ impl Link {
             id
         });
         match queued {
-            Some(id) => Invoke::waiting(
-                reply,
-                CallGuard::new(Arc::clone(self), id, remote),
-                deadline,
-            ),
+            Some(id) => Invoke::waiting(reply, CallGuard::new(Arc::clone(self), id, remote), deadline),
             None => Invoke::failed(FunctionError::Disconnected),
         }
     }
 
     /// Tells the peer that this side gave up on call `id`.
     pub(crate) fn send_cancel(&self, id: u32) {
-        self.outbox
-            .with(|state| put_frame(&mut state.buf, kind::CANCEL, &[id], &[]));
+        self.outbox.with(|state| put_frame(&mut state.buf, kind::CANCEL, &[id], &[]));
     }
 
     /// Sends the reply to the peer's call `id`.
@@ -199,8 +248,12 @@ impl Link {
         self.lock_inflight().len() >= self.max_in_flight
     }
 
-    /// Runs a handled call in a task of its own, bounded by `timeout`, and replies when it finishes.
-    pub(crate) fn spawn_handler(self: &Arc<Self>, id: u32, timeout: Duration, reply: ReplyFuture) {
+    /// Starts a handled call: polls it once here (see `listeners::start`), replying at once if it finished;
+    /// otherwise it continues in a task of its own, bounded by `timeout`, and replies when it finishes.
+    pub(crate) fn start_handler(self: &Arc<Self>, id: u32, name: &str, timeout: Duration, reply: ReplyFuture) {
+        let Some(reply) = start_or_reply(name, reply, |outcome| self.reply(id, outcome)) else {
+            return;
+        };
         let mut inflight = self.lock_inflight();
         let link = Arc::clone(self);
         // The task cannot remove its entry before it is inserted: it needs this lock first.
@@ -232,10 +285,7 @@ impl Link {
 
     /// Closes the connection: nothing more is queued, every pending call settles `Disconnected`, both tasks stop.
     pub(crate) fn close(&self) {
-        if self
-            .outbox
-            .close(|| self.pending.settle_all(FunctionError::Disconnected))
-        {
+        if self.outbox.close(|| self.pending.settle_all(FunctionError::Disconnected)) {
             self.closed.notify_waiters();
         }
     }
@@ -253,8 +303,25 @@ impl Link {
         notified.await;
     }
 
+    fn lock_early(&self) -> std::sync::MutexGuard<'_, VecDeque<(u32, Bytes)>> {
+        self.early_events.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn lock_inflight(&self) -> std::sync::MutexGuard<'_, IdMap<AbortHandle>> {
         self.inflight.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Polls a reply future once; if it finished, hands its outcome to `done` and returns `None`.
+fn start_or_reply(_name: &str, mut reply: ReplyFuture, done: impl FnOnce(Reply)) -> Option<ReplyFuture> {
+    // Handler futures catch their own panics (see `endpoint::TypedHandler`), so a plain poll is safe here.
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match reply.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(outcome) => {
+            done(outcome);
+            None
+        }
+        std::task::Poll::Pending => Some(reply),
     }
 }
 
@@ -313,11 +380,14 @@ pub(crate) async fn write_loop<Wr>(link: Arc<Link>, mut writer: Wr)
 where
     Wr: AsyncWrite + Unpin,
 {
-    let mut batch = BytesMut::new();
+    let mut batch = Batch::default();
     loop {
         if link.outbox.take(&mut batch) {
             let written = async {
-                writer.write_all(&batch).await?;
+                for segment in &batch.segments {
+                    writer.write_all(segment).await?;
+                }
+                writer.write_all(&batch.tail).await?;
                 writer.flush().await
             }
             .await;
@@ -326,9 +396,10 @@ where
                 link.close();
                 return;
             }
-            batch.clear();
-            if batch.capacity() > RETAINED_BUFFER {
-                batch = BytesMut::new();
+            batch.segments.clear();
+            batch.tail.clear();
+            if batch.tail.capacity() > RETAINED_BUFFER {
+                batch.tail = BytesMut::new();
             }
             continue;
         }

@@ -9,7 +9,7 @@ use bytes::Bytes;
 
 use crate::FunctionError;
 use crate::connection::Link;
-use crate::interface::{Direction, RemoteKind};
+use crate::interface::RemoteKind;
 use crate::player::Player;
 use crate::wire::message::{Message, MessageError, kind};
 
@@ -18,20 +18,13 @@ pub(crate) struct Dispatcher {
     link: Arc<Link>,
     /// The calling player, on the server; `None` on a client.
     player: Option<Player>,
-    /// The direction of the remotes this side handles.
-    handles: Direction,
     /// The id the peer's next request has: requests are numbered in the order they arrive.
     next_request: u32,
 }
 
 impl Dispatcher {
-    pub(crate) fn new(link: Arc<Link>, player: Option<Player>, handles: Direction) -> Dispatcher {
-        Dispatcher {
-            link,
-            player,
-            handles,
-            next_request: 0,
-        }
+    pub(crate) fn new(link: Arc<Link>, player: Option<Player>) -> Dispatcher {
+        Dispatcher { link, player, next_request: 0 }
     }
 
     pub(crate) fn dispatch(&mut self, body: Bytes) {
@@ -53,25 +46,16 @@ impl Dispatcher {
             }
         };
         match message {
-            Message::Request {
-                remote,
-                timeout_ms,
-                args,
-            } => {
+            Message::Request { remote, timeout_ms, args } => {
                 let id = request_id.expect("request kinds number their frames");
-                let timeout = timeout_ms.map_or(self.link.peer_default_timeout(), |ms| {
-                    Duration::from_millis(ms.into())
-                });
+                let timeout =
+                    timeout_ms.map_or(self.link.peer_default_timeout(), |ms| Duration::from_millis(ms.into()));
                 self.on_request(id, remote, timeout, &args);
             }
             Message::ReplyOk { call, value } => self.on_reply(call, Ok(value)),
-            Message::ReplyErr { call, code } => {
-                self.on_reply(call, Err(FunctionError::from_wire_code(code)))
-            }
+            Message::ReplyErr { call, code } => self.on_reply(call, Err(FunctionError::from_wire_code(code))),
             Message::Cancel { call } => self.link.cancel_handler(call),
-            Message::Event { remote, .. } => {
-                tracing::debug!(peer = %self.link.peer, remote = %self.link.remote_label(remote), "event dropped");
-            }
+            Message::Event { remote, args } => self.link.on_event(self.player.as_ref(), remote, args),
             Message::Hello(_) | Message::Welcome(_) | Message::Reject(_) => {
                 tracing::warn!(peer = %self.link.peer, "handshake message after the handshake; dropped");
             }
@@ -92,7 +76,7 @@ impl Dispatcher {
         };
         let local = binding.local_index(remote).filter(|&local| {
             let def = binding.endpoint.def(local);
-            def.kind == RemoteKind::Function && def.direction == self.handles
+            def.kind == RemoteKind::Function && def.direction == link.handles
         });
         let Some(local) = local else {
             tracing::warn!(
@@ -112,7 +96,7 @@ impl Dispatcher {
             return link.reply(id, Err(FunctionError::Cancelled));
         }
         match handler.call(self.player.as_ref(), args) {
-            Ok(reply) => link.spawn_handler(id, timeout, reply),
+            Ok(reply) => link.start_handler(id, name, timeout, reply),
             Err(error) => {
                 tracing::warn!(
                     peer = %link.peer,

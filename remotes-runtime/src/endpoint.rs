@@ -14,6 +14,7 @@ use std::task::{Context, Poll};
 
 use crate::FunctionError;
 use crate::interface::{Interface, RemoteDef};
+use crate::listeners::Listeners;
 use crate::player::Player;
 use crate::wire::args::{Args, ArgsError, Wire, encode_value};
 
@@ -59,11 +60,7 @@ where
     F: Fn(Option<&Player>, A) -> Option<Fut> + Send + Sync + 'static,
     Fut: Future<Output = R> + Send + 'static,
 {
-    Arc::new(TypedHandler {
-        name,
-        callback,
-        _args: std::marker::PhantomData,
-    })
+    Arc::new(TypedHandler { name, callback, _args: std::marker::PhantomData })
 }
 
 impl<A, R, F, Fut> Handler for TypedHandler<A, F>
@@ -80,15 +77,11 @@ where
         let future = match started {
             Ok(Some(future)) => future,
             Ok(None) => {
-                return Ok(Box::pin(std::future::ready(Err(
-                    FunctionError::Unprocessed,
-                ))));
+                return Ok(Box::pin(std::future::ready(Err(FunctionError::Unprocessed))));
             }
             Err(panic) => {
                 log_panic(name, &*panic);
-                return Ok(Box::pin(std::future::ready(Err(
-                    FunctionError::Unprocessed,
-                ))));
+                return Ok(Box::pin(std::future::ready(Err(FunctionError::Unprocessed))));
             }
         };
         Ok(Box::pin(async move {
@@ -110,7 +103,7 @@ where
     }
 }
 
-fn log_panic(remote: &str, panic: &(dyn Any + Send)) {
+pub(crate) fn log_panic(remote: &str, panic: &(dyn Any + Send)) {
     let message = panic
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
@@ -145,18 +138,18 @@ pub(crate) struct Endpoint {
     side: Side,
     interface: &'static Interface,
     handlers: Box<[RwLock<Option<Arc<dyn Handler>>>]>,
+    /// The listeners of the events this side hears.
+    pub(crate) listeners: Listeners,
 }
 
 impl Endpoint {
-    pub(crate) fn new(side: Side, interface: &'static Interface) -> Endpoint {
+    pub(crate) fn new(side: Side, interface: &'static Interface, event_queue_len: usize) -> Endpoint {
+        let names = interface.remotes().iter().map(|r| r.name).collect();
         Endpoint {
             side,
             interface,
-            handlers: interface
-                .remotes()
-                .iter()
-                .map(|_| RwLock::new(None))
-                .collect(),
+            handlers: interface.remotes().iter().map(|_| RwLock::new(None)).collect(),
+            listeners: Listeners::new(names, event_queue_len),
         }
     }
 
@@ -175,10 +168,7 @@ impl Endpoint {
 
     /// Installs the callback of the function at `index`, warning when it replaces one.
     pub(crate) fn set_handler(&self, index: usize, handler: Arc<dyn Handler>) {
-        let previous = self.handlers[index]
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .replace(handler);
+        let previous = self.handlers[index].write().unwrap_or_else(|p| p.into_inner()).replace(handler);
         if previous.is_some() {
             tracing::warn!(
                 remote = self.remote_name(index),
@@ -190,10 +180,6 @@ impl Endpoint {
 
     /// The callback of the function at `index`, if one is set.
     pub(crate) fn handler(&self, index: usize) -> Option<Arc<dyn Handler>> {
-        self.handlers
-            .get(index)?
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.handlers.get(index)?.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }

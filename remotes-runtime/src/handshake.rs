@@ -8,9 +8,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::ConnectError;
 use crate::wire::frame::{put_frame, split_frame};
-use crate::wire::message::{
-    Hello, Message, PROTOCOL_VERSION, Reject, Welcome, decode_map, encode_map, kind,
-};
+use crate::wire::message::{Hello, Message, PROTOCOL_VERSION, Reject, Welcome, decode_map, encode_map, kind};
 
 /// Reads one whole frame body, with bytes read past it left in `buf`.
 pub(crate) async fn read_frame<Rd: AsyncRead + Unpin>(
@@ -61,24 +59,16 @@ where
         Ok(Message::Welcome(map)) => {
             let welcome: Welcome = decode_map(&map).map_err(ConnectError::Protocol)?;
             if welcome.protocol != PROTOCOL_VERSION {
-                return Err(ConnectError::VersionMismatch {
-                    client: PROTOCOL_VERSION,
-                    server: welcome.protocol,
-                });
+                return Err(ConnectError::VersionMismatch { client: PROTOCOL_VERSION, server: welcome.protocol });
             }
             Ok((welcome, buf))
         }
         Ok(Message::Reject(map)) => {
             let reject: Reject = decode_map(&map).map_err(ConnectError::Protocol)?;
             if reject.protocol != PROTOCOL_VERSION {
-                return Err(ConnectError::VersionMismatch {
-                    client: PROTOCOL_VERSION,
-                    server: reject.protocol,
-                });
+                return Err(ConnectError::VersionMismatch { client: PROTOCOL_VERSION, server: reject.protocol });
             }
-            Err(ConnectError::Rejected {
-                reason: reject.reason,
-            })
+            Err(ConnectError::Rejected { reason: reject.reason })
         }
         Ok(_) => Err(ConnectError::Protocol("expected WELCOME or REJECT".into())),
         Err(error) => Err(ConnectError::Protocol(error.to_string())),
@@ -104,28 +94,15 @@ where
         Err(error) => return Err(ConnectError::Protocol(error.to_string())),
     };
     if hello.protocol != PROTOCOL_VERSION {
-        let reason = format!(
-            "this server speaks protocol version {PROTOCOL_VERSION}, the client {}",
-            hello.protocol
-        );
-        let reject = Reject {
-            protocol: PROTOCOL_VERSION,
-            reason,
-        };
+        let reason = format!("this server speaks protocol version {PROTOCOL_VERSION}, the client {}", hello.protocol);
+        let reject = Reject { protocol: PROTOCOL_VERSION, reason };
         let _ = write_frame(writer, kind::REJECT, &encode_map(&reject)).await;
-        return Err(ConnectError::VersionMismatch {
-            client: hello.protocol,
-            server: PROTOCOL_VERSION,
-        });
+        return Err(ConnectError::VersionMismatch { client: hello.protocol, server: PROTOCOL_VERSION });
     }
     Ok(hello)
 }
 
 /// A duration announced in milliseconds, with 0 read as "no limit given" (the receiver's own default then applies).
 pub(crate) fn announced(ms: u32, fallback: Duration) -> Duration {
-    if ms == 0 {
-        fallback
-    } else {
-        Duration::from_millis(ms.into())
-    }
+    if ms == 0 { fallback } else { Duration::from_millis(ms.into()) }
 }

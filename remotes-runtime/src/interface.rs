@@ -66,14 +66,10 @@ impl Interface {
         let mut out = Vec::new();
         for local in self.remotes {
             match peer.iter().find_map(|p| p.hash_if_same(local)) {
-                None => out.push(Mismatch {
-                    remote: local.name.to_string(),
-                    kind: MismatchKind::Missing,
-                }),
-                Some(hash) if hash != local.hash => out.push(Mismatch {
-                    remote: local.name.to_string(),
-                    kind: MismatchKind::Signature,
-                }),
+                None => out.push(Mismatch { remote: local.name.to_string(), kind: MismatchKind::Missing }),
+                Some(hash) if hash != local.hash => {
+                    out.push(Mismatch { remote: local.name.to_string(), kind: MismatchKind::Signature })
+                }
                 Some(_) => {}
             }
         }
@@ -91,7 +87,7 @@ pub struct Mismatch {
 }
 
 /// How a remote differs between client and server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum MismatchKind {
     /// The peer does not declare this remote at all.
     Missing,
@@ -103,18 +99,11 @@ impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind {
             MismatchKind::Missing => write!(f, "`{}` is not declared by the server", self.remote),
-            MismatchKind::Signature => write!(
-                f,
-                "`{}` has a different signature on the server",
-                self.remote
-            ),
+            MismatchKind::Signature => write!(f, "`{}` has a different signature on the server", self.remote),
         }
     }
 }
 
 pub(crate) fn list_mismatches(list: &[Mismatch]) -> String {
-    list.iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
+    list.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
 }

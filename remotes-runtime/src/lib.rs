@@ -56,11 +56,13 @@ mod endpoint;
 mod error;
 mod handshake;
 mod interface;
+mod listeners;
 mod outbox;
 mod pending;
 mod player;
 mod remote;
 mod server;
+pub mod testing;
 mod transport;
 mod wire;
 

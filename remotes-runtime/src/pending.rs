@@ -82,9 +82,7 @@ impl PendingTable {
     fn lock(&self) -> std::sync::MutexGuard<'_, IdMap<oneshot::Sender<Settlement>>> {
         // A panic while holding this lock cannot leave the map inconsistent (single map operations), so a
         // poisoned lock is still usable.
-        self.calls
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.calls.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -98,12 +96,7 @@ pub(crate) struct CallGuard {
 
 impl CallGuard {
     pub(crate) fn new(link: Arc<Link>, id: u32, remote: u32) -> CallGuard {
-        CallGuard {
-            link,
-            id,
-            remote,
-            armed: true,
-        }
+        CallGuard { link, id, remote, armed: true }
     }
 
     /// The call was settled through the table; nothing is left to clean up.

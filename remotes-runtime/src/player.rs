@@ -30,9 +30,7 @@ struct PlayerInner {
 
 impl Player {
     pub(crate) fn new(id: u64, link: Arc<Link>) -> Player {
-        Player {
-            inner: Arc::new(PlayerInner { id, link }),
-        }
+        Player { inner: Arc::new(PlayerInner { id, link }) }
     }
 
     /// The player's id: unique among the players of one server, never reused, stable for the connection's life.
@@ -84,9 +82,6 @@ impl Hash for Player {
 
 impl fmt::Debug for Player {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Player")
-            .field("id", &self.inner.id)
-            .field("connected", &self.is_connected())
-            .finish()
+        f.debug_struct("Player").field("id", &self.inner.id).field("connected", &self.is_connected()).finish()
     }
 }

@@ -15,18 +15,8 @@ use crate::server::{Server, ServerShared};
 pub const fn assert_wire<T: Wire>() {}
 
 /// Describes a remote for an interface's table.
-pub const fn remote(
-    name: &'static str,
-    kind: RemoteKind,
-    direction: Direction,
-    hash: u64,
-) -> RemoteDef {
-    RemoteDef {
-        name,
-        kind,
-        direction,
-        hash,
-    }
+pub const fn remote(name: &'static str, kind: RemoteKind, direction: Direction, hash: u64) -> RemoteDef {
+    RemoteDef { name, kind, direction, hash }
 }
 
 /// The server's side of an interface: hands out typed handles by local index.

@@ -92,6 +92,13 @@ impl ServerBuilder {
         self
     }
 
+    /// How many events are held, per event, while no listener is connected; they are delivered in order to the
+    /// first listener that connects. When the queue is full the oldest is dropped with a warning. Default: 64.
+    pub fn event_queue_len(mut self, events: usize) -> Self {
+        self.config.event_queue_len = events;
+        self
+    }
+
     /// Binds a TCP listener on `addr` and starts accepting clients. Must be called within a tokio runtime.
     pub async fn bind(self, addr: impl ToSocketAddrs) -> io::Result<Server> {
         let listener = TcpListener::bind(addr).await?;
@@ -141,14 +148,12 @@ impl Server {
     /// # Panics
     /// If the server has no TCP listener (it was built with [`ServerBuilder::in_memory`]).
     pub fn local_addr(&self) -> SocketAddr {
-        self.shared
-            .local_addr
-            .expect("this server has no TCP listener: it was built with `ServerBuilder::in_memory`")
+        self.shared.local_addr.expect("this server has no TCP listener: it was built with `ServerBuilder::in_memory`")
     }
 
     /// The players connected right now, in the order they joined.
     pub fn players(&self) -> Vec<Player> {
-        self.shared.lock_players().values().cloned().collect()
+        self.shared.connected_players()
     }
 
     /// The connected player with this id, if any.
@@ -159,21 +164,13 @@ impl Server {
     /// Registers a callback that runs when a player has joined: after the handshake, before any of its requests
     /// is dispatched. The player is already in [`players`](Self::players). A panicking callback is logged.
     pub fn on_player_added(&self, callback: impl Fn(Player) + Send + Sync + 'static) {
-        self.shared
-            .on_added
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(Arc::new(callback));
+        self.shared.on_added.write().unwrap_or_else(|p| p.into_inner()).push(Arc::new(callback));
     }
 
     /// Registers a callback that runs when a player's connection has closed, before it leaves
     /// [`players`](Self::players). Its pending calls have already settled `Disconnected`.
     pub fn on_player_removing(&self, callback: impl Fn(Player) + Send + Sync + 'static) {
-        self.shared
-            .on_removing
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(Arc::new(callback));
+        self.shared.on_removing.write().unwrap_or_else(|p| p.into_inner()).push(Arc::new(callback));
     }
 
     pub(crate) fn shared(&self) -> &Arc<ServerShared> {
@@ -207,9 +204,8 @@ impl ServerShared {
     /// # Panics
     /// If a different interface is already attached: a server serves exactly one `#[remotes]` module.
     pub(crate) fn attach(&self, interface: &'static Interface) -> Arc<Endpoint> {
-        let endpoint = self
-            .endpoint
-            .get_or_init(|| Arc::new(Endpoint::new(Side::Server, interface)));
+        let endpoint =
+            self.endpoint.get_or_init(|| Arc::new(Endpoint::new(Side::Server, interface, self.config.event_queue_len)));
         assert!(
             std::ptr::eq(endpoint.interface(), interface),
             "this server already serves the `{}` interface; a server serves one #[remotes] module (nest modules inside it instead)",
@@ -235,18 +231,11 @@ impl ServerShared {
         tokio::spawn(async move { server.serve(reader, writer, peer).await });
     }
 
-    async fn serve<Rd: ReadHalf, Wr: WriteHalf>(
-        self: Arc<Self>,
-        mut reader: Rd,
-        mut writer: Wr,
-        peer: String,
-    ) {
+    async fn serve<Rd: ReadHalf, Wr: WriteHalf>(self: Arc<Self>, mut reader: Rd, mut writer: Wr, peer: String) {
         let config = &self.config;
         let mut buf = BytesMut::new();
         let handshake = tokio::time::timeout(config.handshake_timeout, async {
-            let hello =
-                handshake::server_hello(&mut reader, &mut writer, &mut buf, config.max_frame_len)
-                    .await?;
+            let hello = handshake::server_hello(&mut reader, &mut writer, &mut buf, config.max_frame_len).await?;
             let mut attached = self.attached.subscribe();
             // The sender lives as long as `self`, so this only fails if the server is gone.
             let _ = attached.wait_for(|attached| *attached).await;
@@ -269,37 +258,37 @@ impl ServerShared {
             peer_default: announced(hello.timeout_ms, config.default_timeout),
             peer_max_frame: hello.max_frame as usize,
             max_in_flight: config.max_in_flight,
+            handles: Direction::ToServer,
+            early_events_max: config.event_queue_len,
         });
         let welcome = Welcome {
             protocol: PROTOCOL_VERSION,
             player: id,
             timeout_ms: millis(config.default_timeout),
             max_frame: config.max_frame_len as u32,
-            remotes: endpoint
-                .interface()
-                .remotes()
-                .iter()
-                .map(WireRemote::from_def)
-                .collect(),
+            remotes: endpoint.interface().remotes().iter().map(WireRemote::from_def).collect(),
         };
         link.bind(Binding::identity(endpoint));
-        // The welcome is the first frame in the outbox, so it precedes anything sent to the player.
-        link.outbox
-            .with(|state| put_frame(&mut state.buf, kind::WELCOME, &[], &encode_map(&welcome)));
-        tokio::spawn(write_loop(Arc::clone(&link), writer));
-
+        // The player is listed before its welcome leaves, so a client that has connected finds itself in `players()`.
         let player = Player::new(id, Arc::clone(&link));
         self.lock_players().insert(id, player.clone());
+        // The welcome is the first frame in the outbox, so it precedes anything sent to the player.
+        link.outbox.with(|state| put_frame(&mut state.buf, kind::WELCOME, &[], &encode_map(&welcome)));
+        tokio::spawn(write_loop(Arc::clone(&link), writer));
         tracing::debug!(%peer, player = id, "player joined");
         self.run_callbacks(&self.on_added, &player, "player-added");
 
-        let mut dispatcher =
-            Dispatcher::new(Arc::clone(&link), Some(player.clone()), Direction::ToServer);
+        let mut dispatcher = Dispatcher::new(Arc::clone(&link), Some(player.clone()));
         let stop = read_loop(&link, reader, buf, config.max_frame_len, &mut dispatcher).await;
         log_stop(&link.peer, &stop);
         link.close();
         self.run_callbacks(&self.on_removing, &player, "player-removing");
         self.lock_players().remove(&id);
+    }
+
+    /// The players connected right now, in the order they joined.
+    pub(crate) fn connected_players(&self) -> Vec<Player> {
+        self.lock_players().values().cloned().collect()
     }
 
     fn run_callbacks(&self, callbacks: &RwLock<Vec<PlayerCallback>>, player: &Player, what: &str) {

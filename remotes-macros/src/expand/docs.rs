@@ -7,15 +7,8 @@ use crate::valid::{Remote, tidy};
 
 /// `buy_item(item: u32, quantity: u8) -> Receipt`
 pub fn signature(remote: &Remote<'_>) -> String {
-    let args: Vec<String> = remote
-        .args
-        .iter()
-        .map(|(ident, ty)| format!("{ident}: {}", tidy(ty)))
-        .collect();
-    let output = remote
-        .output
-        .map(|ty| format!(" -> {}", tidy(ty)))
-        .unwrap_or_default();
+    let args: Vec<String> = remote.args.iter().map(|(ident, ty)| format!("{ident}: {}", tidy(ty))).collect();
+    let output = remote.output.map(|ty| format!(" -> {}", tidy(ty))).unwrap_or_default();
     format!("{}({}){output}", remote.ident, args.join(", "))
 }
 
@@ -32,10 +25,7 @@ pub fn role_line(remote: &Remote<'_>) -> String {
 
 /// The user's doc comments of every declaration of a name, then one generated line per declaration.
 pub fn remote_docs(remotes: &[&Remote<'_>]) -> TokenStream {
-    let user: Vec<_> = remotes
-        .iter()
-        .flat_map(|remote| remote.docs.iter().copied())
-        .collect();
+    let user: Vec<_> = remotes.iter().flat_map(|remote| remote.docs.iter().copied()).collect();
     let separator = (!user.is_empty()).then(|| quote!(#[doc = ""]));
     let lines = remotes.iter().enumerate().map(|(i, remote)| {
         let line = role_line(remote);

@@ -110,14 +110,8 @@ impl<'a> Signature<'a> {
     fn of(remote: &'a Remote<'a>) -> Signature<'a> {
         Signature {
             idents: remote.args.iter().map(|(ident, _)| *ident).collect(),
-            types: remote
-                .args
-                .iter()
-                .map(|(_, ty)| types::relocate(ty))
-                .collect(),
-            output: remote
-                .output
-                .map_or_else(|| quote!(()), |ty| types::relocate(ty).into_token_stream()),
+            types: remote.args.iter().map(|(_, ty)| types::relocate(ty)).collect(),
+            output: remote.output.map_or_else(|| quote!(()), |ty| types::relocate(ty).into_token_stream()),
             is_function: remote.group.is_function(),
         }
     }
@@ -126,11 +120,7 @@ impl<'a> Signature<'a> {
     fn generics(&self) -> TokenStream {
         let args = types::tuple(&self.types);
         let output = &self.output;
-        if self.is_function {
-            quote!(#args, #output)
-        } else {
-            args
-        }
+        if self.is_function { quote!(#args, #output) } else { args }
     }
 
     /// `item: u32, quantity: u8`
@@ -166,23 +156,19 @@ impl<'a> Signature<'a> {
 
     /// Internal names for the arguments inside a closure: `a0, a1`, invisible to user code.
     fn bindings(&self) -> Vec<Ident> {
-        (0..self.idents.len())
-            .map(|i| Ident::new(&format!("a{i}"), Span::mixed_site()))
-            .collect()
+        (0..self.idents.len()).map(|i| Ident::new(&format!("a{i}"), Span::mixed_site())).collect()
     }
 }
 
 /// Types that are `Wire` unless the user shadows their names, which needs no where clause in the docs.
 fn obviously_wire(ty: &syn::Type) -> bool {
     const PRIMITIVES: [&str; 17] = [
-        "bool", "char", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64",
-        "i128", "isize", "f32", "f64", "String",
+        "bool", "char", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize", "f32",
+        "f64", "String",
     ];
     match ty {
         syn::Type::Tuple(tuple) => tuple.elems.is_empty(),
-        syn::Type::Path(path) => {
-            path.qself.is_none() && PRIMITIVES.iter().any(|name| path.path.is_ident(name))
-        }
+        syn::Type::Path(path) => path.qself.is_none() && PRIMITIVES.iter().any(|name| path.path.is_ident(name)),
         _ => false,
     }
 }
@@ -197,20 +183,11 @@ fn methods(cx: &Context<'_>, side: Side, part: &Part<'_>) -> TokenStream {
     let pattern = types::tuple(&bindings);
     let internal = |name: &str| Ident::new(name, Span::mixed_site());
     let (player, players, timeout) = (internal("player"), internal("players"), internal("timeout"));
-    let callback = internal(if part.remote.group.is_function() {
-        "callback"
-    } else {
-        "listener"
-    });
+    let callback = internal(if part.remote.group.is_function() { "callback" } else { "listener" });
     let server = side == Side::Server;
     // What the server-side methods take first, and what its callbacks receive first.
     let (player_param, player_arg, player_ty, player_binding) = if server {
-        (
-            quote!(#player: &#rti::Player,),
-            quote!(#player,),
-            quote!(#rti::Player,),
-            quote!(#player,),
-        )
+        (quote!(#player: &#rti::Player,), quote!(#player,), quote!(#rti::Player,), quote!(#player,))
     } else {
         (quote!(), quote!(), quote!(), quote!())
     };
@@ -268,13 +245,9 @@ fn methods(cx: &Context<'_>, side: Side, part: &Part<'_>) -> TokenStream {
             }
         }
         (true, false) => {
-            let (target, default) = if server {
-                ("`player`'s client", "the server's")
-            } else {
-                ("the server", "the client's")
-            };
-            let invoke_doc =
-                format!("Invokes `{name}` on {target} with {default} default timeout.");
+            let (target, default) =
+                if server { ("`player`'s client", "the server's") } else { ("the server", "the client's") };
+            let invoke_doc = format!("Invokes `{name}` on {target} with {default} default timeout.");
             let timeout_doc = format!(
                 "Invokes `{name}` on {target}; the call fails with `FunctionError::Timeout` when no reply arrives \
                  within `timeout`."
@@ -304,9 +277,7 @@ fn methods(cx: &Context<'_>, side: Side, part: &Part<'_>) -> TokenStream {
                         "Adds a listener that runs with the sending player and the arguments each time a client \
                          fires `{name}`. Keep the returned `Connection` to remove it."
                     ),
-                    format!(
-                        "Runs the listeners of `{name}` as if `player` had fired it, without the network."
-                    ),
+                    format!("Runs the listeners of `{name}` as if `player` had fired it, without the network."),
                 )
             } else {
                 (
@@ -314,9 +285,7 @@ fn methods(cx: &Context<'_>, side: Side, part: &Part<'_>) -> TokenStream {
                         "Adds a listener that runs with the arguments each time the server fires `{name}`. Keep \
                          the returned `Connection` to remove it."
                     ),
-                    format!(
-                        "Runs the listeners of `{name}` as if the server had fired it, without the network."
-                    ),
+                    format!("Runs the listeners of `{name}` as if the server had fired it, without the network."),
                 )
             };
             quote! {
@@ -334,11 +303,8 @@ fn methods(cx: &Context<'_>, side: Side, part: &Part<'_>) -> TokenStream {
         (false, false) if server => {
             let fire_doc = format!("Fires `{name}` at `player`.");
             let many_doc = format!("Fires `{name}` at each of `players`, encoding it once.");
-            let broadcast_doc =
-                format!("Fires `{name}` at every connected player, encoding it once.");
-            let except_doc = format!(
-                "Fires `{name}` at every connected player except `players`, encoding it once."
-            );
+            let broadcast_doc = format!("Fires `{name}` at every connected player, encoding it once.");
+            let except_doc = format!("Fires `{name}` at every connected player except `players`, encoding it once.");
             quote! {
                 #[doc = #fire_doc]
                 pub fn fire(&self, #player: &#rti::Player, #params) -> #rti::Fired #bounds {

@@ -12,16 +12,8 @@ pub fn generate(cx: &Context<'_>) -> TokenStream {
     let module = &cx.module;
     let entries = cx.remotes.iter().map(|remote| {
         let name = &remote.name;
-        let kind = if remote.group.is_function() {
-            quote!(Function)
-        } else {
-            quote!(Event)
-        };
-        let direction = if remote.group.to_server() {
-            quote!(ToServer)
-        } else {
-            quote!(ToClient)
-        };
+        let kind = if remote.group.is_function() { quote!(Function) } else { quote!(Event) };
+        let direction = if remote.group.to_server() { quote!(ToServer) } else { quote!(ToClient) };
         let hash = syn::LitInt::new(&format!("0x{:016x}_u64", hash(remote)), Span::call_site());
         quote! {
             #rt::__private::remote(
@@ -57,11 +49,5 @@ pub fn generate(cx: &Context<'_>) -> TokenStream {
 /// The hash of a remote's signature as declared (argument names aside).
 pub fn hash(remote: &Remote<'_>) -> u64 {
     let args: Vec<&syn::Type> = remote.args.iter().map(|(_, ty)| *ty).collect();
-    signature_hash(
-        remote.group.kind_str(),
-        remote.group.direction_str(),
-        &remote.name,
-        &args,
-        remote.output,
-    )
+    signature_hash(remote.group.kind_str(), remote.group.direction_str(), &remote.name, &args, remote.output)
 }

@@ -26,10 +26,7 @@ pub fn remotes(args: TokenStream, input: TokenStream) -> TokenStream {
     let item = match syn::parse2::<Item>(input.clone()) {
         Ok(item) => item,
         Err(error) => {
-            return quote!(#input)
-                .into_iter()
-                .chain(error.to_compile_error())
-                .collect();
+            return quote!(#input).into_iter().chain(error.to_compile_error()).collect();
         }
     };
     let output = match item {
@@ -38,12 +35,7 @@ pub fn remotes(args: TokenStream, input: TokenStream) -> TokenStream {
                 let (checked, error) = valid::check(&module);
                 let failed = error.is_some();
                 errors.extend(error);
-                let cx = Context::new(
-                    &module,
-                    args.krate.as_ref(),
-                    &checked.remotes,
-                    &checked.taken,
-                );
+                let cx = Context::new(&module, args.krate.as_ref(), &checked.remotes, &checked.taken);
                 module_tokens(&module, &cx, failed)
             }
             None => {
@@ -85,29 +77,15 @@ pub struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
-    fn new(
-        module: &Module,
-        krate: Option<&Path>,
-        remotes: &'a [Remote<'a>],
-        taken: &'a [&'static str],
-    ) -> Context<'a> {
+    fn new(module: &Module, krate: Option<&Path>, remotes: &'a [Remote<'a>], taken: &'a [&'static str]) -> Context<'a> {
         let (rt, rt_inner) = match krate {
-            Some(path) => (
-                path.to_token_stream(),
-                types::relocate_path(path).to_token_stream(),
-            ),
+            Some(path) => (path.to_token_stream(), types::relocate_path(path).to_token_stream()),
             None => {
                 let default = quote::quote_spanned!(Span::call_site()=> ::remotes_runtime);
                 (default.clone(), default)
             }
         };
-        Context {
-            rt,
-            rt_inner,
-            module: crate::case::wire_name(&module.item.ident),
-            remotes,
-            taken,
-        }
+        Context { rt, rt_inner, module: crate::case::wire_name(&module.item.ident), remotes, taken }
     }
 
     /// Whether to generate the module-level item(s) called `name`.
@@ -121,8 +99,7 @@ impl<'a> Context<'a> {
 fn module_tokens(module: &Module, cx: &Context<'_>, failed: bool) -> TokenStream {
     let mut item = module.item.clone();
     if failed {
-        item.attrs
-            .push(syn::parse_quote!(#[allow(unused_imports, dead_code)]));
+        item.attrs.push(syn::parse_quote!(#[allow(unused_imports, dead_code)]));
     }
     let mut items: Vec<Item> = module.other_items().cloned().collect();
     let generated = [

@@ -48,37 +48,23 @@ pub fn generate(cx: &Context<'_>, side: Side) -> TokenStream {
     let functions = named(cx, side, true);
     let events = named(cx, side, false);
     let fields = |list: &[Named<'_>]| list.iter().map(handle::field).collect::<Vec<_>>();
-    let inits = |list: &[Named<'_>]| {
-        list.iter()
-            .map(|named| handle::init(cx, named, &endpoint))
-            .collect::<Vec<_>>()
-    };
+    let inits = |list: &[Named<'_>]| list.iter().map(|named| handle::init(cx, named, &endpoint)).collect::<Vec<_>>();
     let (function_fields, event_fields) = (fields(&functions), fields(&events));
     let (function_inits, event_inits) = (inits(&functions), inits(&events));
     let unused = (functions.is_empty() && events.is_empty()).then(|| quote!(let _ = &#endpoint;));
-    let handles = functions
-        .iter()
-        .chain(&events)
-        .map(|named| handle::generate(cx, side, named));
+    let handles = functions.iter().chain(&events).map(|named| handle::generate(cx, side, named));
 
     let m = &cx.module;
     let s = side.name();
     let (handles_doc, sees) = match side {
-        Side::Server => (
-            "answer and invoke its functions, hear and fire its events",
-            "the server",
-        ),
-        Side::Client => (
-            "invoke and answer its functions, fire and hear its events",
-            "a client",
-        ),
+        Side::Server => ("answer and invoke its functions, hear and fire its events", "the server"),
+        Side::Client => ("invoke and answer its functions, fire and hear its events", "a client"),
     };
     let entry_doc = format!(
         "The remotes of `{m}` on this {s}: typed handles to {handles_doc}.\n\nCalling it again for the same \
          {s} returns handles that share the same callbacks and listeners."
     );
-    let module_doc =
-        format!("The remotes of `{m}` as {sees} sees them; get them with `{m}::{s}(..)`.");
+    let module_doc = format!("The remotes of `{m}` as {sees} sees them; get them with `{m}::{s}(..)`.");
     let remotes_doc = format!("Every remote of `{m}` as {sees} sees it.");
     let functions_field_doc = format!("The functions of `{m}`, one handle each.");
     let events_field_doc = format!("The events of `{m}`, one handle each.");
@@ -138,15 +124,8 @@ fn named<'a>(cx: &'a Context<'a>, side: Side, functions: bool) -> Vec<Named<'a>>
         if remote.group.is_function() != functions {
             continue;
         }
-        let part = Part {
-            index,
-            remote,
-            handled: side.handles(remote.group.to_server()),
-        };
-        match out
-            .iter_mut()
-            .find(|named| named.parts[0].remote.name == remote.name)
-        {
+        let part = Part { index, remote, handled: side.handles(remote.group.to_server()) };
+        match out.iter_mut().find(|named| named.parts[0].remote.name == remote.name) {
             Some(named) => named.parts.push(part),
             None => out.push(Named { parts: vec![part] }),
         }

@@ -45,14 +45,7 @@ fn show_expansion() {
 fn errors(out: &str) -> Vec<String> {
     out.split(":: core :: compile_error ! {")
         .skip(1)
-        .map(|rest| {
-            rest.split('}')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .trim_matches(['(', ')', '"'])
-                .to_string()
-        })
+        .map(|rest| rest.split('}').next().unwrap_or_default().trim().trim_matches(['(', ')', '"']).to_string())
         .collect()
 }
 
@@ -78,10 +71,7 @@ fn the_example_expands_without_errors() {
     ] {
         assert!(out.contains(expected), "missing `{expected}` in {out}");
     }
-    assert!(
-        !out.contains("trait ServerFunctions"),
-        "the traits are removed"
-    );
+    assert!(!out.contains("trait ServerFunctions"), "the traits are removed");
 }
 
 #[test]
@@ -107,17 +97,9 @@ fn every_mistake_is_reported_and_valid_remotes_are_still_generated() {
     assert_eq!(errors.len(), 5, "{errors:#?}");
     assert!(errors[0].contains("takes no `&self`"), "{}", errors[0]);
     assert!(errors[1].contains("`async`"), "{}", errors[1]);
-    assert!(
-        errors[2].contains("did you mean `ServerEvents`?"),
-        "{}",
-        errors[2]
-    );
+    assert!(errors[2].contains("did you mean `ServerEvents`?"), "{}", errors[2]);
     assert!(errors[3].contains("such as `String`"), "{}", errors[3]);
-    assert!(
-        errors[4].contains("an event has no return value"),
-        "{}",
-        errors[4]
-    );
+    assert!(errors[4].contains("an event has no return value"), "{}", errors[4]);
     assert!(out.contains("pub struct Fine"), "{out}");
     assert!(!out.contains("pub struct Ping"), "{out}");
     assert!(!out.contains("pub struct Chat"), "{out}");
@@ -143,52 +125,27 @@ fn names_must_be_unique_and_map_to_distinct_structs() {
     );
     let errors = errors(&out);
     assert_eq!(errors.len(), 3, "{errors:#?}");
-    assert!(
-        errors
-            .iter()
-            .any(|e| e.contains("would both generate a struct named `BuyItem`")),
-        "{errors:#?}"
-    );
-    assert!(
-        errors
-            .iter()
-            .any(|e| e.contains("clashes with the `Events` struct")),
-        "{errors:#?}"
-    );
-    assert!(
-        errors.iter().any(|e| e.contains("both as a function")),
-        "{errors:#?}"
-    );
+    assert!(errors.iter().any(|e| e.contains("would both generate a struct named `BuyItem`")), "{errors:#?}");
+    assert!(errors.iter().any(|e| e.contains("clashes with the `Events` struct")), "{errors:#?}");
+    assert!(errors.iter().any(|e| e.contains("both as a function")), "{errors:#?}");
 }
 
 #[test]
 fn argument_names_do_not_change_the_interface() {
     let with = |args: TokenStream| {
-        let out = expand(
-            quote!(),
-            quote!(mod net { pub trait ServerFunctions { fn f(#args) -> u8; } }),
-        );
+        let out = expand(quote!(), quote!(mod net { pub trait ServerFunctions { fn f(#args) -> u8; } }));
         let start = out.find("__REMOTES_INTERFACE :").unwrap();
         out[start..start + 400].to_string()
     };
-    assert_eq!(
-        with(quote!(a: u8, b: String)),
-        with(quote!(x: u8, y: String))
-    );
-    assert_ne!(
-        with(quote!(a: u8, b: String)),
-        with(quote!(a: u16, b: String))
-    );
+    assert_eq!(with(quote!(a: u8, b: String)), with(quote!(x: u8, y: String)));
+    assert_ne!(with(quote!(a: u8, b: String)), with(quote!(a: u16, b: String)));
 }
 
 #[test]
 fn the_crate_path_replaces_the_runtime_everywhere() {
     let out = expand(quote!(crate = crate::rt), example());
     assert!(!out.contains("remotes_runtime"), "{out}");
-    assert!(
-        out.contains("crate :: rt :: __private :: ServerEndpoint"),
-        "{out}"
-    );
+    assert!(out.contains("crate :: rt :: __private :: ServerEndpoint"), "{out}");
 }
 
 #[test]
@@ -203,12 +160,7 @@ fn relative_crate_paths_and_types_gain_a_level_inside_the_generated_modules() {
             }
         ),
     );
-    assert!(
-        out.contains(
-            "super :: rt :: __private :: ServerListener < (super :: A , super :: super :: B) >"
-        ),
-        "{out}"
-    );
+    assert!(out.contains("super :: rt :: __private :: ServerListener < (super :: A , super :: super :: B) >"), "{out}");
     assert!(out.contains("assert_wire :: < self :: A >"), "{out}");
 }
 

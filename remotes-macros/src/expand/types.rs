@@ -29,8 +29,7 @@ impl VisitMut for Relocate {
                 if first.ident == "self" {
                     first.ident = Ident::new("super", span);
                 } else if first.ident == "super" {
-                    path.segments
-                        .insert(0, PathSegment::from(Ident::new("super", span)));
+                    path.segments.insert(0, PathSegment::from(Ident::new("super", span)));
                 }
             }
         }
@@ -57,32 +56,18 @@ mod tests {
 
     #[test]
     fn relative_paths_gain_a_level() {
-        assert_eq!(
-            relocated(parse_quote!(self::A)),
-            quote!(super::A).to_string()
-        );
-        assert_eq!(
-            relocated(parse_quote!(super::A)),
-            quote!(super::super::A).to_string()
-        );
+        assert_eq!(relocated(parse_quote!(self::A)), quote!(super::A).to_string());
+        assert_eq!(relocated(parse_quote!(super::A)), quote!(super::super::A).to_string());
         assert_eq!(
             relocated(parse_quote!(Vec<(self::A, super::B)>)),
             quote!(Vec<(super::A, super::super::B)>).to_string()
         );
-        assert_eq!(
-            relocated(parse_quote!([self::A; 3])),
-            quote!([super::A; 3]).to_string()
-        );
+        assert_eq!(relocated(parse_quote!([self::A; 3])), quote!([super::A; 3]).to_string());
     }
 
     #[test]
     fn other_paths_stay() {
-        for ty in [
-            quote!(u32),
-            quote!(crate::A),
-            quote!(::std::string::String),
-            quote!(Option<crate::A>),
-        ] {
+        for ty in [quote!(u32), quote!(crate::A), quote!(::std::string::String), quote!(Option<crate::A>)] {
             let parsed: Type = syn::parse2(ty.clone()).unwrap();
             assert_eq!(relocated(parsed), ty.to_string());
         }
@@ -93,9 +78,6 @@ mod tests {
         let none: [Type; 0] = [];
         assert_eq!(tuple(&none).to_string(), quote!(()).to_string());
         assert_eq!(tuple(&[quote!(u8)]).to_string(), quote!((u8,)).to_string());
-        assert_eq!(
-            tuple(&[quote!(u8), quote!(u16)]).to_string(),
-            quote!((u8, u16)).to_string()
-        );
+        assert_eq!(tuple(&[quote!(u8), quote!(u16)]).to_string(), quote!((u8, u16)).to_string());
     }
 }

@@ -11,9 +11,7 @@ pub fn generate(cx: &Context<'_>) -> TokenStream {
     let rt = &cx.rt;
     let checks = cx.remotes.iter().flat_map(|remote| {
         let types = remote.args.iter().map(|(_, ty)| *ty).chain(remote.output);
-        types
-            .map(|ty| quote_spanned!(ty.span()=> #rt::__private::assert_wire::<#ty>();))
-            .collect::<Vec<_>>()
+        types.map(|ty| quote_spanned!(ty.span()=> #rt::__private::assert_wire::<#ty>();)).collect::<Vec<_>>()
     });
     quote::quote! {
         const _: () = {

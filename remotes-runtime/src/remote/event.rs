@@ -5,37 +5,110 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use bytes::{Bytes, BytesMut};
+
 use crate::client::ClientShared;
 use crate::endpoint::Endpoint;
+use crate::listeners::{Listener, typed_listener, validator};
 use crate::player::Player;
 use crate::server::ServerShared;
 use crate::wire::args::Args;
+use crate::wire::frame::{frame_len, put_frame};
+use crate::wire::message::kind;
 
 /// What became of a fired event: how many players it was queued for, and how many it skipped.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+///
+/// Firing never blocks and never panics. A recipient is skipped when it is no longer connected, or when the event
+/// is larger than the maximum frame length the recipient accepts; each skip also emits a `tracing` event.
+///
+/// ```
+/// use remotes_runtime::Fired;
+///
+/// let fired = Fired { queued: 3, skipped: 1 };
+/// assert!(!fired.all_queued());
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Fired {
     /// Recipients whose outgoing queue took the event.
     pub queued: usize,
-    /// Recipients that were skipped: no longer connected, or their outgoing queue was full.
+    /// Recipients that were skipped (see above).
     pub skipped: usize,
 }
 
-/// A listener registered with `connect`. Dropping it keeps the listener; call [`Connection::disconnect`] to remove it.
+impl Fired {
+    /// `true` when no recipient was skipped.
+    pub fn all_queued(&self) -> bool {
+        self.skipped == 0
+    }
+
+    fn count(&mut self, queued: bool) {
+        if queued {
+            self.queued += 1;
+        } else {
+            self.skipped += 1;
+        }
+    }
+}
+
+/// A listener added with `connect`. Call [`disconnect`](Connection::disconnect) to remove it; dropping the
+/// `Connection` keeps the listener (as in Roblox).
+///
+/// ```no_run
+/// # fn demo(chat: remotes_runtime::Connection) {
+/// chat.disconnect(); // this listener only; the event's other listeners stay
+/// assert!(!chat.is_connected());
+/// # }
+/// ```
 pub struct Connection {
-    _todo: (),
+    endpoint: Arc<Endpoint>,
+    index: usize,
+    id: u64,
 }
 
 impl Connection {
     /// Removes this listener (and only this one). Calling it again does nothing.
     pub fn disconnect(&self) {
-        todo!()
+        self.endpoint.listeners.disconnect(self.index, self.id);
+    }
+
+    /// `true` until [`disconnect`](Connection::disconnect) is called.
+    pub fn is_connected(&self) -> bool {
+        self.endpoint.listeners.is_connected(self.index, self.id)
     }
 }
 
 impl fmt::Debug for Connection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Connection").finish_non_exhaustive()
+        f.debug_struct("Connection")
+            .field("event", &self.endpoint.remote_name(self.index))
+            .field("connected", &self.is_connected())
+            .finish()
     }
+}
+
+fn connect(endpoint: &Arc<Endpoint>, index: usize, listener: Arc<dyn Listener>) -> Connection {
+    let id = endpoint.listeners.connect(index, listener);
+    Connection { endpoint: Arc::clone(endpoint), index, id }
+}
+
+/// Encodes the arguments; `None` (logged) when they cannot be encoded.
+fn encode<A: Args>(args: &A, name: &str) -> Option<Vec<u8>> {
+    let mut bytes = Vec::new();
+    match args.encode(&mut bytes) {
+        Ok(()) => Some(bytes),
+        Err(reason) => {
+            tracing::warn!(event = name, %reason, "event arguments failed to encode; not sent");
+            None
+        }
+    }
+}
+
+/// Encodes a whole `EVENT` frame once, for any number of recipients.
+fn event_frame<A: Args>(remote: u32, args: &A, name: &str) -> Option<Bytes> {
+    let payload = encode(args, name)?;
+    let mut frame = BytesMut::with_capacity(frame_len(&[remote], payload.len()));
+    put_frame(&mut frame, kind::EVENT, &[remote], &payload);
+    Some(frame.freeze())
 }
 
 /// Server side of an event declared in `ServerEvents`: the server hears it.
@@ -47,25 +120,28 @@ pub struct ServerListener<A> {
 
 impl<A: Args> ServerListener<A> {
     pub(crate) fn new(endpoint: &Arc<Endpoint>, index: usize) -> Self {
-        ServerListener {
-            endpoint: Arc::clone(endpoint),
-            index,
-            _sig: PhantomData,
-        }
+        endpoint.listeners.set_validator(index, validator::<A>());
+        ServerListener { endpoint: Arc::clone(endpoint), index, _sig: PhantomData }
     }
 
-    /// Adds a listener.
-    pub fn connect<F, Fut>(&self, _listener: F) -> Connection
+    /// Adds a listener. Events held while no listener was connected are delivered to the first one, in order.
+    pub fn connect<F, Fut>(&self, listener: F) -> Connection
     where
         F: Fn(Player, A) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        todo!()
+        let listener = typed_listener::<A, _, _>(move |caller: Option<&Player>, args: A| {
+            // Server connections always carry their player; `None` only reaches client endpoints.
+            caller.cloned().map(|player| listener(player, args))
+        });
+        connect(&self.endpoint, self.index, listener)
     }
 
-    /// Runs the listeners as if `player` had fired the event.
-    pub fn predict(&self, _player: &Player, _args: A) {
-        todo!()
+    /// Runs the listeners as if `player` had fired the event (encoded and decoded as over the network).
+    pub fn predict(&self, player: &Player, args: A) {
+        if let Some(bytes) = encode(&args, self.endpoint.remote_name(self.index)) {
+            self.endpoint.listeners.deliver(self.index, Some(player), bytes.into());
+        }
     }
 }
 
@@ -78,31 +154,53 @@ pub struct ServerEmitter<A> {
 
 impl<A: Args> ServerEmitter<A> {
     pub(crate) fn new(server: &Arc<ServerShared>, index: usize) -> Self {
-        ServerEmitter {
-            server: Arc::clone(server),
-            index,
-            _sig: PhantomData,
-        }
+        ServerEmitter { server: Arc::clone(server), index, _sig: PhantomData }
     }
 
-    /// Fires the event at one player.
-    pub fn fire(&self, _player: &Player, _args: A) -> Fired {
-        todo!()
+    fn frame(&self, args: &A) -> Option<Bytes> {
+        // The server's own table is the wire's numbering: its local index is the remote id.
+        event_frame(self.index as u32, args, self.server.remote_name(self.index))
+    }
+
+    fn send(&self, recipients: impl IntoIterator<Item = Player>, args: &A) -> Fired {
+        let mut fired = Fired::default();
+        let Some(frame) = self.frame(args) else {
+            fired.skipped = recipients.into_iter().count();
+            return fired;
+        };
+        for player in recipients {
+            let queued = player.link().queue_frame(&frame);
+            if !queued {
+                tracing::debug!(
+                    event = self.server.remote_name(self.index),
+                    player = player.id(),
+                    "event not sent: player not connected"
+                );
+            }
+            fired.count(queued);
+        }
+        fired
+    }
+
+    /// Fires the event at one player. A player who has left is skipped (see [`Fired`]).
+    pub fn fire(&self, player: &Player, args: A) -> Fired {
+        self.send([player.clone()], &args)
     }
 
     /// Fires the event at each of `players`, encoding it once.
-    pub fn fire_many(&self, _players: &[Player], _args: A) -> Fired {
-        todo!()
+    pub fn fire_many(&self, players: &[Player], args: A) -> Fired {
+        self.send(players.iter().cloned(), &args)
     }
 
     /// Fires the event at every connected player, encoding it once.
-    pub fn broadcast(&self, _args: A) -> Fired {
-        todo!()
+    pub fn broadcast(&self, args: A) -> Fired {
+        self.send(self.server.connected_players(), &args)
     }
 
     /// Fires the event at every connected player except `excluded`, encoding it once.
-    pub fn except(&self, _excluded: &[Player], _args: A) -> Fired {
-        todo!()
+    pub fn except(&self, excluded: &[Player], args: A) -> Fired {
+        let recipients = self.server.connected_players().into_iter().filter(|p| !excluded.contains(p));
+        self.send(recipients, &args)
     }
 }
 
@@ -115,25 +213,25 @@ pub struct ClientListener<A> {
 
 impl<A: Args> ClientListener<A> {
     pub(crate) fn new(endpoint: &Arc<Endpoint>, index: usize) -> Self {
-        ClientListener {
-            endpoint: Arc::clone(endpoint),
-            index,
-            _sig: PhantomData,
-        }
+        endpoint.listeners.set_validator(index, validator::<A>());
+        ClientListener { endpoint: Arc::clone(endpoint), index, _sig: PhantomData }
     }
 
-    /// Adds a listener.
-    pub fn connect<F, Fut>(&self, _listener: F) -> Connection
+    /// Adds a listener. Events held while no listener was connected are delivered to the first one, in order.
+    pub fn connect<F, Fut>(&self, listener: F) -> Connection
     where
         F: Fn(A) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        todo!()
+        let listener = typed_listener::<A, _, _>(move |_caller: Option<&Player>, args: A| Some(listener(args)));
+        connect(&self.endpoint, self.index, listener)
     }
 
-    /// Runs the listeners as if the server had fired the event.
-    pub fn predict(&self, _args: A) {
-        todo!()
+    /// Runs the listeners as if the server had fired the event (encoded and decoded as over the network).
+    pub fn predict(&self, args: A) {
+        if let Some(bytes) = encode(&args, self.endpoint.remote_name(self.index)) {
+            self.endpoint.listeners.deliver(self.index, None, bytes.into());
+        }
     }
 }
 
@@ -146,16 +244,17 @@ pub struct ClientEmitter<A> {
 
 impl<A: Args> ClientEmitter<A> {
     pub(crate) fn new(client: &Arc<ClientShared>, index: usize) -> Self {
-        ClientEmitter {
-            client: Arc::clone(client),
-            index,
-            _sig: PhantomData,
-        }
+        ClientEmitter { client: Arc::clone(client), index, _sig: PhantomData }
     }
 
-    /// Fires the event at the server.
-    pub fn fire(&self, _args: A) -> Fired {
-        todo!()
+    /// Fires the event at the server. Skipped (see [`Fired`]) when the connection is closed or the server does not
+    /// declare this event the same way.
+    pub fn fire(&self, args: A) -> Fired {
+        let name = self.client.remote_name(self.index);
+        let mut fired = Fired::default();
+        let frame = self.client.outgoing_id(self.index).ok().and_then(|remote| event_frame(remote, &args, name));
+        fired.count(frame.is_some_and(|frame| self.client.link().queue_frame(&frame)));
+        fired
     }
 }
 

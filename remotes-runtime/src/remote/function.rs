@@ -39,22 +39,14 @@ pin_project! {
 }
 
 enum InvokeState {
-    Waiting {
-        rx: oneshot::Receiver<Result<Bytes, FunctionError>>,
-        guard: CallGuard,
-        deadline: Instant,
-    },
+    Waiting { rx: oneshot::Receiver<Result<Bytes, FunctionError>>, guard: CallGuard, deadline: Instant },
     Failed(FunctionError),
     Done,
 }
 
 impl<R> Invoke<R> {
     pub(crate) fn failed(error: FunctionError) -> Self {
-        Invoke {
-            state: InvokeState::Failed(error),
-            sleep: None,
-            _returns: PhantomData,
-        }
+        Invoke { state: InvokeState::Failed(error), sleep: None, _returns: PhantomData }
     }
 
     pub(crate) fn waiting(
@@ -62,22 +54,11 @@ impl<R> Invoke<R> {
         guard: CallGuard,
         deadline: Instant,
     ) -> Self {
-        Invoke {
-            state: InvokeState::Waiting {
-                rx,
-                guard,
-                deadline,
-            },
-            sleep: None,
-            _returns: PhantomData,
-        }
+        Invoke { state: InvokeState::Waiting { rx, guard, deadline }, sleep: None, _returns: PhantomData }
     }
 
     /// Polls for the raw reply bytes.
-    fn poll_reply(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<(Bytes, CallGuard), FunctionError>> {
+    fn poll_reply(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(Bytes, CallGuard), FunctionError>> {
         let mut this = self.project();
         let (rx, deadline) = match this.state {
             InvokeState::Waiting { rx, deadline, .. } => (rx, *deadline),
@@ -90,9 +71,7 @@ impl<R> Invoke<R> {
         };
         // A reply that arrived wins over a deadline that passed at the same time.
         if let Poll::Ready(outcome) = Pin::new(rx).poll(cx) {
-            let InvokeState::Waiting { mut guard, .. } =
-                std::mem::replace(this.state, InvokeState::Done)
-            else {
+            let InvokeState::Waiting { mut guard, .. } = std::mem::replace(this.state, InvokeState::Done) else {
                 unreachable!("state checked above")
             };
             guard.settled();
@@ -108,9 +87,7 @@ impl<R> Invoke<R> {
         }
         let sleep = this.sleep.as_pin_mut().expect("sleep set above");
         ready!(sleep.poll(cx));
-        let InvokeState::Waiting { mut guard, .. } =
-            std::mem::replace(this.state, InvokeState::Done)
-        else {
+        let InvokeState::Waiting { mut guard, .. } = std::mem::replace(this.state, InvokeState::Done) else {
             unreachable!("state checked above")
         };
         guard.timed_out();
@@ -165,24 +142,16 @@ impl<R> fmt::Debug for Predict<R> {
     }
 }
 
-fn predict<A: Args, R: Wire>(
-    endpoint: &Arc<Endpoint>,
-    index: usize,
-    caller: Option<Player>,
-    args: A,
-) -> Predict<R> {
+fn predict<A: Args, R: Wire>(endpoint: &Arc<Endpoint>, index: usize, caller: Option<Player>, args: A) -> Predict<R> {
     let endpoint = Arc::clone(endpoint);
     Predict {
         inner: Box::pin(async move {
             let mut bytes = Vec::new();
-            args.encode(&mut bytes)
-                .map_err(|_| FunctionError::BadRequest)?;
+            args.encode(&mut bytes).map_err(|_| FunctionError::BadRequest)?;
             let Some(handler) = endpoint.handler(index) else {
                 return Err(FunctionError::Unprocessed);
             };
-            let reply: ReplyFuture = handler
-                .call(caller.as_ref(), &bytes)
-                .map_err(|_| FunctionError::BadRequest)?;
+            let reply: ReplyFuture = handler.call(caller.as_ref(), &bytes).map_err(|_| FunctionError::BadRequest)?;
             let encoded = reply.await?;
             decode_value::<R>(&encoded).map_err(|_| FunctionError::InvalidResult)
         }),
@@ -199,11 +168,7 @@ pub struct ServerFunction<A, R> {
 impl<A: Args, R: Wire> ServerFunction<A, R> {
     pub(crate) fn new(endpoint: &Arc<Endpoint>, index: usize) -> Self {
         debug_assert_eq!(endpoint.def(index).direction, Direction::ToServer);
-        ServerFunction {
-            endpoint: Arc::clone(endpoint),
-            index,
-            _sig: PhantomData,
-        }
+        ServerFunction { endpoint: Arc::clone(endpoint), index, _sig: PhantomData }
     }
 
     /// Sets the callback that answers this function, replacing (with a warning) any callback set before.
@@ -237,11 +202,7 @@ pub struct ServerInvoker<A, R> {
 
 impl<A: Args, R: Wire> ServerInvoker<A, R> {
     pub(crate) fn new(server: &Arc<ServerShared>, index: usize) -> Self {
-        ServerInvoker {
-            server: Arc::clone(server),
-            index,
-            _sig: PhantomData,
-        }
+        ServerInvoker { server: Arc::clone(server), index, _sig: PhantomData }
     }
 
     /// Invokes the function on `player`'s client with the server's default timeout.
@@ -271,11 +232,7 @@ pub struct ClientFunction<A, R> {
 impl<A: Args, R: Wire> ClientFunction<A, R> {
     pub(crate) fn new(endpoint: &Arc<Endpoint>, index: usize) -> Self {
         debug_assert_eq!(endpoint.def(index).direction, Direction::ToClient);
-        ClientFunction {
-            endpoint: Arc::clone(endpoint),
-            index,
-            _sig: PhantomData,
-        }
+        ClientFunction { endpoint: Arc::clone(endpoint), index, _sig: PhantomData }
     }
 
     /// Sets the callback that answers this function, replacing (with a warning) any callback set before.
@@ -306,11 +263,7 @@ pub struct ClientInvoker<A, R> {
 
 impl<A: Args, R: Wire> ClientInvoker<A, R> {
     pub(crate) fn new(client: &Arc<ClientShared>, index: usize) -> Self {
-        ClientInvoker {
-            client: Arc::clone(client),
-            index,
-            _sig: PhantomData,
-        }
+        ClientInvoker { client: Arc::clone(client), index, _sig: PhantomData }
     }
 
     /// Invokes the function on the server with the client's default timeout.

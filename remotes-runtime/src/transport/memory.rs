@@ -15,13 +15,7 @@ pub(crate) fn pair(capacity: usize) -> (MemoryEnd, MemoryEnd) {
     let (server_reader, client_writer) = tokio::io::simplex(capacity);
     let (client_reader, server_writer) = tokio::io::simplex(capacity);
     (
-        MemoryEnd {
-            reader: client_reader,
-            writer: client_writer,
-        },
-        MemoryEnd {
-            reader: server_reader,
-            writer: server_writer,
-        },
+        MemoryEnd { reader: client_reader, writer: client_writer },
+        MemoryEnd { reader: server_reader, writer: server_writer },
     )
 }

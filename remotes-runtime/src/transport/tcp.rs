@@ -10,10 +10,7 @@ use crate::server::ServerShared;
 /// Connects to `addr` and returns the two halves of the stream.
 pub(crate) async fn connect(
     addr: impl ToSocketAddrs,
-) -> io::Result<(
-    tokio::net::tcp::OwnedReadHalf,
-    tokio::net::tcp::OwnedWriteHalf,
-)> {
+) -> io::Result<(tokio::net::tcp::OwnedReadHalf, tokio::net::tcp::OwnedWriteHalf)> {
     let stream = TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
     Ok(stream.into_split())

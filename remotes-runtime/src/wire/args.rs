@@ -40,13 +40,8 @@ pub trait Args: Send + 'static + Sized {
 }
 
 /// Appends `value` as one MessagePack value.
-pub(crate) fn encode_value<T: Serialize + ?Sized>(
-    value: &T,
-    out: &mut Vec<u8>,
-) -> Result<(), String> {
-    value
-        .serialize(&mut rmp_serde::Serializer::new(out))
-        .map_err(|e| e.to_string())
+pub(crate) fn encode_value<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Result<(), String> {
+    value.serialize(&mut rmp_serde::Serializer::new(out)).map_err(|e| e.to_string())
 }
 
 /// Decodes one value from the front of `rd`, advancing it past the value.
@@ -64,23 +59,14 @@ const MAX_DEPTH: usize = 128;
 pub(crate) fn decode_value<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     let mut rd = bytes;
     let value = decode_one(&mut rd)?;
-    if rd.is_empty() {
-        Ok(value)
-    } else {
-        Err(format!("{} bytes of trailing data", rd.len()))
-    }
+    if rd.is_empty() { Ok(value) } else { Err(format!("{} bytes of trailing data", rd.len())) }
 }
 
 fn read_array_header(rd: &mut &[u8], expected: usize) -> Result<(), ArgsError> {
-    let len = rmp::decode::read_array_len(rd).map_err(|e| ArgsError {
-        index: None,
-        reason: format!("arguments are not an array: {e}"),
-    })?;
+    let len = rmp::decode::read_array_len(rd)
+        .map_err(|e| ArgsError { index: None, reason: format!("arguments are not an array: {e}") })?;
     if len as usize != expected {
-        return Err(ArgsError {
-            index: None,
-            reason: format!("expected {expected} arguments, received {len}"),
-        });
+        return Err(ArgsError { index: None, reason: format!("expected {expected} arguments, received {len}") });
     }
     Ok(())
 }
@@ -89,10 +75,7 @@ fn finish(rd: &[u8]) -> Result<(), ArgsError> {
     if rd.is_empty() {
         Ok(())
     } else {
-        Err(ArgsError {
-            index: None,
-            reason: format!("{} bytes of trailing data after the arguments", rd.len()),
-        })
+        Err(ArgsError { index: None, reason: format!("{} bytes of trailing data after the arguments", rd.len()) })
     }
 }
 

@@ -47,16 +47,10 @@ pub(crate) fn peek_varint(buf: &[u8]) -> Result<Option<(u32, usize)>, FrameError
     for (i, byte) in buf.iter().take(MAX_VARINT_LEN).enumerate() {
         value |= u64::from(byte & 0x7f) << (7 * i);
         if byte & 0x80 == 0 {
-            return u32::try_from(value)
-                .map(|v| Some((v, i + 1)))
-                .map_err(|_| FrameError::BadLength);
+            return u32::try_from(value).map(|v| Some((v, i + 1))).map_err(|_| FrameError::BadLength);
         }
     }
-    if buf.len() >= MAX_VARINT_LEN {
-        Err(FrameError::BadLength)
-    } else {
-        Ok(None)
-    }
+    if buf.len() >= MAX_VARINT_LEN { Err(FrameError::BadLength) } else { Ok(None) }
 }
 
 /// Takes a varint off the front of a frame body. `None` when the body ends early or the varint is malformed.
@@ -78,10 +72,7 @@ pub(crate) fn split_frame(buf: &mut BytesMut, max: usize) -> Result<Option<Bytes
     };
     let len = len as usize;
     if len > max {
-        return Err(FrameError::TooLong {
-            len: len as u64,
-            max,
-        });
+        return Err(FrameError::TooLong { len: len as u64, max });
     }
     if len == 0 {
         return Err(FrameError::Empty);
@@ -118,19 +109,7 @@ mod tests {
 
     #[test]
     fn varints_roundtrip_at_every_width() {
-        for value in [
-            0,
-            1,
-            127,
-            128,
-            16_383,
-            16_384,
-            2_097_151,
-            2_097_152,
-            268_435_455,
-            268_435_456,
-            u32::MAX,
-        ] {
+        for value in [0, 1, 127, 128, 16_383, 16_384, 2_097_151, 2_097_152, 268_435_455, 268_435_456, u32::MAX] {
             let mut buf = BytesMut::new();
             put_varint(&mut buf, value);
             assert_eq!(buf.len(), varint_len(value));
@@ -141,15 +120,9 @@ mod tests {
 
     #[test]
     fn overlong_varints_are_rejected() {
-        assert_eq!(
-            peek_varint(&[0xff, 0xff, 0xff, 0xff, 0xff, 0x01]),
-            Err(FrameError::BadLength)
-        );
+        assert_eq!(peek_varint(&[0xff, 0xff, 0xff, 0xff, 0xff, 0x01]), Err(FrameError::BadLength));
         // Five bytes whose value exceeds u32.
-        assert_eq!(
-            peek_varint(&[0xff, 0xff, 0xff, 0xff, 0x7f]),
-            Err(FrameError::BadLength)
-        );
+        assert_eq!(peek_varint(&[0xff, 0xff, 0xff, 0xff, 0x7f]), Err(FrameError::BadLength));
     }
 
     #[test]
@@ -170,13 +143,7 @@ mod tests {
         let mut buf = BytesMut::new();
         put_varint(&mut buf, 10 << 20);
         let before = buf.capacity();
-        assert_eq!(
-            split_frame(&mut buf, 1 << 20),
-            Err(FrameError::TooLong {
-                len: 10 << 20,
-                max: 1 << 20
-            })
-        );
+        assert_eq!(split_frame(&mut buf, 1 << 20), Err(FrameError::TooLong { len: 10 << 20, max: 1 << 20 }));
         assert_eq!(buf.capacity(), before);
     }
 

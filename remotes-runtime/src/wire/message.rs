@@ -37,26 +37,11 @@ pub(crate) enum Message {
     Hello(Bytes),
     Welcome(Bytes),
     Reject(Bytes),
-    Request {
-        remote: u32,
-        timeout_ms: Option<u32>,
-        args: Bytes,
-    },
-    ReplyOk {
-        call: u32,
-        value: Bytes,
-    },
-    ReplyErr {
-        call: u32,
-        code: u8,
-    },
-    Cancel {
-        call: u32,
-    },
-    Event {
-        remote: u32,
-        args: Bytes,
-    },
+    Request { remote: u32, timeout_ms: Option<u32>, args: Bytes },
+    ReplyOk { call: u32, value: Bytes },
+    ReplyErr { call: u32, code: u8 },
+    Cancel { call: u32 },
+    Event { remote: u32, args: Bytes },
 }
 
 /// Why a frame body is not a message. The connection stays open: the frame is dropped.
@@ -77,41 +62,24 @@ impl Message {
             kind::HELLO => Message::Hello(body),
             kind::WELCOME => Message::Welcome(body),
             kind::REJECT => Message::Reject(body),
-            kind::REQUEST => Message::Request {
-                remote: take_varint(&mut body).ok_or(truncated)?,
-                timeout_ms: None,
-                args: body,
-            },
+            kind::REQUEST => {
+                Message::Request { remote: take_varint(&mut body).ok_or(truncated)?, timeout_ms: None, args: body }
+            }
             kind::REQUEST_TIMED => {
                 let remote = take_varint(&mut body).ok_or(truncated.clone())?;
                 let timeout_ms = take_varint(&mut body).ok_or(truncated)?;
-                Message::Request {
-                    remote,
-                    timeout_ms: Some(timeout_ms),
-                    args: body,
-                }
+                Message::Request { remote, timeout_ms: Some(timeout_ms), args: body }
             }
-            kind::REPLY_OK => Message::ReplyOk {
-                call: take_varint(&mut body).ok_or(truncated)?,
-                value: body,
-            },
+            kind::REPLY_OK => Message::ReplyOk { call: take_varint(&mut body).ok_or(truncated)?, value: body },
             kind::REPLY_ERR => {
                 let call = take_varint(&mut body).ok_or(truncated.clone())?;
                 if body.len() != 1 {
                     return Err(truncated);
                 }
-                Message::ReplyErr {
-                    call,
-                    code: body[0],
-                }
+                Message::ReplyErr { call, code: body[0] }
             }
-            kind::CANCEL => Message::Cancel {
-                call: take_varint(&mut body).ok_or(truncated)?,
-            },
-            kind::EVENT => Message::Event {
-                remote: take_varint(&mut body).ok_or(truncated)?,
-                args: body,
-            },
+            kind::CANCEL => Message::Cancel { call: take_varint(&mut body).ok_or(truncated)? },
+            kind::EVENT => Message::Event { remote: take_varint(&mut body).ok_or(truncated)?, args: body },
             other => return Err(MessageError::UnknownKind(other)),
         })
     }
@@ -206,19 +174,11 @@ mod tests {
     fn requests_roundtrip_with_and_without_timeout() {
         assert_eq!(
             roundtrip(|b| put_request(b, 3, None, b"\x90")),
-            Message::Request {
-                remote: 3,
-                timeout_ms: None,
-                args: Bytes::from_static(b"\x90")
-            }
+            Message::Request { remote: 3, timeout_ms: None, args: Bytes::from_static(b"\x90") }
         );
         assert_eq!(
             roundtrip(|b| put_request(b, 300, Some(1500), b"\x91\x01")),
-            Message::Request {
-                remote: 300,
-                timeout_ms: Some(1500),
-                args: Bytes::from_static(b"\x91\x01")
-            }
+            Message::Request { remote: 300, timeout_ms: Some(1500), args: Bytes::from_static(b"\x91\x01") }
         );
     }
 
@@ -226,19 +186,10 @@ mod tests {
     fn replies_and_cancels_roundtrip() {
         assert_eq!(
             roundtrip(|b| put_frame(b, kind::REPLY_OK, &[70_000], b"\xc3")),
-            Message::ReplyOk {
-                call: 70_000,
-                value: Bytes::from_static(b"\xc3")
-            }
+            Message::ReplyOk { call: 70_000, value: Bytes::from_static(b"\xc3") }
         );
-        assert_eq!(
-            roundtrip(|b| put_frame(b, kind::REPLY_ERR, &[1], &[2])),
-            Message::ReplyErr { call: 1, code: 2 }
-        );
-        assert_eq!(
-            roundtrip(|b| put_frame(b, kind::CANCEL, &[9], &[])),
-            Message::Cancel { call: 9 }
-        );
+        assert_eq!(roundtrip(|b| put_frame(b, kind::REPLY_ERR, &[1], &[2])), Message::ReplyErr { call: 1, code: 2 });
+        assert_eq!(roundtrip(|b| put_frame(b, kind::CANCEL, &[9], &[])), Message::Cancel { call: 9 });
     }
 
     #[test]
@@ -250,10 +201,7 @@ mod tests {
 
     #[test]
     fn unknown_kinds_and_truncated_headers_are_errors() {
-        assert_eq!(
-            Message::parse(Bytes::from_static(&[0x7e])),
-            Err(MessageError::UnknownKind(0x7e))
-        );
+        assert_eq!(Message::parse(Bytes::from_static(&[0x7e])), Err(MessageError::UnknownKind(0x7e)));
         assert_eq!(
             Message::parse(Bytes::from_static(&[kind::REQUEST, 0x80])),
             Err(MessageError::Truncated(kind::REQUEST))
@@ -273,9 +221,6 @@ mod tests {
             max_frame: 1 << 20,
             remotes: vec![WireRemote("buy_item".into(), 0, 0, 42)],
         };
-        assert_eq!(
-            decode_map::<Welcome>(&encode_map(&welcome)).unwrap(),
-            welcome
-        );
+        assert_eq!(decode_map::<Welcome>(&encode_map(&welcome)).unwrap(), welcome);
     }
 }

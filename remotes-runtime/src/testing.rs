@@ -1,0 +1,274 @@
+//! Testing tools: a raw client that speaks the wire protocol frame by frame, to send what an honest client never
+//! would (malformed arguments, unknown remotes, garbage) and observe exactly what the server answers.
+//!
+//! ```no_run
+//! # async fn demo(server: &remotes_runtime::Server) -> std::io::Result<()> {
+//! use remotes_runtime::testing::{RawClient, RawMessage};
+//! use remotes_runtime::{Direction, FunctionError, RemoteKind};
+//!
+//! let mut raw = RawClient::connect_in_memory(server);
+//! let welcome = raw.handshake().await?;
+//! let buy_item = welcome.id_of("buy_item", RemoteKind::Function, Direction::ToServer).unwrap();
+//! // A string where the server expects two integers.
+//! raw.send_request(buy_item, None, &remotes_runtime::testing::encode_args(&("seven".to_string(),))).await?;
+//! assert_eq!(raw.recv().await?, Some(RawMessage::ReplyErr { call: 0, error: FunctionError::BadRequest }));
+//! # Ok(()) }
+//! ```
+
+use std::io;
+
+use bytes::{Bytes, BytesMut};
+use serde::Serialize;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+
+use crate::config::{DEFAULT_MAX_FRAME_LEN, DEFAULT_MEMORY_PIPE_BYTES, DEFAULT_TIMEOUT, millis};
+use crate::handshake::read_frame;
+use crate::interface::{Direction, RemoteKind};
+use crate::server::Server;
+use crate::transport::memory;
+use crate::wire::args::Args;
+use crate::wire::frame::put_frame;
+use crate::wire::message::{Hello, Message, PROTOCOL_VERSION, Welcome, decode_map, encode_map, kind, put_request};
+use crate::{ConnectError, FunctionError};
+
+/// The largest frame a [`RawClient`] reads.
+const RAW_MAX_FRAME: usize = 64 << 20;
+
+/// Encodes `value` as MessagePack the way the runtime does (structs as arrays). Arguments are a tuple:
+/// `encode(&(7u32, 2u8))`.
+pub fn encode<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Serializing into a Vec cannot fail for serde's data model except through a type's own Serialize error.
+    crate::wire::args::encode_value(value, &mut out).expect("value serializes");
+    out
+}
+
+/// Encodes a tuple of arguments exactly as the runtime sends them: a MessagePack array (empty for `()`).
+///
+/// ```
+/// use remotes_runtime::testing::encode_args;
+/// assert_eq!(encode_args(&()), [0x90]);
+/// assert_eq!(encode_args(&(7u32, 2u8)), [0x92, 0x07, 0x02]);
+/// ```
+pub fn encode_args<A: Args>(args: &A) -> Vec<u8> {
+    let mut out = Vec::new();
+    args.encode(&mut out).expect("arguments serialize");
+    out
+}
+
+/// A frame, as the raw client reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RawMessage {
+    /// The server's `WELCOME` (MessagePack map).
+    Welcome(Vec<u8>),
+    /// The server's `REJECT` (MessagePack map).
+    Reject(Vec<u8>),
+    /// A call from the server; its id is the count of requests the server sent before it.
+    Request {
+        /// Wire id of the remote.
+        remote: u32,
+        /// Explicit timeout, if any.
+        timeout_ms: Option<u32>,
+        /// Encoded arguments.
+        args: Vec<u8>,
+    },
+    /// A successful reply.
+    ReplyOk {
+        /// The call it answers.
+        call: u32,
+        /// The encoded return value.
+        value: Vec<u8>,
+    },
+    /// A failed reply.
+    ReplyErr {
+        /// The call it answers.
+        call: u32,
+        /// Why it failed.
+        error: FunctionError,
+    },
+    /// The server gave up on one of its calls.
+    Cancel {
+        /// The call.
+        call: u32,
+    },
+    /// An event from the server.
+    Event {
+        /// Wire id of the remote.
+        remote: u32,
+        /// Encoded arguments.
+        args: Vec<u8>,
+    },
+    /// A frame the raw client could not parse: its body.
+    Unparsed(Vec<u8>),
+}
+
+/// One remote of the server's table, as announced in `WELCOME`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawRemote {
+    /// The remote's name.
+    pub name: String,
+    /// Function or event.
+    pub kind: RemoteKind,
+    /// Which side handles it.
+    pub direction: Direction,
+    /// Its signature hash.
+    pub hash: u64,
+}
+
+/// The server's `WELCOME`, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawWelcome {
+    /// The id of this connection's player.
+    pub player_id: u64,
+    /// The server's remotes: a remote's position is its wire id.
+    pub remotes: Vec<RawRemote>,
+}
+
+impl RawWelcome {
+    /// The wire id of a remote.
+    pub fn id_of(&self, name: &str, kind: RemoteKind, direction: Direction) -> Option<u32> {
+        let id = self.remotes.iter().position(|r| r.name == name && r.kind == kind && r.direction == direction)?;
+        u32::try_from(id).ok()
+    }
+}
+
+/// A client that sends and receives raw frames. No interface, no pending-call table: you see the bytes.
+pub struct RawClient {
+    reader: Box<dyn AsyncRead + Unpin + Send>,
+    writer: Box<dyn AsyncWrite + Unpin + Send>,
+    buf: BytesMut,
+}
+
+impl RawClient {
+    /// Connects over TCP (no handshake yet).
+    pub async fn connect(addr: impl tokio::net::ToSocketAddrs) -> io::Result<RawClient> {
+        let (reader, writer) = crate::transport::tcp::connect(addr).await?;
+        Ok(RawClient { reader: Box::new(reader), writer: Box::new(writer), buf: BytesMut::new() })
+    }
+
+    /// Connects to `server` in-process (no handshake yet). Must be called within a tokio runtime.
+    pub fn connect_in_memory(server: &Server) -> RawClient {
+        let (client_end, server_end) = memory::pair(DEFAULT_MEMORY_PIPE_BYTES);
+        server.shared().spawn_connection(server_end.reader, server_end.writer, "raw in-memory".to_string());
+        RawClient { reader: Box::new(client_end.reader), writer: Box::new(client_end.writer), buf: BytesMut::new() }
+    }
+
+    /// Sends a valid `HELLO` (default timeout and maximum frame) and returns the decoded `WELCOME`.
+    pub async fn handshake(&mut self) -> io::Result<RawWelcome> {
+        let hello = Hello {
+            protocol: PROTOCOL_VERSION,
+            timeout_ms: millis(DEFAULT_TIMEOUT),
+            max_frame: DEFAULT_MAX_FRAME_LEN as u32,
+        };
+        self.send_frame(kind::HELLO, &encode_map(&hello)).await?;
+        let body = read_frame(&mut self.reader, &mut self.buf, RAW_MAX_FRAME).await.map_err(to_io)?;
+        let Ok(Message::Welcome(map)) = Message::parse(body) else {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "expected WELCOME"));
+        };
+        let welcome: Welcome = decode_map(&map).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        let remotes = welcome
+            .remotes
+            .into_iter()
+            .map(|r| RawRemote {
+                name: r.0,
+                kind: if r.1 == 0 { RemoteKind::Function } else { RemoteKind::Event },
+                direction: if r.2 == 0 { Direction::ToServer } else { Direction::ToClient },
+                hash: r.3,
+            })
+            .collect();
+        Ok(RawWelcome { player_id: welcome.player, remotes })
+    }
+
+    /// Writes raw bytes, framed or not.
+    pub async fn send_bytes(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.writer.write_all(bytes).await?;
+        self.writer.flush().await
+    }
+
+    /// Writes one frame: the length prefix, `kind`, then `body`.
+    pub async fn send_frame(&mut self, kind: u8, body: &[u8]) -> io::Result<()> {
+        let mut out = BytesMut::new();
+        put_frame(&mut out, kind, &[], body);
+        self.send_bytes(&out).await
+    }
+
+    /// Writes a `REQUEST` (or `REQUEST_TIMED` with a timeout) for remote `remote` with encoded `args`.
+    pub async fn send_request(&mut self, remote: u32, timeout_ms: Option<u32>, args: &[u8]) -> io::Result<()> {
+        let mut out = BytesMut::new();
+        put_request(&mut out, remote, timeout_ms, args);
+        self.send_bytes(&out).await
+    }
+
+    /// Writes an `EVENT` for remote `remote` with encoded `args`.
+    pub async fn send_event(&mut self, remote: u32, args: &[u8]) -> io::Result<()> {
+        let mut out = BytesMut::new();
+        put_frame(&mut out, kind::EVENT, &[remote], args);
+        self.send_bytes(&out).await
+    }
+
+    /// Reads the next frame. `None` when the server closed the connection.
+    pub async fn recv(&mut self) -> io::Result<Option<RawMessage>> {
+        match read_frame(&mut self.reader, &mut self.buf, RAW_MAX_FRAME).await {
+            Ok(body) => Ok(Some(raw_message(body))),
+            Err(ConnectError::Io(error)) if error.kind() == io::ErrorKind::UnexpectedEof => Ok(None),
+            Err(ConnectError::Io(error)) if error.kind() == io::ErrorKind::ConnectionReset => Ok(None),
+            Err(error) => Err(to_io(error)),
+        }
+    }
+
+    /// Reads until the server closes the connection, returning what arrived meanwhile.
+    pub async fn recv_until_closed(&mut self) -> io::Result<Vec<RawMessage>> {
+        let mut seen = Vec::new();
+        while let Some(message) = self.recv().await? {
+            seen.push(message);
+        }
+        Ok(seen)
+    }
+
+    /// Reads frames until one satisfies `wanted`, skipping others.
+    pub async fn recv_matching(&mut self, wanted: impl Fn(&RawMessage) -> bool) -> io::Result<Option<RawMessage>> {
+        while let Some(message) = self.recv().await? {
+            if wanted(&message) {
+                return Ok(Some(message));
+            }
+        }
+        Ok(None)
+    }
+}
+
+impl std::fmt::Debug for RawClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawClient").finish_non_exhaustive()
+    }
+}
+
+fn raw_message(body: Bytes) -> RawMessage {
+    let copy = body.to_vec();
+    match Message::parse(body) {
+        Ok(Message::Welcome(map)) => RawMessage::Welcome(map.to_vec()),
+        Ok(Message::Reject(map)) => RawMessage::Reject(map.to_vec()),
+        Ok(Message::Request { remote, timeout_ms, args }) => {
+            RawMessage::Request { remote, timeout_ms, args: args.to_vec() }
+        }
+        Ok(Message::ReplyOk { call, value }) => RawMessage::ReplyOk { call, value: value.to_vec() },
+        Ok(Message::ReplyErr { call, code }) => {
+            RawMessage::ReplyErr { call, error: FunctionError::from_wire_code(code) }
+        }
+        Ok(Message::Cancel { call }) => RawMessage::Cancel { call },
+        Ok(Message::Event { remote, args }) => RawMessage::Event { remote, args: args.to_vec() },
+        Ok(Message::Hello(_)) | Err(_) => RawMessage::Unparsed(copy),
+    }
+}
+
+fn to_io(error: ConnectError) -> io::Error {
+    match error {
+        ConnectError::Io(error) => error,
+        other => io::Error::new(io::ErrorKind::InvalidData, other.to_string()),
+    }
+}
+
+/// The message kinds' first bytes, for hand-made frames.
+pub mod kinds {
+    pub use crate::wire::message::kind::*;
+}

@@ -1,0 +1,206 @@
+//! Shared by the integration tests: one interface, a harness that runs a server and clients over either transport,
+//! and a capture of `tracing` output for tests that assert on warnings.
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use remotes_runtime::{Client, ClientBuilder, Player, Server, ServerBuilder, remotes};
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Receipt {
+    pub item: u32,
+    pub quantity: u8,
+    pub coins_left: u64,
+}
+
+#[remotes]
+pub mod net {
+    use super::*;
+
+    pub trait ServerFunctions {
+        fn buy_item(item: u32, quantity: u8) -> Receipt;
+        fn slow(millis: u64);
+        fn echo(text: String) -> String;
+        fn whoami() -> u64;
+        fn panics();
+        fn unhandled();
+        fn record(n: u32);
+        /// Two-way: the server's version.
+        fn sync(x: u32) -> u32;
+    }
+
+    pub trait ClientFunctions {
+        fn confirm(prompt: String) -> bool;
+        fn client_slow(millis: u64);
+        /// Two-way: the client's version, with another signature.
+        fn sync(label: String) -> String;
+    }
+
+    pub trait ServerEvents {
+        fn chat(text: String);
+        fn moved(x: f32, y: f32, z: f32);
+        fn seq(n: u32);
+        /// Two-way event.
+        fn ping(n: u32);
+    }
+
+    pub trait ClientEvents {
+        fn announce(text: String);
+        fn chatted(from: u64, text: String);
+        fn ping(n: u32);
+        fn blob(bytes: Vec<u8>);
+    }
+}
+
+/// The same interface as `net`, one version later: `buy_item` takes a `u16` quantity, `unhandled` is gone and
+/// `refund` is new. Everything else is identical.
+#[remotes]
+pub mod net_v2 {
+    use super::*;
+
+    pub trait ServerFunctions {
+        fn buy_item(item: u32, quantity: u16) -> Receipt;
+        fn slow(millis: u64);
+        fn echo(text: String) -> String;
+        fn refund(item: u32) -> bool;
+    }
+}
+
+/// Which transport a test runs over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Tcp,
+    Memory,
+}
+
+/// A server with the `net` interface attached, over one transport.
+pub struct Harness {
+    pub server: Server,
+    pub remotes: net::server::Remotes,
+    pub transport: Transport,
+}
+
+impl Harness {
+    pub async fn new(transport: Transport) -> Harness {
+        Harness::with(transport, Server::builder()).await
+    }
+
+    pub async fn with(transport: Transport, builder: ServerBuilder) -> Harness {
+        let server = match transport {
+            Transport::Tcp => builder.bind("127.0.0.1:0").await.expect("bind"),
+            Transport::Memory => builder.in_memory(),
+        };
+        let remotes = net::server(&server);
+        Harness { server, remotes, transport }
+    }
+
+    /// A connected client with `net` attached.
+    pub async fn client(&self) -> (Client, net::client::Remotes) {
+        self.client_with(Client::builder()).await
+    }
+
+    pub async fn client_with(&self, builder: ClientBuilder) -> (Client, net::client::Remotes) {
+        let client = self.connect(builder).await.expect("connect");
+        let remotes = net::client(&client);
+        (client, remotes)
+    }
+
+    /// Connects without attaching an interface.
+    pub async fn connect(&self, builder: ClientBuilder) -> Result<Client, remotes_runtime::ConnectError> {
+        match self.transport {
+            Transport::Tcp => builder.connect(self.server.local_addr()).await,
+            Transport::Memory => builder.connect_in_memory(&self.server).await,
+        }
+    }
+
+    /// The server's `Player` for a connected client.
+    pub fn player(&self, client: &Client) -> Player {
+        self.server.player(client.player_id()).expect("the client's player is listed once connected")
+    }
+
+    /// A raw client (no handshake yet) over this transport.
+    pub async fn raw(&self) -> remotes_runtime::testing::RawClient {
+        match self.transport {
+            Transport::Tcp => {
+                remotes_runtime::testing::RawClient::connect(self.server.local_addr()).await.expect("raw")
+            }
+            Transport::Memory => remotes_runtime::testing::RawClient::connect_in_memory(&self.server),
+        }
+    }
+}
+
+/// Fails the test instead of hanging: every wait in the suite is bounded.
+pub async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(10), future)
+        .await
+        .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+}
+
+/// Polls `condition` until it holds (bounded by `within`).
+pub async fn eventually(what: &str, condition: impl Fn() -> bool) {
+    within(what, async {
+        while !condition() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+}
+
+/// Runs a test body once per transport, as two tests named `tcp` and `memory` in a module named after the test.
+#[macro_export]
+macro_rules! both_transports {
+    ($($(#[$meta:meta])* async fn $name:ident($transport:ident) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($transport: $crate::common::Transport) $body
+            $(#[$meta])*
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn tcp() { run($crate::common::Transport::Tcp).await }
+            $(#[$meta])*
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn memory() { run($crate::common::Transport::Memory).await }
+        }
+    )*};
+}
+
+/// Captured `tracing` output (all levels, no colours), for tests that check what is logged.
+#[derive(Clone, Default)]
+pub struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Logs {
+    /// Installs a capturing subscriber for the current thread until the guard drops. Use in single-threaded tests
+    /// (`#[tokio::test]`), so tasks spawned by the runtime log into it too.
+    pub fn capture() -> (Logs, tracing::subscriber::DefaultGuard) {
+        let logs = Logs::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        (logs, tracing::subscriber::set_default(subscriber))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+
+    /// The captured lines that contain every one of `parts`.
+    pub fn lines_with(&self, parts: &[&str]) -> Vec<String> {
+        self.text().lines().filter(|line| parts.iter().all(|p| line.contains(p))).map(str::to_string).collect()
+    }
+}
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
