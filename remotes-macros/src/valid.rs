@@ -34,8 +34,17 @@ pub struct Remote<'a> {
     pub output: Option<&'a Type>,
 }
 
-/// Checks `module`; returns the remotes that are valid (in interface order) and every error found.
-pub fn check(module: &Module) -> (Vec<Remote<'_>>, Option<syn::Error>) {
+/// What passed: the valid remotes, and which module-level names the user already took.
+pub struct Checked<'a> {
+    /// Valid remotes, in interface order.
+    pub remotes: Vec<Remote<'a>>,
+    /// Names among `server`, `client`, `interface` that an item of the module declares (an error was reported);
+    /// nothing of that name is generated, to avoid a second error about the duplicate.
+    pub taken: Vec<&'static str>,
+}
+
+/// Checks `module`; returns what is valid and every error found.
+pub fn check(module: &Module) -> (Checked<'_>, Option<syn::Error>) {
     let mut cx = Checker { errors: Vec::new(), generated: BTreeSet::new() };
     cx.generated.extend(SIDE_NAMES.iter().chain(&MODULE_NAMES[..2]).map(|name| (*name).to_owned()));
     for tr in module.remotes_traits() {
@@ -71,11 +80,15 @@ pub fn check(module: &Module) -> (Vec<Remote<'_>>, Option<syn::Error>) {
     remotes.sort_by_key(|remote| Group::ALL.iter().position(|group| *group == remote.group));
     let remotes = cx.names(module, remotes);
 
+    let taken = MODULE_NAMES
+        .into_iter()
+        .filter(|name| module.other_items().flat_map(declared_names).any(|ident| ident == name))
+        .collect();
     let error = cx.errors.into_iter().reduce(|mut all, next| {
         all.combine(next);
         all
     });
-    (remotes, error)
+    (Checked { remotes, taken }, error)
 }
 
 struct Checker {

@@ -134,9 +134,42 @@ impl<'a> Signature<'a> {
         types::tuple(&self.idents)
     }
 
+    /// `for<'__wire> T: Wire` for each argument and return type that is not a plain primitive or `String`.
+    ///
+    /// The runtime's handle methods require their types to be `Wire`. Stating it as a higher-ranked where
+    /// clause makes each generated method compile whatever the types: a type that is not `Wire` is reported once,
+    /// at the user's type, by the `assert_wire` checks (and again only where user code calls the method).
+    fn wire_bounds(&self, rti: &TokenStream) -> Vec<TokenStream> {
+        let output: Option<syn::Type> = syn::parse2(self.output.clone()).ok();
+        let mut seen: Vec<String> = Vec::new();
+        let mut bounds = Vec::new();
+        for ty in self.types.iter().chain(output.as_ref()) {
+            let key = ty.to_token_stream().to_string();
+            if obviously_wire(ty) || seen.contains(&key) {
+                continue;
+            }
+            seen.push(key);
+            bounds.push(quote!(for<'__wire> #ty: #rti::__private::Wire));
+        }
+        bounds
+    }
+
     /// Internal names for the arguments inside a closure: `a0, a1`, invisible to user code.
     fn bindings(&self) -> Vec<Ident> {
         (0..self.idents.len()).map(|i| Ident::new(&format!("a{i}"), Span::mixed_site())).collect()
+    }
+}
+
+/// Types that are `Wire` unless the user shadows their names, which needs no where clause in the docs.
+fn obviously_wire(ty: &syn::Type) -> bool {
+    const PRIMITIVES: [&str; 17] = [
+        "bool", "char", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize", "f32",
+        "f64", "String",
+    ];
+    match ty {
+        syn::Type::Tuple(tuple) => tuple.elems.is_empty(),
+        syn::Type::Path(path) => path.qself.is_none() && PRIMITIVES.iter().any(|name| path.path.is_ident(name)),
+        _ => false,
     }
 }
 
@@ -161,18 +194,21 @@ fn methods(cx: &Context<'_>, side: Side, part: &Part<'_>) -> TokenStream {
     let send_sync = quote!(::core::marker::Send + ::core::marker::Sync + 'static);
     let send = quote!(::core::marker::Send + 'static);
     let (f, fut) = (quote!(__RemotesF), quote!(__RemotesFut));
+    let wire = sig.wire_bounds(rti);
     let callback_bounds = |output: &TokenStream| {
         quote! {
             where
                 #f: ::core::ops::Fn(#player_ty #(#types),*) -> #fut + #send_sync,
                 #fut: ::core::future::Future<Output = #output> + #send,
+                #(#wire,)*
         }
     };
+    let bounds = (!wire.is_empty()).then(|| quote!(where #(#wire,)*));
     let forward = quote!(move |#player_binding #pattern| #callback(#player_binding #(#bindings),*));
 
     match (part.remote.group.is_function(), part.handled) {
         (true, true) => {
-            let bounds = callback_bounds(output);
+            let callback_where = callback_bounds(output);
             let (set_doc, predict_doc) = if server {
                 (
                     format!(
@@ -198,12 +234,12 @@ fn methods(cx: &Context<'_>, side: Side, part: &Part<'_>) -> TokenStream {
             };
             quote! {
                 #[doc = #set_doc]
-                pub fn set_callback<#f, #fut>(&self, #callback: #f) #bounds {
+                pub fn set_callback<#f, #fut>(&self, #callback: #f) #callback_where {
                     self.#field.set_callback(#forward)
                 }
 
                 #[doc = #predict_doc]
-                pub fn predict(&self, #player_param #params) -> #rti::Predict<#output> {
+                pub fn predict(&self, #player_param #params) -> #rti::Predict<#output> #bounds {
                     self.#field.predict(#player_arg #values)
                 }
             }
@@ -218,7 +254,7 @@ fn methods(cx: &Context<'_>, side: Side, part: &Part<'_>) -> TokenStream {
             );
             quote! {
                 #[doc = #invoke_doc]
-                pub fn invoke(&self, #player_param #params) -> #rti::Invoke<#output> {
+                pub fn invoke(&self, #player_param #params) -> #rti::Invoke<#output> #bounds {
                     self.#field.invoke(#player_arg #values)
                 }
 
@@ -228,13 +264,13 @@ fn methods(cx: &Context<'_>, side: Side, part: &Part<'_>) -> TokenStream {
                     #player_param
                     #timeout: ::core::time::Duration,
                     #params
-                ) -> #rti::Invoke<#output> {
+                ) -> #rti::Invoke<#output> #bounds {
                     self.#field.invoke_with_timeout(#player_arg #timeout, #values)
                 }
             }
         }
         (false, true) => {
-            let bounds = callback_bounds(&quote!(()));
+            let callback_where = callback_bounds(&quote!(()));
             let (connect_doc, predict_doc) = if server {
                 (
                     format!(
@@ -254,12 +290,12 @@ fn methods(cx: &Context<'_>, side: Side, part: &Part<'_>) -> TokenStream {
             };
             quote! {
                 #[doc = #connect_doc]
-                pub fn connect<#f, #fut>(&self, #callback: #f) -> #rti::Connection #bounds {
+                pub fn connect<#f, #fut>(&self, #callback: #f) -> #rti::Connection #callback_where {
                     self.#field.connect(#forward)
                 }
 
                 #[doc = #predict_doc]
-                pub fn predict(&self, #player_param #params) {
+                pub fn predict(&self, #player_param #params) #bounds {
                     self.#field.predict(#player_arg #values)
                 }
             }
@@ -271,22 +307,22 @@ fn methods(cx: &Context<'_>, side: Side, part: &Part<'_>) -> TokenStream {
             let except_doc = format!("Fires `{name}` at every connected player except `players`, encoding it once.");
             quote! {
                 #[doc = #fire_doc]
-                pub fn fire(&self, #player: &#rti::Player, #params) -> #rti::Fired {
+                pub fn fire(&self, #player: &#rti::Player, #params) -> #rti::Fired #bounds {
                     self.#field.fire(#player, #values)
                 }
 
                 #[doc = #many_doc]
-                pub fn fire_many(&self, #players: &[#rti::Player], #params) -> #rti::Fired {
+                pub fn fire_many(&self, #players: &[#rti::Player], #params) -> #rti::Fired #bounds {
                     self.#field.fire_many(#players, #values)
                 }
 
                 #[doc = #broadcast_doc]
-                pub fn broadcast(&self, #params) -> #rti::Fired {
+                pub fn broadcast(&self, #params) -> #rti::Fired #bounds {
                     self.#field.broadcast(#values)
                 }
 
                 #[doc = #except_doc]
-                pub fn except(&self, #players: &[#rti::Player], #params) -> #rti::Fired {
+                pub fn except(&self, #players: &[#rti::Player], #params) -> #rti::Fired #bounds {
                     self.#field.except(#players, #values)
                 }
             }
@@ -295,7 +331,7 @@ fn methods(cx: &Context<'_>, side: Side, part: &Part<'_>) -> TokenStream {
             let fire_doc = format!("Fires `{name}` at the server.");
             quote! {
                 #[doc = #fire_doc]
-                pub fn fire(&self, #params) -> #rti::Fired {
+                pub fn fire(&self, #params) -> #rti::Fired #bounds {
                     self.#field.fire(#values)
                 }
             }

@@ -29,13 +29,20 @@ pub fn generate(cx: &Context<'_>) -> TokenStream {
          signature, in declaration order.\n\nPass it to `ClientBuilder::interface` to have `connect` check it \
          against the server's."
     );
-    quote! {
-        #[doc = #doc]
-        #[allow(dead_code)]
-        pub fn interface() -> &'static #rt::Interface {
-            static INTERFACE: #rt::Interface = #rt::Interface::__new(#module, &[#(#entries),*]);
-            &INTERFACE
+    let accessor = cx.generates("interface").then(|| {
+        quote! {
+            #[doc = #doc]
+            #[allow(dead_code)]
+            pub fn interface() -> &'static #rt::Interface {
+                &__REMOTES_INTERFACE
+            }
         }
+    });
+    quote! {
+        #[allow(dead_code)]
+        static __REMOTES_INTERFACE: #rt::Interface = #rt::Interface::__new(#module, &[#(#entries),*]);
+
+        #accessor
     }
 }
 

@@ -32,9 +32,11 @@ pub fn remotes(args: TokenStream, input: TokenStream) -> TokenStream {
     let output = match item {
         Item::Mod(item) => match Module::from_item(item.clone()) {
             Some(module) => {
-                let (remotes, error) = valid::check(&module);
+                let (checked, error) = valid::check(&module);
+                let failed = error.is_some();
                 errors.extend(error);
-                module_tokens(&module, &Context::new(&module, args.krate.as_ref(), &remotes))
+                let cx = Context::new(&module, args.krate.as_ref(), &checked.remotes, &checked.taken);
+                module_tokens(&module, &cx, failed)
             }
             None => {
                 errors.push(syn::Error::new_spanned(
@@ -70,10 +72,12 @@ pub struct Context<'a> {
     /// The annotated module's name, as the interface is named.
     pub module: String,
     pub remotes: &'a [Remote<'a>],
+    /// Module-level names the user's items already take: not generated.
+    pub taken: &'a [&'static str],
 }
 
 impl<'a> Context<'a> {
-    fn new(module: &Module, krate: Option<&Path>, remotes: &'a [Remote<'a>]) -> Context<'a> {
+    fn new(module: &Module, krate: Option<&Path>, remotes: &'a [Remote<'a>], taken: &'a [&'static str]) -> Context<'a> {
         let (rt, rt_inner) = match krate {
             Some(path) => (path.to_token_stream(), types::relocate_path(path).to_token_stream()),
             None => {
@@ -81,12 +85,22 @@ impl<'a> Context<'a> {
                 (default.clone(), default)
             }
         };
-        Context { rt, rt_inner, module: crate::case::wire_name(&module.item.ident), remotes }
+        Context { rt, rt_inner, module: crate::case::wire_name(&module.item.ident), remotes, taken }
+    }
+
+    /// Whether to generate the module-level item(s) called `name`.
+    pub fn generates(&self, name: &str) -> bool {
+        !self.taken.contains(&name)
     }
 }
 
-fn module_tokens(module: &Module, cx: &Context<'_>) -> TokenStream {
+/// The module with its other items, then the generated ones. When the compile fails anyway, lints about items
+/// left unused by a skipped remote (`use super::*;` imports for its types) are silenced: they would only add noise.
+fn module_tokens(module: &Module, cx: &Context<'_>, failed: bool) -> TokenStream {
     let mut item = module.item.clone();
+    if failed {
+        item.attrs.push(syn::parse_quote!(#[allow(unused_imports, dead_code)]));
+    }
     let mut items: Vec<Item> = module.other_items().cloned().collect();
     let generated = [
         interface::generate(cx),

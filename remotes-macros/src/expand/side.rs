@@ -35,6 +35,9 @@ impl Side {
 }
 
 pub fn generate(cx: &Context<'_>, side: Side) -> TokenStream {
+    if !cx.generates(side.name()) {
+        return TokenStream::new();
+    }
     let (rt, rti) = (&cx.rt, &cx.rt_inner);
     let module = Ident::new(side.name(), Span::call_site());
     let title = Ident::new(side.title(), Span::call_site());
@@ -73,7 +76,7 @@ pub fn generate(cx: &Context<'_>, side: Side) -> TokenStream {
         #[doc = #entry_doc]
         #[allow(dead_code)]
         pub fn #module(#param: &#rt::#title) -> #module::Remotes {
-            #module::Remotes::__new(#rt::__private::#endpoint_ty::attach(#param, interface()))
+            #module::Remotes::__new(#rt::__private::#endpoint_ty::attach(#param, &__REMOTES_INTERFACE))
         }
 
         #[doc = #module_doc]

@@ -1,0 +1,10 @@
+use remotes_runtime::remotes;
+
+#[remotes]
+mod net {
+    pub trait ServerFunctions {
+        fn store<T>(value: T);
+    }
+}
+
+fn main() {}

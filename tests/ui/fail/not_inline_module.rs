@@ -1,0 +1,6 @@
+use remotes_runtime::remotes;
+
+#[remotes]
+mod net;
+
+fn main() {}

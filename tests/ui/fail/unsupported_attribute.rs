@@ -1,0 +1,13 @@
+use remotes_runtime::remotes;
+
+#[remotes]
+mod net {
+    pub trait ServerFunctions {
+        /// Doc comments are fine.
+        #[inline]
+        fn ping() -> u32;
+        fn pong(#[remote(max = 5)] times: u8);
+    }
+}
+
+fn main() {}
