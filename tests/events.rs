@@ -56,7 +56,7 @@ both_transports! {
         let mut got = vec![next(&mut rx).await, next(&mut rx).await, next(&mut rx).await];
         got.sort();
         assert_eq!(got, vec![("a", "three".into()), ("b", "three".into()), ("c", "three".into())]);
-        assert_eq!(announce.except(&[pb.clone()], "four".into()), Fired { queued: 2, skipped: 0 });
+        assert_eq!(announce.except(std::slice::from_ref(&pb), "four".into()), Fired { queued: 2, skipped: 0 });
         let mut got = vec![next(&mut rx).await, next(&mut rx).await];
         got.sort();
         assert_eq!(got, vec![("a", "four".to_string()), ("c", "four".to_string())]);
@@ -268,7 +268,7 @@ both_transports! {
         }
         assert_eq!(h.remotes.events.blob.broadcast(blob.clone()), Fired { queued: 5, skipped: 0 });
         let excluded = h.player(&clients[0]);
-        assert_eq!(h.remotes.events.blob.except(&[excluded.clone()], blob.clone()), Fired { queued: 4, skipped: 0 });
+        assert_eq!(h.remotes.events.blob.except(std::slice::from_ref(&excluded), blob.clone()), Fired { queued: 4, skipped: 0 });
         let mut per_client = std::collections::HashMap::new();
         for _ in 0..9 {
             let (id, bytes) = next(&mut rx).await;
@@ -333,7 +333,7 @@ both_transports! {
         let h = Harness::new(transport).await;
         let chatted = h.remotes.events.chatted.clone();
         h.remotes.events.chat.connect(move |player: Player, text: String| {
-            chatted.except(&[player.clone()], player.id(), text);
+            chatted.except(std::slice::from_ref(&player), player.id(), text);
             async {}
         });
         let (tx, mut rx) = channel();

@@ -133,11 +133,14 @@ impl<F: Future> Future for CatchUnwind<F> {
     }
 }
 
+/// The callback of one function, if set.
+type HandlerSlot = RwLock<Option<Arc<dyn Handler>>>;
+
 /// One side's registry for one interface.
 pub(crate) struct Endpoint {
     side: Side,
     interface: &'static Interface,
-    handlers: Box<[RwLock<Option<Arc<dyn Handler>>>]>,
+    handlers: Box<[HandlerSlot]>,
     /// The listeners of the events this side hears.
     pub(crate) listeners: Listeners,
 }
