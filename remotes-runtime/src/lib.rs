@@ -34,6 +34,7 @@
 //! let receipt = on_client.functions.buy_item.invoke(7, 2).await?;
 //! assert_eq!(receipt.coins_left, 90);
 //! # Ok(()) }
+//! # fn main() {}
 //! ```
 //!
 //! The runtime carries calls as length-prefixed MessagePack frames over TCP ([`Server::bind`], [`Client::connect`])
