@@ -78,3 +78,8 @@ pub use player::Player;
 pub use remote::{Connection, Fired, Invoke, Predict};
 pub use remotes_macros::remotes;
 pub use server::{Server, ServerBuilder};
+
+/// The README's example, compiled and run as a doc test so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExample;
