@@ -247,6 +247,9 @@ impl std::fmt::Debug for Client {
 impl Drop for Client {
     fn drop(&mut self) {
         self.shared.link.close();
+        if let Some(attached) = self.shared.attached.get() {
+            attached.endpoint.clear();
+        }
     }
 }
 

@@ -181,6 +181,15 @@ impl Endpoint {
         }
     }
 
+    /// Drops every callback and listener. Callbacks often capture the typed views, which hold the server or client
+    /// that owns this endpoint; clearing them when the server or client is dropped breaks that cycle.
+    pub(crate) fn clear(&self) {
+        for slot in &self.handlers {
+            slot.write().unwrap_or_else(|p| p.into_inner()).take();
+        }
+        self.listeners.clear();
+    }
+
     /// The callback of the function at `index`, if one is set.
     pub(crate) fn handler(&self, index: usize) -> Option<Arc<dyn Handler>> {
         self.handlers.get(index)?.read().unwrap_or_else(|p| p.into_inner()).clone()

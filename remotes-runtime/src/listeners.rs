@@ -153,6 +153,15 @@ impl Listeners {
         slot.listeners.len() != before
     }
 
+    /// Removes every listener and held event.
+    pub(crate) fn clear(&self) {
+        for index in 0..self.slots.len() {
+            let mut slot = self.lock(index);
+            slot.listeners.clear();
+            slot.held.clear();
+        }
+    }
+
     /// `true` while listener `id` is connected.
     pub(crate) fn is_connected(&self, index: usize, id: u64) -> bool {
         self.lock(index).listeners.iter().any(|(listener, _)| *listener == id)

@@ -144,6 +144,21 @@ mod tests {
     }
 
     #[test]
+    fn a_shared_frame_is_the_same_bytes_in_every_outbox() {
+        let frame = Bytes::from(vec![7u8; SHARE_THRESHOLD]);
+        let outboxes = [Outbox::new(), Outbox::new(), Outbox::new()];
+        for outbox in &outboxes {
+            outbox.with(|s| s.push_shared(&frame));
+        }
+        for outbox in &outboxes {
+            let mut batch = Batch::default();
+            assert!(outbox.take(&mut batch));
+            assert_eq!(batch.segments.len(), 1);
+            assert_eq!(batch.segments[0].as_ptr(), frame.as_ptr(), "the frame was copied, not shared");
+        }
+    }
+
+    #[test]
     fn nothing_is_queued_after_close() {
         let outbox = Outbox::new();
         assert!(outbox.close(|| {}));

@@ -195,6 +195,9 @@ impl Drop for Server {
         for player in self.players() {
             player.disconnect();
         }
+        if let Some(endpoint) = self.shared.endpoint.get() {
+            endpoint.clear();
+        }
     }
 }
 

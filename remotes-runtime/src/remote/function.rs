@@ -174,6 +174,9 @@ impl<A, R> ServerFunction<A, R> {
 
 impl<A: Args, R: Wire> ServerFunction<A, R> {
     /// Sets the callback that answers this function, replacing (with a warning) any callback set before.
+    ///
+    /// The callback starts on the connection's reader, in arrival order, and continues in a task of its own from
+    /// its first `.await` that is not ready: keep work before the first `.await` short (or spawn it).
     pub fn set_callback<F, Fut>(&self, callback: F)
     where
         F: Fn(Player, A) -> Fut + Send + Sync + 'static,
