@@ -105,10 +105,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
     let greeter = on_server.clone();
     server.on_player_added(move |player| {
+        println!("[server] player {} joined", player.id());
         greeter.events.announce.broadcast(format!("player {} joined", player.id()));
     });
     let (left_tx, mut left) = mpsc::unbounded_channel();
     server.on_player_removing(move |player| {
+        println!("[server] player {} left", player.id());
         let _ = left_tx.send(player.id());
     });
     println!("[server] listening on {}", server.local_addr());
@@ -155,9 +157,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     hear("alice", &mut alice_heard).await;
     assert!(alice_heard.try_recv().is_err() && bob_heard.try_recv().is_err(), "nobody hears their own chat");
 
-    // --- Bob leaves: the server's player-removing callback runs. ---
-    drop((to_bob, bob));
-    let id = tokio::time::timeout(WAIT, left.recv()).await?.expect("the server is alive");
-    println!("[server] player {id} left");
+    // --- Both leave: dropping a Client closes its connection, and the server's player-removing callback runs. ---
+    for client in [bob, alice] {
+        let id = client.player_id();
+        drop(client);
+        let left_id = tokio::time::timeout(WAIT, left.recv()).await?.expect("the server is alive");
+        assert_eq!(left_id, id);
+    }
+    println!("done: {} player(s) connected", server.players().iter().filter(|p| p.is_connected()).count());
     Ok(())
 }
