@@ -1,0 +1,91 @@
+//! A chat server: relays what each client says to everyone else, and announces joins and leaves.
+//!
+//! ```text
+//! cargo run --example chat_server -- --addr 127.0.0.1:7878
+//! cargo run --example chat_client -- --addr 127.0.0.1:7878 --name alice
+//! ```
+//!
+//! It runs until it is killed (Ctrl-C ends the process; the examples' tokio has no `signal` feature, so there is no
+//! graceful shutdown). Clients never talk to each other directly: a client fires `chat` at the server, and the server
+//! fires `said` at every other player with `except`.
+
+#[path = "chat_net/mod.rs"]
+mod chat_net;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use chat_net::net;
+use remotes_runtime::{Player, Server};
+
+/// Display names by player id. Ids grow with each connection, so the map's order is the order of arrival.
+type Names = Arc<Mutex<BTreeMap<u64, String>>>;
+
+fn name_of(names: &Names, player: &Player) -> String {
+    names.lock().unwrap().get(&player.id()).cloned().unwrap_or_else(|| format!("player {}", player.id()))
+}
+
+/// Parses `--addr HOST:PORT` (default 127.0.0.1:7878) with the standard library only.
+fn parse_addr() -> String {
+    let mut addr = "127.0.0.1:7878".to_string();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match (arg.as_str(), args.next()) {
+            ("--addr", Some(value)) => addr = value,
+            _ => {
+                eprintln!("usage: chat_server [--addr HOST:PORT]");
+                std::process::exit(2);
+            }
+        }
+    }
+    addr
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+
+    let server = Server::bind(parse_addr()).await?;
+    let remotes = net::server(&server);
+    let names: Names = Arc::default();
+
+    // A client introduces itself: remember its name, tell everyone (itself included), answer who else is here.
+    let (announce, known) = (remotes.clone(), names.clone());
+    remotes.functions.join.set_callback(move |player: Player, name: String| {
+        let others: Vec<String> = known.lock().unwrap().values().cloned().collect();
+        known.lock().unwrap().insert(player.id(), name.clone());
+        println!("{name} joined (player {})", player.id());
+        announce.events.announce.broadcast(format!("{name} joined"));
+        async move { others }
+    });
+    let known = names.clone();
+    remotes.functions.who.set_callback(move |_player| {
+        let here: Vec<String> = known.lock().unwrap().values().cloned().collect();
+        async move { here }
+    });
+
+    // Relay chat: every connected player except the one who said it.
+    let (relay, known) = (remotes.clone(), names.clone());
+    remotes.events.chat.connect(move |player: Player, text: String| {
+        let from = name_of(&known, &player);
+        let fired = relay.events.said.except(std::slice::from_ref(&player), from.clone(), text.clone());
+        println!("<{from}> {text}   (relayed to {} player(s))", fired.queued);
+        async {}
+    });
+
+    server.on_player_added(|player| println!("player {} connected", player.id()));
+    let (farewell, known) = (remotes.clone(), names.clone());
+    server.on_player_removing(move |player| {
+        let name = name_of(&known, &player);
+        known.lock().unwrap().remove(&player.id());
+        println!("{name} left (player {})", player.id());
+        // The leaving player's connection is already closed, so a broadcast skips it.
+        farewell.events.announce.broadcast(format!("{name} left"));
+    });
+
+    println!("chat server listening on {}", server.local_addr());
+    // Serve until the process is killed.
+    std::future::pending::<()>().await;
+    Ok(())
+}
