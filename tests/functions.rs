@@ -438,6 +438,26 @@ both_transports! {
         assert_eq!(within("echo", remotes.functions.echo.invoke("still fine".into())).await, Ok("still fine".to_string()));
     }
 
+    // Point 8: the limit is on the frame body (what the length prefix announces), to the byte, on both sides.
+    async fn the_frame_limit_is_exact(transport) {
+        let h = Harness::with(transport, Server::builder().max_frame_len(4096)).await;
+        set_shop(&h);
+        let (_client, remotes) = h.client().await;
+        // Body: kind (1) + remote id (1) + array header (1) + str16 header (3) + the text.
+        let at_limit = "a".repeat(4096 - 6);
+        assert_eq!(within("at", remotes.functions.echo.invoke(at_limit.clone())).await, Ok(at_limit));
+        let over = "a".repeat(4096 - 5);
+        assert_eq!(within("over", remotes.functions.echo.invoke(over)).await, Err(FunctionError::BadRequest));
+        // The same body length sent raw passes the server's check, one more byte closes the connection.
+        let mut raw = h.raw().await;
+        let welcome = raw.handshake().await.unwrap();
+        let echo = welcome.id_of("echo", RemoteKind::Function, Direction::ToServer).unwrap();
+        raw.send_request(echo, None, &encode_args(&("b".repeat(4096 - 6),))).await.unwrap();
+        assert!(matches!(within("reply", raw.recv()).await.unwrap(), Some(RawMessage::ReplyOk { call: 0, .. })));
+        raw.send_request(echo, None, &encode_args(&("b".repeat(4096 - 5),))).await.unwrap();
+        assert_eq!(within("close", raw.recv_until_closed()).await.unwrap(), vec![]);
+    }
+
     // Point 8, defaults: frames up to 1 MiB pass, larger ones are refused.
     async fn the_default_frame_limit_is_one_mebibyte(transport) {
         let h = Harness::new(transport).await;

@@ -9,7 +9,7 @@ use crate::config::{Config, DEFAULT_MEMORY_PIPE_BYTES, millis};
 use crate::connection::{Binding, Link, LinkSettings, log_stop, read_loop, write_loop};
 use crate::dispatch::Dispatcher;
 use crate::endpoint::{Endpoint, Side};
-use crate::handshake::{self, announced};
+use crate::handshake::{self, announced, announced_max_frame};
 use crate::interface::{Direction, Interface, MismatchKind};
 use crate::server::Server;
 use crate::transport::{ReadHalf, WriteHalf, memory, tcp};
@@ -155,7 +155,7 @@ impl ClientBuilder {
             peer: "server".to_string(),
             local_default: config.default_timeout,
             peer_default: announced(welcome.timeout_ms, config.default_timeout),
-            peer_max_frame: welcome.max_frame as usize,
+            peer_max_frame: announced_max_frame(welcome.max_frame, config.max_frame_len),
             max_in_flight: config.max_in_flight,
             handles: Direction::ToClient,
             early_events_max: config.event_queue_len,

@@ -22,7 +22,7 @@ use crate::outbox::{Batch, Outbox, SHARE_THRESHOLD};
 use crate::pending::{CallGuard, IdMap, PendingTable};
 use crate::player::Player;
 use crate::remote::Invoke;
-use crate::wire::frame::{FrameError, frame_len, put_frame, split_frame};
+use crate::wire::frame::{FrameError, body_len, put_frame, split_frame};
 use crate::wire::message::{kind, put_request};
 
 /// Reader buffers start this small and grow with the traffic; idle connections stay cheap.
@@ -159,10 +159,11 @@ impl Link {
         }
     }
 
-    /// Queues an encoded event frame. `false` when the connection is closed or the frame exceeds the peer's maximum.
-    pub(crate) fn queue_frame(&self, frame: &Bytes) -> bool {
-        if frame.len() > self.peer_max_frame {
-            tracing::warn!(peer = %self.peer, len = frame.len(), max = self.peer_max_frame, "event exceeds the peer's maximum frame length; not sent");
+    /// Queues an encoded frame (`body_len` is the length its prefix announces). `false` when the connection is
+    /// closed or the frame exceeds the peer's maximum.
+    pub(crate) fn queue_frame(&self, frame: &Bytes, body_len: usize) -> bool {
+        if body_len > self.peer_max_frame {
+            tracing::warn!(peer = %self.peer, len = body_len, max = self.peer_max_frame, "event exceeds the peer's maximum frame length; not sent");
             return false;
         }
         self.outbox
@@ -192,12 +193,16 @@ impl Link {
     /// Queues a request for remote `remote` (a wire id) and returns the future of its reply.
     pub(crate) fn call<R>(self: &Arc<Self>, remote: u32, args: &[u8], timeout: Duration) -> Invoke<R> {
         let timeout_ms = (timeout != self.local_default).then(|| millis(timeout));
-        let header_len = frame_len(&[remote, timeout_ms.unwrap_or(0)], args.len());
-        if header_len > self.peer_max_frame {
+        let header: &[u32] = match &timeout_ms {
+            None => &[remote],
+            Some(ms) => &[remote, *ms],
+        };
+        let len = body_len(header, args.len());
+        if len > self.peer_max_frame {
             tracing::warn!(
                 peer = %self.peer,
                 remote = %self.remote_label(remote),
-                len = header_len,
+                len,
                 max = self.peer_max_frame,
                 "request exceeds the peer's maximum frame length; not sent"
             );
@@ -226,7 +231,7 @@ impl Link {
     /// Sends the reply to the peer's call `id`.
     pub(crate) fn reply(&self, id: u32, reply: Reply) {
         let reply = match reply {
-            Ok(value) if frame_len(&[id], value.len()) > self.peer_max_frame => {
+            Ok(value) if body_len(&[id], value.len()) > self.peer_max_frame => {
                 tracing::error!(
                     peer = %self.peer,
                     len = value.len(),

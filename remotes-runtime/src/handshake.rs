@@ -102,7 +102,12 @@ where
     Ok(hello)
 }
 
-/// A duration announced in milliseconds, with 0 read as "no limit given" (the receiver's own default then applies).
+/// A duration announced in milliseconds, with 0 read as "not given" (the receiver's own default then applies).
 pub(crate) fn announced(ms: u32, fallback: Duration) -> Duration {
     if ms == 0 { fallback } else { Duration::from_millis(ms.into()) }
+}
+
+/// A maximum frame length announced by the peer, with 0 read as "not given" (this side's own maximum applies).
+pub(crate) fn announced_max_frame(max: u32, fallback: usize) -> usize {
+    if max == 0 { fallback } else { max as usize }
 }

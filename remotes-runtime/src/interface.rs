@@ -25,7 +25,7 @@ pub enum Direction {
 /// One remote of an interface, as the `#[remotes]` macro describes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RemoteDef {
-    /// The remote's name, `buy_item` (namespaced remotes use dots: `shop.buy_item`).
+    /// The remote's name, as declared: `buy_item`.
     pub name: &'static str,
     /// Function or event.
     pub kind: RemoteKind,

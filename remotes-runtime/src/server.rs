@@ -18,7 +18,7 @@ use crate::config::{Config, millis};
 use crate::connection::{Binding, Link, LinkSettings, log_stop, read_loop, write_loop};
 use crate::dispatch::Dispatcher;
 use crate::endpoint::{Endpoint, Side};
-use crate::handshake::{self, announced};
+use crate::handshake::{self, announced, announced_max_frame};
 use crate::interface::{Direction, Interface};
 use crate::player::Player;
 use crate::transport::{ReadHalf, WriteHalf, tcp};
@@ -211,7 +211,7 @@ impl ServerShared {
             self.endpoint.get_or_init(|| Arc::new(Endpoint::new(Side::Server, interface, self.config.event_queue_len)));
         assert!(
             std::ptr::eq(endpoint.interface(), interface),
-            "this server already serves the `{}` interface; a server serves one #[remotes] module (nest modules inside it instead)",
+            "this server already serves the `{}` interface; a server serves one #[remotes] module (declare every remote in it)",
             endpoint.interface().name()
         );
         self.attached.send_replace(true);
@@ -259,7 +259,7 @@ impl ServerShared {
             peer: format!("player {id}"),
             local_default: config.default_timeout,
             peer_default: announced(hello.timeout_ms, config.default_timeout),
-            peer_max_frame: hello.max_frame as usize,
+            peer_max_frame: announced_max_frame(hello.max_frame, config.max_frame_len),
             max_in_flight: config.max_in_flight,
             handles: Direction::ToServer,
             early_events_max: config.event_queue_len,

@@ -8,12 +8,13 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 
 use crate::client::ClientShared;
+use crate::connection::Link;
 use crate::endpoint::Endpoint;
 use crate::listeners::{Listener, typed_listener, validator};
 use crate::player::Player;
 use crate::server::ServerShared;
 use crate::wire::args::Args;
-use crate::wire::frame::{frame_len, put_frame};
+use crate::wire::frame::{body_len, frame_len, put_frame};
 use crate::wire::message::kind;
 
 /// What became of a fired event: how many players it was queued for, and how many it skipped.
@@ -105,12 +106,24 @@ fn encode<A: Args>(args: &A, name: &str) -> Option<Vec<u8>> {
     }
 }
 
-/// Encodes a whole `EVENT` frame once, for any number of recipients.
-fn event_frame<A: Args>(remote: u32, args: &A, name: &str) -> Option<Bytes> {
-    let payload = encode(args, name)?;
-    let mut frame = BytesMut::with_capacity(frame_len(&[remote], payload.len()));
-    put_frame(&mut frame, kind::EVENT, &[remote], &payload);
-    Some(frame.freeze())
+/// An `EVENT` frame, encoded once for any number of recipients.
+struct EventFrame {
+    bytes: Bytes,
+    /// The length its prefix announces, which each recipient's maximum is checked against.
+    body_len: usize,
+}
+
+impl EventFrame {
+    fn encode<A: Args>(remote: u32, args: &A, name: &str) -> Option<EventFrame> {
+        let payload = encode(args, name)?;
+        let mut frame = BytesMut::with_capacity(frame_len(&[remote], payload.len()));
+        put_frame(&mut frame, kind::EVENT, &[remote], &payload);
+        Some(EventFrame { bytes: frame.freeze(), body_len: body_len(&[remote], payload.len()) })
+    }
+
+    fn queue_on(&self, link: &Link) -> bool {
+        link.queue_frame(&self.bytes, self.body_len)
+    }
 }
 
 /// Server side of an event declared in `ServerEvents`: the server hears it.
@@ -162,9 +175,9 @@ impl<A> ServerEmitter<A> {
 }
 
 impl<A: Args> ServerEmitter<A> {
-    fn frame(&self, args: &A) -> Option<Bytes> {
+    fn frame(&self, args: &A) -> Option<EventFrame> {
         // The server's own table is the wire's numbering: its local index is the remote id.
-        event_frame(self.index as u32, args, self.server.remote_name(self.index))
+        EventFrame::encode(self.index as u32, args, self.server.remote_name(self.index))
     }
 
     fn send(&self, recipients: impl IntoIterator<Item = Player>, args: &A) -> Fired {
@@ -174,7 +187,7 @@ impl<A: Args> ServerEmitter<A> {
             return fired;
         };
         for player in recipients {
-            let queued = player.link().queue_frame(&frame);
+            let queued = frame.queue_on(player.link());
             if !queued {
                 tracing::debug!(
                     event = self.server.remote_name(self.index),
@@ -260,8 +273,8 @@ impl<A: Args> ClientEmitter<A> {
     pub fn fire(&self, args: A) -> Fired {
         let name = self.client.remote_name(self.index);
         let mut fired = Fired::default();
-        let frame = self.client.outgoing_id(self.index).ok().and_then(|remote| event_frame(remote, &args, name));
-        fired.count(frame.is_some_and(|frame| self.client.link().queue_frame(&frame)));
+        let frame = self.client.outgoing_id(self.index).ok().and_then(|remote| EventFrame::encode(remote, &args, name));
+        fired.count(frame.is_some_and(|frame| frame.queue_on(self.client.link())));
         fired
     }
 }

@@ -99,8 +99,13 @@ pub(crate) fn put_frame(out: &mut BytesMut, kind: u8, header: &[u32], payload: &
 
 /// The length of the frame `put_frame` would write for these parts, prefix included.
 pub(crate) fn frame_len(header: &[u32], payload_len: usize) -> usize {
-    let body = 1 + header.iter().map(|&v| varint_len(v)).sum::<usize>() + payload_len;
+    let body = body_len(header, payload_len);
     varint_len(body as u32) + body
+}
+
+/// The body length `put_frame` would announce for these parts: what the receiver checks against its maximum.
+pub(crate) fn body_len(header: &[u32], payload_len: usize) -> usize {
+    1 + header.iter().map(|&v| varint_len(v)).sum::<usize>() + payload_len
 }
 
 #[cfg(test)]

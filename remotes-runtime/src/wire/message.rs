@@ -49,7 +49,7 @@ pub(crate) enum Message {
 pub(crate) enum MessageError {
     #[error("unknown message kind {0:#04x}")]
     UnknownKind(u8),
-    #[error("message of kind {0:#04x} ends inside its header")]
+    #[error("message of kind {0:#04x} is malformed (its header is cut short, or bytes follow where none may)")]
     Truncated(u8),
 }
 
