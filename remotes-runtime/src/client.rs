@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio::net::ToSocketAddrs;
 
-use crate::config::{Config, DEFAULT_MEMORY_PIPE_BYTES, millis};
+use crate::config::{self, Config, DEFAULT_MEMORY_PIPE_BYTES, millis};
 use crate::connection::{Binding, Link, LinkSettings, log_stop, read_loop, write_loop};
 use crate::dispatch::Dispatcher;
 use crate::endpoint::{Endpoint, Side};
@@ -63,38 +63,7 @@ impl Default for ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// The deadline of `invoke` calls without an explicit timeout. Default: 10 s.
-    pub fn default_timeout(mut self, timeout: Duration) -> Self {
-        self.config.default_timeout = timeout;
-        self
-    }
-
-    /// The largest frame accepted from the server, checked on the length prefix before anything is allocated.
-    /// Default: 1 MiB.
-    pub fn max_frame_len(mut self, bytes: usize) -> Self {
-        self.config.max_frame_len = bytes.min(u32::MAX as usize);
-        self
-    }
-
-    /// How long connecting (transport and handshake) may take. Default: 10 s.
-    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
-        self.config.handshake_timeout = timeout;
-        self
-    }
-
-    /// How many calls the server may have in flight on this client at once; more are answered `Cancelled`.
-    /// Default: 256.
-    pub fn max_in_flight(mut self, calls: usize) -> Self {
-        self.config.max_in_flight = calls;
-        self
-    }
-
-    /// How many events are held, per event, while no listener is connected; they are delivered in order to the
-    /// first listener that connects. When the queue is full the oldest is dropped with a warning. Default: 64.
-    pub fn event_queue_len(mut self, events: usize) -> Self {
-        self.config.event_queue_len = events;
-        self
-    }
+    config::shared_settings!(peer = "the server", handshake = "connecting (transport and handshake)");
 
     /// Checks `interface` (the generated `net::interface()`) against the server's during `connect`, which then
     /// fails with [`ConnectError::InterfaceMismatch`] naming every remote that differs.

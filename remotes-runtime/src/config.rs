@@ -46,3 +46,46 @@ impl Default for Config {
 pub(crate) fn millis(duration: Duration) -> u32 {
     u32::try_from(duration.as_millis()).unwrap_or(u32::MAX)
 }
+
+/// The setters both builders share (each builder has a `config: Config` field). `$peer` names the other side in
+/// the docs; `$handshake` says what the handshake deadline covers.
+macro_rules! shared_settings {
+    (peer = $peer:literal, handshake = $handshake:literal) => {
+        /// The deadline of `invoke` calls made without an explicit timeout (`invoke_with_timeout` sets one per
+        /// call). Default: 10 s.
+        pub fn default_timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.config.default_timeout = timeout;
+            self
+        }
+
+        #[doc = concat!("The largest frame accepted from ", $peer, ", checked on the length prefix before anything ")]
+        #[doc = concat!("is allocated; a larger one closes the connection. The limit is announced in the handshake, ")]
+        /// so the other side never sends more. Default: 1 MiB.
+        pub fn max_frame_len(mut self, bytes: usize) -> Self {
+            self.config.max_frame_len = bytes.min(u32::MAX as usize);
+            self
+        }
+
+        #[doc = concat!("How long ", $handshake, " may take. Default: 10 s.")]
+        pub fn handshake_timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.config.handshake_timeout = timeout;
+            self
+        }
+
+        #[doc = concat!("How many calls ", $peer, " may have in flight here at once; more are answered `Cancelled` ")]
+        /// at once. Default: 256.
+        pub fn max_in_flight(mut self, calls: usize) -> Self {
+            self.config.max_in_flight = calls;
+            self
+        }
+
+        /// How many events are held, per event, while no listener is connected; they are delivered in order to the
+        /// first listener that connects. When the queue is full the oldest is dropped with a warning. Default: 64.
+        pub fn event_queue_len(mut self, events: usize) -> Self {
+            self.config.event_queue_len = events;
+            self
+        }
+    };
+}
+
+pub(crate) use shared_settings;

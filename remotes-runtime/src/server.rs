@@ -14,7 +14,7 @@ use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
 
-use crate::config::{Config, millis};
+use crate::config::{self, Config, millis};
 use crate::connection::{Binding, Link, LinkSettings, log_stop, read_loop, write_loop};
 use crate::dispatch::Dispatcher;
 use crate::endpoint::{Endpoint, Side};
@@ -66,38 +66,7 @@ pub struct ServerBuilder {
 }
 
 impl ServerBuilder {
-    /// The deadline of `invoke` calls the server makes without an explicit timeout. Default: 10 s.
-    pub fn default_timeout(mut self, timeout: Duration) -> Self {
-        self.config.default_timeout = timeout;
-        self
-    }
-
-    /// The largest frame accepted from a client, checked on the length prefix before anything is allocated; a
-    /// client that announces a larger frame is disconnected. Default: 1 MiB.
-    pub fn max_frame_len(mut self, bytes: usize) -> Self {
-        self.config.max_frame_len = bytes.min(u32::MAX as usize);
-        self
-    }
-
-    /// How long a client has to complete the handshake. Default: 10 s.
-    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
-        self.config.handshake_timeout = timeout;
-        self
-    }
-
-    /// How many calls one player may have in flight on the server at once; more are answered `Cancelled` at once.
-    /// Default: 256.
-    pub fn max_in_flight(mut self, calls: usize) -> Self {
-        self.config.max_in_flight = calls;
-        self
-    }
-
-    /// How many events are held, per event, while no listener is connected; they are delivered in order to the
-    /// first listener that connects. When the queue is full the oldest is dropped with a warning. Default: 64.
-    pub fn event_queue_len(mut self, events: usize) -> Self {
-        self.config.event_queue_len = events;
-        self
-    }
+    config::shared_settings!(peer = "a client", handshake = "a client's handshake");
 
     /// Binds a TCP listener on `addr` and starts accepting clients. Must be called within a tokio runtime.
     pub async fn bind(self, addr: impl ToSocketAddrs) -> io::Result<Server> {
