@@ -1,7 +1,6 @@
 //! The client: one connection to a server, over TCP or in-process.
 
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use tokio::net::ToSocketAddrs;
 
