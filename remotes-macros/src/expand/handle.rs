@@ -73,7 +73,7 @@ pub fn init(cx: &Context<'_>, named: &Named<'_>, endpoint: &Ident) -> TokenStrea
         let generics = Signature::of(part.remote).generics();
         let index = part.index;
         let _ = cx;
-        quote!(#field: #endpoint.#method::<#generics>(#index))
+        quote!(#field: #endpoint.#method::<#generics>(#index, ::core::option::Option::None))
     });
     quote!(#ident: #camel { #(#handles),* })
 }

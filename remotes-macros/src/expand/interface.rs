@@ -21,6 +21,7 @@ pub fn generate(cx: &Context<'_>) -> TokenStream {
                 #rt::__private::RemoteKind::#kind,
                 #rt::__private::Direction::#direction,
                 #hash,
+                &[],
             )
         }
     });
