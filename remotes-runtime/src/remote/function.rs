@@ -163,7 +163,7 @@ fn predict<A: Args, R: Wire>(endpoint: &Arc<Endpoint>, index: usize, caller: Opt
 /// Encodes outgoing arguments after checking them against the declared constraints: an honest program learns of
 /// its own bug at once, without a round trip.
 pub(crate) fn encode_outgoing<A: Args>(args: &A, check: Option<Check<A>>, remote: &'static str) -> Option<Vec<u8>> {
-    if let Some(Err(violation)) = check.map(|check| check(&args)) {
+    if let Some(Err(violation)) = check.map(|check| check(args)) {
         tracing::warn!(remote, argument = violation.index, reason = %violation.reason, "outgoing arguments break the declared constraints; not sent");
         return None;
     }
