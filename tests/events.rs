@@ -384,7 +384,8 @@ async fn bad_event_payloads_are_dropped_with_a_warning() {
         assert_eq!(reply, Some(RawMessage::ReplyOk { call: 0, value: remotes_runtime::testing::encode("alive") }));
         assert!(rx.try_recv().is_err());
         let player = format!("player={}", welcome.player_id);
-        let warnings = logs.lines_with(&["WARN", "event=\"chat\"", &player, "did not decode"]);
+        let warnings =
+            logs.lines_with(&["WARN", "remote=\"chat\"", "kind=Event", &player, "rejected incoming arguments"]);
         assert_eq!(warnings.len(), 3, "{}", logs.text());
     }
 }

@@ -577,7 +577,8 @@ async fn bad_requests_are_logged_with_player_remote_and_argument() {
         within("reply", raw.recv()).await.unwrap(),
         Some(RawMessage::ReplyErr { call: 0, error: FunctionError::BadRequest })
     );
-    let player = format!("player {}", welcome.player_id);
-    let lines = logs.lines_with(&["WARN", &player, "buy_item", "argument=Some(1)"]);
+    let player = format!("player={}", welcome.player_id);
+    let lines =
+        logs.lines_with(&["WARN", &player, "remote=\"buy_item\"", "argument_index=1", "rejected incoming arguments"]);
     assert_eq!(lines.len(), 1, "{}", logs.text());
 }

@@ -1,15 +1,19 @@
 //! The client: one connection to a server, over TCP or in-process.
 
+use std::future::Future;
 use std::sync::{Arc, OnceLock};
 
 use tokio::net::ToSocketAddrs;
 
+use crate::boundary::Boundary;
 use crate::config::{self, Config, DEFAULT_MEMORY_PIPE_BYTES, millis};
 use crate::connection::{Binding, Link, LinkSettings, log_stop, read_loop, write_loop};
 use crate::dispatch::Dispatcher;
 use crate::endpoint::{Endpoint, Side};
 use crate::handshake::{self, announced, announced_max_frame};
+use crate::hooks::{BadRequestReport, BadResponseReport};
 use crate::interface::{Direction, Interface, MismatchKind};
+use crate::middleware::{Reject, Request};
 use crate::server::Server;
 use crate::transport::{ReadHalf, WriteHalf, memory, tcp};
 use crate::wire::message::{Hello, PROTOCOL_VERSION, WireRemote};
@@ -34,6 +38,7 @@ pub struct Client {
 
 pub(crate) struct ClientShared {
     pub(crate) config: Config,
+    boundary: Arc<Boundary>,
     link: Arc<Link>,
     player_id: u64,
     /// The server's interface table, as the handshake announced it.
@@ -119,6 +124,7 @@ impl ClientBuilder {
                 return Err(ConnectError::InterfaceMismatch(mismatches));
             }
         }
+        let boundary = Boundary::new(Side::Client, config.rejection_log_level);
         let link = Link::new(LinkSettings {
             peer: "server".to_string(),
             local_default: config.default_timeout,
@@ -127,9 +133,11 @@ impl ClientBuilder {
             max_in_flight: config.max_in_flight,
             handles: Direction::ToClient,
             early_events_max: config.event_queue_len,
+            boundary: Arc::clone(&boundary),
         });
         let client = Client {
             shared: Arc::new(ClientShared {
+                boundary,
                 config,
                 link: Arc::clone(&link),
                 player_id: welcome.player,
@@ -198,6 +206,29 @@ impl Client {
         self.shared.link.in_flight()
     }
 
+    /// Adds a global middleware: it sees every request and event from the server after validation, before
+    /// per-remote middleware and the callback or listeners, in registration order. `Err(Reject)` settles a call
+    /// `Cancelled` at the server and drops an event.
+    pub fn middleware<F, Fut>(&self, middleware: F)
+    where
+        F: Fn(Request) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), Reject>> + Send + 'static,
+    {
+        self.shared.boundary.add_middleware(Arc::new(move |request| Box::pin(middleware(request))));
+    }
+
+    /// Registers a hook told of every request or event from the server that this client rejected because its
+    /// arguments did not decode as declared or broke a declared constraint.
+    pub fn on_bad_request(&self, hook: impl Fn(&BadRequestReport) + Send + Sync + 'static) {
+        self.shared.boundary.on_bad_request(Arc::new(hook));
+    }
+
+    /// Registers a hook told of every reply from the server that did not decode as the declared return type (the
+    /// call settled `InvalidResult`).
+    pub fn on_bad_response(&self, hook: impl Fn(&BadResponseReport) + Send + Sync + 'static) {
+        self.shared.boundary.on_bad_response(Arc::new(hook));
+    }
+
     pub(crate) fn shared(&self) -> &Arc<ClientShared> {
         &self.shared
     }
@@ -228,7 +259,12 @@ impl ClientShared {
     /// If a different interface is already attached: a client serves one `#[remotes]` module.
     pub(crate) fn attach(&self, interface: &'static Interface) -> Arc<Endpoint> {
         let attached = self.attached.get_or_init(|| {
-            let endpoint = Arc::new(Endpoint::new(Side::Client, interface, self.config.event_queue_len));
+            let endpoint = Arc::new(Endpoint::new(
+                Side::Client,
+                interface,
+                self.config.event_queue_len,
+                Arc::clone(&self.boundary),
+            ));
             let mut incoming = vec![None; self.server_remotes.len()];
             let mut outgoing = Vec::with_capacity(interface.remotes().len());
             for (local, def) in interface.remotes().iter().enumerate() {

@@ -28,6 +28,8 @@ pub(crate) struct Config {
     pub max_in_flight: usize,
     /// Events held per event while no listener is connected (the oldest is dropped past this).
     pub event_queue_len: usize,
+    /// The level rejections are logged at.
+    pub rejection_log_level: tracing::Level,
 }
 
 impl Default for Config {
@@ -38,6 +40,7 @@ impl Default for Config {
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             event_queue_len: DEFAULT_EVENT_QUEUE_LEN,
+            rejection_log_level: tracing::Level::WARN,
         }
     }
 }
@@ -83,6 +86,13 @@ macro_rules! shared_settings {
         /// first listener that connects. When the queue is full the oldest is dropped with a warning. Default: 64.
         pub fn event_queue_len(mut self, events: usize) -> Self {
             self.config.event_queue_len = events;
+            self
+        }
+
+        /// The level at which rejections are logged: requests whose arguments do not decode or break a declared
+        /// constraint, replies that do not decode, rate-limit and middleware refusals. Default: `WARN`.
+        pub fn rejection_log_level(mut self, level: tracing::Level) -> Self {
+            self.config.rejection_log_level = level;
             self
         }
     };

@@ -4,7 +4,8 @@
 //! Handled calls run in tasks of their own, tracked in the link's in-flight table so a `CANCEL` can abort them.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -14,13 +15,15 @@ use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
 use crate::FunctionError;
+use crate::boundary::{Boundary, log_at};
 use crate::config::millis;
 use crate::dispatch::Dispatcher;
 use crate::endpoint::{Endpoint, Reply, ReplyFuture};
 use crate::interface::{Direction, RemoteKind};
 use crate::outbox::{Batch, Outbox, SHARE_THRESHOLD};
 use crate::pending::{CallGuard, IdMap, PendingTable};
-use crate::player::Player;
+use crate::player::{Player, PlayerInner};
+use crate::rate_limit::{RateLimit, TokenBucket};
 use crate::remote::Invoke;
 use crate::wire::frame::{FrameError, body_len, put_frame, split_frame};
 use crate::wire::message::{kind, put_request};
@@ -79,6 +82,37 @@ pub(crate) struct Link {
     /// Events that arrived before this side bound an interface (a client between `connect` and attaching).
     early_events: Mutex<VecDeque<(u32, Bytes)>>,
     early_events_max: usize,
+    /// This side's receiving policy: rejections of what the peer sends are reported there.
+    pub(crate) boundary: Arc<Boundary>,
+    /// The player at the other end (server side), for reports about its replies.
+    player: OnceLock<Weak<PlayerInner>>,
+    /// Token buckets of this peer: the global one and one per remote that has a limit.
+    buckets: Mutex<Buckets>,
+    bad_requests: AtomicU64,
+    rate_limited: AtomicU64,
+}
+
+/// One peer's token buckets.
+#[derive(Default)]
+struct Buckets {
+    global: Option<TokenBucket>,
+    per_remote: Vec<Option<TokenBucket>>,
+}
+
+/// Takes a token from `slot`'s bucket, (re)creating it when the limit changed; no limit admits everything.
+fn take_token(slot: &mut Option<TokenBucket>, limit: Option<RateLimit>) -> bool {
+    match limit {
+        None => {
+            *slot = None;
+            true
+        }
+        Some(limit) => {
+            if slot.as_ref().is_none_or(|bucket| bucket.limit() != limit) {
+                *slot = Some(TokenBucket::new(limit));
+            }
+            slot.as_mut().is_some_and(TokenBucket::admit)
+        }
+    }
 }
 
 /// Settings a link needs from the handshake.
@@ -90,6 +124,7 @@ pub(crate) struct LinkSettings {
     pub max_in_flight: usize,
     pub handles: Direction,
     pub early_events_max: usize,
+    pub boundary: Arc<Boundary>,
 }
 
 impl Link {
@@ -108,7 +143,53 @@ impl Link {
             handles: settings.handles,
             early_events: Mutex::new(VecDeque::new()),
             early_events_max: settings.early_events_max,
+            boundary: settings.boundary,
+            player: OnceLock::new(),
+            buckets: Mutex::new(Buckets::default()),
+            bad_requests: AtomicU64::new(0),
+            rate_limited: AtomicU64::new(0),
         })
+    }
+
+    /// Records the player at the other end (server side).
+    pub(crate) fn set_player(&self, player: &Player) {
+        let _ = self.player.set(player.downgrade());
+    }
+
+    /// The player at the other end, on the server, while it exists.
+    pub(crate) fn player(&self) -> Option<Player> {
+        self.player.get().and_then(Player::upgrade)
+    }
+
+    pub(crate) fn count_bad_request(&self) {
+        self.bad_requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn bad_requests(&self) -> u64 {
+        self.bad_requests.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn rate_limited(&self) -> u64 {
+        self.rate_limited.load(Ordering::Relaxed)
+    }
+
+    /// Whether the peer may send one more request or event to remote `local` now: takes a token from the global
+    /// bucket and from the remote's own, where limits are set. A refusal is counted.
+    pub(crate) fn admit_rate(&self, endpoint: &Endpoint, local: usize) -> bool {
+        if !endpoint.boundary.any_rate_limit.load(Ordering::Acquire) {
+            return true;
+        }
+        let (global, own) = (endpoint.boundary.rate_limit(), endpoint.rate_limit(local));
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let buckets = &mut *buckets;
+        if buckets.per_remote.len() <= local {
+            buckets.per_remote.resize(local + 1, None);
+        }
+        let admitted = take_token(&mut buckets.global, global) && take_token(&mut buckets.per_remote[local], own);
+        if !admitted {
+            self.rate_limited.fetch_add(1, Ordering::Relaxed);
+        }
+        admitted
     }
 
     /// Sets how incoming remote ids map to local remotes (only the first binding counts), and hands the events that
@@ -150,6 +231,12 @@ impl Link {
             def.kind == RemoteKind::Event && def.direction == self.handles
         });
         match local {
+            Some(local) if !self.admit_rate(&binding.endpoint, local) => log_at!(
+                self.boundary.log_level,
+                peer = %self.peer,
+                event = binding.endpoint.remote_name(local),
+                "over the rate limit; event dropped without decoding"
+            ),
             Some(local) => binding.endpoint.listeners.deliver(local, caller, args),
             None => tracing::warn!(
                 peer = %self.peer,
@@ -191,7 +278,13 @@ impl Link {
     }
 
     /// Queues a request for remote `remote` (a wire id) and returns the future of its reply.
-    pub(crate) fn call<R>(self: &Arc<Self>, remote: u32, args: &[u8], timeout: Duration) -> Invoke<R> {
+    pub(crate) fn call<R>(
+        self: &Arc<Self>,
+        remote: u32,
+        name: &'static str,
+        args: &[u8],
+        timeout: Duration,
+    ) -> Invoke<R> {
         let timeout_ms = (timeout != self.local_default).then(|| millis(timeout));
         let header: &[u32] = match &timeout_ms {
             None => &[remote],
@@ -201,7 +294,7 @@ impl Link {
         if len > self.peer_max_frame {
             tracing::warn!(
                 peer = %self.peer,
-                remote = %self.remote_label(remote),
+                remote = name,
                 len,
                 max = self.peer_max_frame,
                 "request exceeds the peer's maximum frame length; not sent"
@@ -218,7 +311,7 @@ impl Link {
             id
         });
         match queued {
-            Some(id) => Invoke::waiting(reply, CallGuard::new(Arc::clone(self), id, remote), deadline),
+            Some(id) => Invoke::waiting(reply, CallGuard::new(Arc::clone(self), id, name), deadline),
             None => Invoke::failed(FunctionError::Disconnected),
         }
     }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use crate::FunctionError;
+use crate::boundary::log_at;
 use crate::connection::Link;
 use crate::interface::RemoteKind;
 use crate::player::Player;
@@ -95,18 +96,14 @@ impl Dispatcher {
             tracing::warn!(peer = %link.peer, remote = name, in_flight = link.in_flight(), "too many calls in flight; Cancelled");
             return link.reply(id, Err(FunctionError::Cancelled));
         }
+        if !link.admit_rate(&binding.endpoint, local) {
+            log_at!(link.boundary.log_level, peer = %link.peer, remote = name, "over the rate limit; Cancelled without decoding");
+            return link.reply(id, Err(FunctionError::Cancelled));
+        }
+        // Decoding failures and broken constraints are reported by the remote's pipeline.
         match handler.call(self.player.as_ref(), args) {
             Ok(reply) => link.start_handler(id, name, timeout, reply),
-            Err(error) => {
-                tracing::warn!(
-                    peer = %link.peer,
-                    remote = name,
-                    argument = ?error.index,
-                    reason = %error.reason,
-                    "arguments did not decode as the declared types; BadRequest"
-                );
-                link.reply(id, Err(FunctionError::BadRequest));
-            }
+            Err(error) => link.reply(id, Err(error)),
         }
     }
 }

@@ -9,14 +9,18 @@ use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::task::{Context, Poll};
 
 use crate::FunctionError;
+use crate::boundary::Boundary;
 use crate::interface::{Interface, RemoteDef};
 use crate::listeners::Listeners;
+use crate::pipeline::{Pipeline, Stopped};
 use crate::player::Player;
-use crate::wire::args::{Args, ArgsError, Wire, encode_value};
+use crate::rate_limit::RateLimit;
+use crate::validate::Check;
+use crate::wire::args::{Args, Wire, encode_value};
 
 /// The encoded return value of a handled call, or why there is none.
 pub(crate) type Reply = Result<Vec<u8>, FunctionError>;
@@ -41,66 +45,93 @@ impl fmt::Display for Side {
 
 /// A type-erased function callback.
 pub(crate) trait Handler: Send + Sync {
-    /// Decodes `args` and starts the callback. `caller` is the calling player on the server, `None` on a client.
-    fn call(&self, caller: Option<&Player>, args: &[u8]) -> Result<ReplyFuture, ArgsError>;
+    /// Runs the receiving pipeline on `args` and starts the callback. `caller` is the calling player on the server,
+    /// `None` on a client. Arguments that do not decode or break a constraint are reported and answered
+    /// `BadRequest`, without starting anything.
+    fn call(&self, caller: Option<&Player>, args: &[u8]) -> Result<ReplyFuture, FunctionError>;
 }
 
-struct TypedHandler<A, F> {
+/// A callback. Returns `None` when it cannot run for this caller (a server callback reached without a player, which
+/// the connection code never does); that answers `Unprocessed`.
+type Callback<A, Fut> = dyn Fn(Option<&Player>, A) -> Option<Fut> + Send + Sync;
+
+struct TypedHandler<A, Fut> {
+    pipeline: Arc<Pipeline<A>>,
+    callback: Arc<Callback<A, Fut>>,
+}
+
+/// Wraps a typed callback behind the remote's pipeline.
+pub(crate) fn typed_handler<A, R, F, Fut>(pipeline: Arc<Pipeline<A>>, callback: F) -> Arc<dyn Handler>
+where
+    A: Args,
+    R: Wire,
+    F: Fn(Option<&Player>, A) -> Option<Fut> + Send + Sync + 'static,
+    Fut: Future<Output = R> + Send + 'static,
+{
+    Arc::new(TypedHandler { pipeline, callback: Arc::new(callback) as Arc<Callback<A, Fut>> })
+}
+
+impl<A, R, Fut> Handler for TypedHandler<A, Fut>
+where
+    A: Args,
+    R: Wire,
+    Fut: Future<Output = R> + Send + 'static,
+{
+    fn call(&self, caller: Option<&Player>, bytes: &[u8]) -> Result<ReplyFuture, FunctionError> {
+        let args = self.pipeline.admit(caller, bytes).ok_or(FunctionError::BadRequest)?;
+        let name = self.pipeline.def.name;
+        let Some(middleware) = self.pipeline.middleware() else {
+            return Ok(start_callback(name, &*self.callback, caller, args));
+        };
+        let callback = Arc::clone(&self.callback);
+        let caller = caller.cloned();
+        let payload_len = bytes.len();
+        Ok(Box::pin(async move {
+            let args = match middleware.run(caller.clone(), args, payload_len).await {
+                Ok(args) => args,
+                Err(Stopped::Rejected) => return Err(FunctionError::Cancelled),
+                Err(Stopped::Panicked) => return Err(FunctionError::Unprocessed),
+            };
+            start_callback(name, &*callback, caller.as_ref(), args).await
+        }))
+    }
+}
+
+/// Calls the callback and wraps its future: panics become `Unprocessed`, the value is encoded.
+fn start_callback<A, R, Fut>(
     name: &'static str,
-    callback: F,
-    _args: std::marker::PhantomData<fn(A)>,
-}
-
-/// Wraps a typed callback. `callback` returns `None` when it cannot run for this caller (a server callback reached
-/// without a player, which the connection code never does); that answers `Unprocessed`.
-pub(crate) fn typed_handler<A, R, F, Fut>(name: &'static str, callback: F) -> Arc<dyn Handler>
+    callback: &Callback<A, Fut>,
+    caller: Option<&Player>,
+    args: A,
+) -> ReplyFuture
 where
-    A: Args,
     R: Wire,
-    F: Fn(Option<&Player>, A) -> Option<Fut> + Send + Sync + 'static,
     Fut: Future<Output = R> + Send + 'static,
 {
-    Arc::new(TypedHandler { name, callback, _args: std::marker::PhantomData })
-}
-
-impl<A, R, F, Fut> Handler for TypedHandler<A, F>
-where
-    A: Args,
-    R: Wire,
-    F: Fn(Option<&Player>, A) -> Option<Fut> + Send + Sync + 'static,
-    Fut: Future<Output = R> + Send + 'static,
-{
-    fn call(&self, caller: Option<&Player>, args: &[u8]) -> Result<ReplyFuture, ArgsError> {
-        let args = A::decode(args)?;
-        let name = self.name;
-        let started = catch_unwind(AssertUnwindSafe(|| (self.callback)(caller, args)));
-        let future = match started {
-            Ok(Some(future)) => future,
-            Ok(None) => {
-                return Ok(Box::pin(std::future::ready(Err(FunctionError::Unprocessed))));
+    let future = match catch_unwind(AssertUnwindSafe(|| callback(caller, args))) {
+        Ok(Some(future)) => future,
+        Ok(None) => return Box::pin(std::future::ready(Err(FunctionError::Unprocessed))),
+        Err(panic) => {
+            log_panic(name, &*panic);
+            return Box::pin(std::future::ready(Err(FunctionError::Unprocessed)));
+        }
+    };
+    Box::pin(async move {
+        match (CatchUnwind { inner: future }).await {
+            Ok(value) => {
+                let mut out = Vec::new();
+                encode_value(&value, &mut out).map_err(|reason| {
+                    tracing::error!(remote = name, %reason, "callback's return value failed to encode");
+                    FunctionError::InvalidResult
+                })?;
+                Ok(out)
             }
             Err(panic) => {
                 log_panic(name, &*panic);
-                return Ok(Box::pin(std::future::ready(Err(FunctionError::Unprocessed))));
+                Err(FunctionError::Unprocessed)
             }
-        };
-        Ok(Box::pin(async move {
-            match (CatchUnwind { inner: future }).await {
-                Ok(value) => {
-                    let mut out = Vec::new();
-                    encode_value(&value, &mut out).map_err(|reason| {
-                        tracing::error!(remote = name, %reason, "callback's return value failed to encode");
-                        FunctionError::InvalidResult
-                    })?;
-                    Ok(out)
-                }
-                Err(panic) => {
-                    log_panic(name, &*panic);
-                    Err(FunctionError::Unprocessed)
-                }
-            }
-        }))
-    }
+        }
+    })
 }
 
 pub(crate) fn log_panic(remote: &str, panic: &(dyn Any + Send)) {
@@ -143,17 +174,52 @@ pub(crate) struct Endpoint {
     handlers: Box<[HandlerSlot]>,
     /// The listeners of the events this side hears.
     pub(crate) listeners: Listeners,
+    /// The side's receiving policy: global middleware, hooks, global rate limit.
+    pub(crate) boundary: Arc<Boundary>,
+    /// Each remote's typed pipeline (`Pipeline<A>`), made by the first typed handle that needs it.
+    pipelines: Box<[OnceLock<Arc<dyn Any + Send + Sync>>]>,
+    /// Each remote's own rate limit, if one is set.
+    rate_limits: Box<[RwLock<Option<RateLimit>>]>,
 }
 
 impl Endpoint {
-    pub(crate) fn new(side: Side, interface: &'static Interface, event_queue_len: usize) -> Endpoint {
+    pub(crate) fn new(
+        side: Side,
+        interface: &'static Interface,
+        event_queue_len: usize,
+        boundary: Arc<Boundary>,
+    ) -> Endpoint {
         let names = interface.remotes().iter().map(|r| r.name).collect();
+        let per_remote = || interface.remotes().iter();
         Endpoint {
             side,
             interface,
-            handlers: interface.remotes().iter().map(|_| RwLock::new(None)).collect(),
+            handlers: per_remote().map(|_| RwLock::new(None)).collect(),
             listeners: Listeners::new(names, event_queue_len),
+            boundary,
+            pipelines: per_remote().map(|_| OnceLock::new()).collect(),
+            rate_limits: per_remote().map(|_| RwLock::new(None)).collect(),
         }
+    }
+
+    /// The typed pipeline of remote `index`. Generated code fixes one argument type per index, so the downcast
+    /// always succeeds.
+    pub(crate) fn pipeline<A: Args>(&self, index: usize, check: Option<Check<A>>) -> Arc<Pipeline<A>> {
+        let erased = self.pipelines[index].get_or_init(|| {
+            Arc::new(Pipeline::<A>::new(self.def(index), check, Arc::clone(&self.boundary)))
+                as Arc<dyn Any + Send + Sync>
+        });
+        Arc::clone(erased).downcast::<Pipeline<A>>().expect("one argument type per remote index")
+    }
+
+    /// Sets remote `index`'s own rate limit (per player, checked before decoding).
+    pub(crate) fn set_rate_limit(&self, index: usize, limit: RateLimit) {
+        *self.rate_limits[index].write().unwrap_or_else(|p| p.into_inner()) = Some(limit);
+        self.boundary.any_rate_limit.store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    pub(crate) fn rate_limit(&self, index: usize) -> Option<RateLimit> {
+        *self.rate_limits.get(index)?.read().unwrap_or_else(|p| p.into_inner())
     }
 
     pub(crate) fn interface(&self) -> &'static Interface {

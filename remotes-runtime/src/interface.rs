@@ -31,8 +31,21 @@ pub struct RemoteDef {
     pub kind: RemoteKind,
     /// Which side handles it.
     pub direction: Direction,
-    /// A hash of the remote's signature (argument and return types as written), computed by the macro.
+    /// A hash of the remote's signature (argument and return types as written, and their constraints), computed by
+    /// the macro.
     pub hash: u64,
+    /// The arguments, in declaration order.
+    pub args: &'static [ArgDef],
+}
+
+/// One argument of a remote, as declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ArgDef {
+    /// The argument's name.
+    pub name: &'static str,
+    /// The upper bound of its `len = ...` constraint, if any: a longer string, sequence or map is refused from its
+    /// MessagePack header, before anything is allocated for it.
+    pub max_len: Option<usize>,
 }
 
 /// The static description of a `#[remotes]` module: every remote it declares, in declaration order.

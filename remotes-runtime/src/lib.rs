@@ -49,6 +49,7 @@
 //! in its endpoint (`endpoint.rs`), whose reply settles the pending entry.
 #![warn(missing_docs)]
 
+mod boundary;
 mod client;
 mod config;
 mod connection;
@@ -56,15 +57,20 @@ mod dispatch;
 mod endpoint;
 mod error;
 mod handshake;
+mod hooks;
 mod interface;
 mod listeners;
+mod middleware;
 mod outbox;
 mod pending;
+mod pipeline;
 mod player;
+mod rate_limit;
 mod remote;
 mod server;
 pub mod testing;
 mod transport;
+mod validate;
 mod wire;
 
 #[doc(hidden)]
@@ -73,8 +79,11 @@ pub mod __private;
 
 pub use client::{Client, ClientBuilder};
 pub use error::{ConnectError, FunctionError};
-pub use interface::{Direction, Interface, Mismatch, MismatchKind, RemoteDef, RemoteKind};
+pub use hooks::{Argument, BadRequestReport, BadResponseReport};
+pub use interface::{ArgDef, Direction, Interface, Mismatch, MismatchKind, RemoteDef, RemoteKind};
+pub use middleware::{Reject, Request};
 pub use player::Player;
+pub use rate_limit::RateLimit;
 pub use remote::{Connection, Fired, Invoke, Predict};
 pub use remotes_macros::remotes;
 pub use server::{Server, ServerBuilder};

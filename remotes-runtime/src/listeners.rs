@@ -1,72 +1,38 @@
-//! The listener table: for each event this side hears, its listeners, and the events that arrived before the first
-//! listener connected (held in a bounded queue, delivered in order to the first listener, as Roblox does).
+//! The listener table: for each event this side hears, its listeners (in a typed hub that runs the event's pipeline),
+//! and the events that arrived before the first listener connected (held in a bounded queue, delivered in order to
+//! the first listener, as Roblox does).
 //!
-//! Delivery keeps the order of arrival: listeners are started in order on the connection's reader (see
-//! [`start`]), and while held events are being handed to a new listener, newer events join the queue behind them.
+//! Delivery keeps the order of arrival: listeners are started in order on the connection's reader (see [`start`]),
+//! and while held events are being handed to a new listener, newer events join the queue behind them. A middleware
+//! that has to wait lets its event continue in a task of its own, so later events may overtake it.
 
+use std::any::Any;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 
 use crate::endpoint::{CatchUnwind, log_panic};
+use crate::pipeline::Pipeline;
 use crate::player::Player;
-use crate::wire::args::{Args, ArgsError};
+use crate::wire::args::Args;
 
 /// A started listener.
 pub(crate) type EventFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 
-/// Checks that a payload decodes as an event's arguments.
-pub(crate) type Validator = fn(&[u8]) -> Result<(), ArgsError>;
-
 /// Default length of an event's queue of held events (events that arrived before any listener connected).
 pub const DEFAULT_EVENT_QUEUE_LEN: usize = 64;
 
-/// A type-erased event listener.
-pub(crate) trait Listener: Send + Sync {
-    /// Decodes `args` and calls the listener, returning its (not yet polled) future.
-    fn start(&self, caller: Option<&Player>, args: &[u8]) -> Result<Option<EventFuture>, ArgsError>;
-}
-
-struct TypedListener<A, F> {
-    callback: F,
-    _args: std::marker::PhantomData<fn(A)>,
-}
-
-/// Wraps a typed listener. `callback` returns `None` when it cannot run for this caller (a server listener reached
-/// without a player, which the connection code never does).
-pub(crate) fn typed_listener<A, F, Fut>(callback: F) -> Arc<dyn Listener>
-where
-    A: Args,
-    F: Fn(Option<&Player>, A) -> Option<Fut> + Send + Sync + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    Arc::new(TypedListener { callback, _args: std::marker::PhantomData })
-}
-
-impl<A, F, Fut> Listener for TypedListener<A, F>
-where
-    A: Args,
-    F: Fn(Option<&Player>, A) -> Option<Fut> + Send + Sync + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    fn start(&self, caller: Option<&Player>, args: &[u8]) -> Result<Option<EventFuture>, ArgsError> {
-        let args = A::decode(args)?;
-        Ok((self.callback)(caller, args).map(|future| Box::pin(future) as EventFuture))
-    }
-}
-
-/// Validates a payload as `A`.
-pub(crate) fn validator<A: Args>() -> Validator {
-    |bytes| A::decode(bytes).map(drop)
-}
+/// A listener. Returns `None` when it cannot run for this caller (a server listener reached without a player, which
+/// the connection code never does).
+type ListenerFn<A> = Arc<dyn Fn(Option<&Player>, A) -> Option<EventFuture> + Send + Sync>;
 
 /// Polls `future` once right here, so callbacks start in the order their messages arrived and one that finishes at
-/// once costs no task; if it is not finished, it continues in a task of its own. A panic is caught and logged.
+/// once costs no task; if it is not finished, it is handed back to continue elsewhere. A panic is caught and logged.
 pub(crate) fn start<F>(name: &str, future: Pin<Box<F>>) -> Option<Pin<Box<F>>>
 where
     F: Future + Send + ?Sized + 'static,
@@ -83,10 +49,11 @@ where
     }
 }
 
-/// Runs a started listener to completion in a task of its own, logging a panic.
-fn spawn_rest(name: &'static str, future: EventFuture) {
+/// Starts a listener future here and, if it has to wait, runs the rest in a task of its own.
+fn start_and_spawn(name: &'static str, future: EventFuture) {
+    let Some(rest) = start(name, future) else { return };
     let rest = async move {
-        if let Err(panic) = (CatchUnwind { inner: future }).await {
+        if let Err(panic) = (CatchUnwind { inner: rest }).await {
             log_panic(name, &*panic);
         }
     };
@@ -96,18 +63,123 @@ fn spawn_rest(name: &'static str, future: EventFuture) {
     }
 }
 
+/// An event's listeners behind its pipeline, type-erased for the table.
+pub(crate) trait EventSink: Send + Sync {
+    fn is_empty(&self) -> bool;
+    fn contains(&self, id: u64) -> bool;
+    fn remove(&self, id: u64) -> bool;
+    fn clear(&self);
+    /// Checks a payload about to be held; a bad one is reported and `false`.
+    fn admit_held(&self, caller: Option<&Player>, args: &[u8]) -> bool;
+    /// Runs the pipeline and starts every listener.
+    fn deliver(&self, caller: Option<&Player>, args: &[u8]);
+}
+
+/// The typed listeners of one event.
+pub(crate) struct EventHub<A> {
+    pipeline: Arc<Pipeline<A>>,
+    listeners: RwLock<Vec<(u64, ListenerFn<A>)>>,
+}
+
+impl<A: Args> EventHub<A> {
+    pub(crate) fn new(pipeline: Arc<Pipeline<A>>) -> EventHub<A> {
+        EventHub { pipeline, listeners: RwLock::new(Vec::new()) }
+    }
+
+    fn add(&self, id: u64, listener: ListenerFn<A>) {
+        self.listeners.write().unwrap_or_else(|p| p.into_inner()).push((id, listener));
+    }
+
+    fn snapshot(&self) -> Vec<ListenerFn<A>> {
+        self.listeners.read().unwrap_or_else(|p| p.into_inner()).iter().map(|(_, l)| Arc::clone(l)).collect()
+    }
+}
+
+/// Hands `args` to each listener: the first takes it, the others decode their own copy from `bytes` (the same
+/// arguments, encoded), so argument types need not be `Clone`.
+fn fan_out<A: Args>(name: &'static str, listeners: &[ListenerFn<A>], caller: Option<&Player>, args: A, bytes: &[u8]) {
+    let mut first = Some(args);
+    for listener in listeners {
+        let args = match first.take() {
+            Some(args) => args,
+            None => match A::decode(bytes, &[]) {
+                Ok(args) => args,
+                Err(_) => return,
+            },
+        };
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| listener(caller, args))) {
+            Ok(Some(future)) => start_and_spawn(name, future),
+            Ok(None) => {}
+            Err(panic) => log_panic(name, &*panic),
+        }
+    }
+}
+
+impl<A: Args> EventSink for EventHub<A> {
+    fn is_empty(&self) -> bool {
+        self.listeners.read().unwrap_or_else(|p| p.into_inner()).is_empty()
+    }
+
+    fn contains(&self, id: u64) -> bool {
+        self.listeners.read().unwrap_or_else(|p| p.into_inner()).iter().any(|(l, _)| *l == id)
+    }
+
+    fn remove(&self, id: u64) -> bool {
+        let mut listeners = self.listeners.write().unwrap_or_else(|p| p.into_inner());
+        let before = listeners.len();
+        listeners.retain(|(l, _)| *l != id);
+        listeners.len() != before
+    }
+
+    fn clear(&self) {
+        self.listeners.write().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    fn admit_held(&self, caller: Option<&Player>, args: &[u8]) -> bool {
+        self.pipeline.admit(caller, args).is_some()
+    }
+
+    fn deliver(&self, caller: Option<&Player>, bytes: &[u8]) {
+        let Some(args) = self.pipeline.admit(caller, bytes) else { return };
+        let name = self.pipeline.def.name;
+        let listeners = self.snapshot();
+        let Some(middleware) = self.pipeline.middleware() else {
+            return fan_out(name, &listeners, caller, args, bytes);
+        };
+        let caller = caller.cloned();
+        let payload_len = bytes.len();
+        start_and_spawn(
+            name,
+            Box::pin(async move {
+                let Ok(args) = middleware.run(caller.clone(), args, payload_len).await else { return };
+                // Middleware may have replaced the arguments: copies for further listeners come from the new ones.
+                let mut encoded = Vec::new();
+                if listeners.len() > 1 && args.encode(&mut encoded).is_err() {
+                    return;
+                }
+                fan_out(name, &listeners, caller.as_ref(), args, &encoded);
+            }),
+        );
+    }
+}
+
 struct HeldEvent {
     caller: Option<Player>,
     args: Bytes,
 }
 
+/// An event's typed hub, kept both ways: erased for delivery, and as `Any` for typed access.
+struct Sink {
+    erased: Arc<dyn EventSink>,
+    typed: Arc<dyn Any + Send + Sync>,
+}
+
 #[derive(Default)]
 struct EventSlot {
-    listeners: Vec<(u64, Arc<dyn Listener>)>,
+    sink: Option<Sink>,
     held: VecDeque<HeldEvent>,
     /// Held events are being handed to listeners: new events queue behind them.
     draining: bool,
-    validator: Option<Validator>,
 }
 
 /// The listeners of every event of one endpoint, indexed by local index.
@@ -124,17 +196,27 @@ impl Listeners {
         Listeners { names, slots, next_id: AtomicU64::new(1), queue_len }
     }
 
-    /// Sets how payloads of event `index` are checked while no listener can decode them.
-    pub(crate) fn set_validator(&self, index: usize, validator: Validator) {
-        self.lock(index).validator = Some(validator);
+    /// The typed hub of event `index`, made from `pipeline` on first use.
+    pub(crate) fn hub<A: Args>(&self, index: usize, pipeline: impl FnOnce() -> Arc<Pipeline<A>>) -> Arc<EventHub<A>> {
+        let mut slot = self.lock(index);
+        let sink = slot.sink.get_or_insert_with(|| {
+            let hub = Arc::new(EventHub::new(pipeline()));
+            Sink { erased: Arc::clone(&hub) as Arc<dyn EventSink>, typed: hub }
+        });
+        Arc::clone(&sink.typed).downcast::<EventHub<A>>().expect("one argument type per remote index")
     }
 
-    /// Adds a listener and hands it the held events, in order. Returns the listener's id.
-    pub(crate) fn connect(&self, index: usize, listener: Arc<dyn Listener>) -> u64 {
+    /// Adds a listener to event `index`'s hub and hands it the held events, in order. Returns the listener's id.
+    pub(crate) fn connect<A: Args>(
+        &self,
+        index: usize,
+        hub: &EventHub<A>,
+        listener: impl Fn(Option<&Player>, A) -> Option<EventFuture> + Send + Sync + 'static,
+    ) -> u64 {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let drain = {
             let mut slot = self.lock(index);
-            slot.listeners.push((id, listener));
+            hub.add(id, Arc::new(listener));
             let drain = !slot.draining && !slot.held.is_empty();
             slot.draining |= drain;
             drain
@@ -147,45 +229,48 @@ impl Listeners {
 
     /// Removes listener `id`. `false` when it was already gone.
     pub(crate) fn disconnect(&self, index: usize, id: u64) -> bool {
-        let mut slot = self.lock(index);
-        let before = slot.listeners.len();
-        slot.listeners.retain(|(listener, _)| *listener != id);
-        slot.listeners.len() != before
+        let sink = self.erased(index);
+        sink.is_some_and(|sink| sink.remove(id))
+    }
+
+    /// `true` while listener `id` is connected.
+    pub(crate) fn is_connected(&self, index: usize, id: u64) -> bool {
+        self.erased(index).is_some_and(|sink| sink.contains(id))
     }
 
     /// Removes every listener and held event.
     pub(crate) fn clear(&self) {
         for index in 0..self.slots.len() {
             let mut slot = self.lock(index);
-            slot.listeners.clear();
+            if let Some(sink) = &slot.sink {
+                sink.erased.clear();
+            }
             slot.held.clear();
         }
-    }
-
-    /// `true` while listener `id` is connected.
-    pub(crate) fn is_connected(&self, index: usize, id: u64) -> bool {
-        self.lock(index).listeners.iter().any(|(listener, _)| *listener == id)
     }
 
     /// Delivers an event that arrived (or was predicted): to the listeners, or to the held queue when there are none
     /// yet (or held events are still being handed out).
     pub(crate) fn deliver(&self, index: usize, caller: Option<&Player>, args: Bytes) {
-        let listeners = {
+        let sink = {
             let mut slot = self.lock(index);
-            if slot.listeners.is_empty() || slot.draining {
-                self.hold(index, &mut slot, caller, args);
-                return;
+            match &slot.sink {
+                Some(sink) if !slot.draining && !sink.erased.is_empty() => Arc::clone(&sink.erased),
+                _ => return self.hold(index, &mut slot, caller, args),
             }
-            slot.listeners.iter().map(|(_, l)| Arc::clone(l)).collect::<Vec<_>>()
         };
-        self.run(index, &listeners, caller, &args);
+        sink.deliver(caller, &args);
+    }
+
+    fn erased(&self, index: usize) -> Option<Arc<dyn EventSink>> {
+        self.lock(index).sink.as_ref().map(|sink| Arc::clone(&sink.erased))
     }
 
     fn hold(&self, index: usize, slot: &mut EventSlot, caller: Option<&Player>, args: Bytes) {
-        if let Some(validate) = slot.validator
-            && let Err(error) = validate(&args)
+        if let Some(sink) = &slot.sink
+            && !sink.erased.admit_held(caller, &args)
         {
-            return self.warn_bad_payload(index, caller, &error);
+            return;
         }
         if slot.held.len() >= self.queue_len {
             slot.held.pop_front();
@@ -200,14 +285,12 @@ impl Listeners {
 
     fn drain(&self, index: usize) {
         loop {
-            let (event, listeners) = {
+            let (event, sink) = {
                 let mut slot = self.lock(index);
-                match slot.held.pop_front() {
-                    Some(event) if !slot.listeners.is_empty() => {
-                        let listeners = slot.listeners.iter().map(|(_, l)| Arc::clone(l)).collect::<Vec<_>>();
-                        (event, listeners)
-                    }
-                    other => {
+                let sink = slot.sink.as_ref().map(|sink| Arc::clone(&sink.erased)).filter(|sink| !sink.is_empty());
+                match (slot.held.pop_front(), sink) {
+                    (Some(event), Some(sink)) => (event, sink),
+                    (other, _) => {
                         // Every listener left while draining: keep the event for the next one.
                         if let Some(event) = other {
                             slot.held.push_front(event);
@@ -217,34 +300,8 @@ impl Listeners {
                     }
                 }
             };
-            self.run(index, &listeners, event.caller.as_ref(), &event.args);
+            sink.deliver(event.caller.as_ref(), &event.args);
         }
-    }
-
-    fn run(&self, index: usize, listeners: &[Arc<dyn Listener>], caller: Option<&Player>, args: &[u8]) {
-        let name = self.names[index];
-        for listener in listeners {
-            match listener.start(caller, args) {
-                Ok(Some(future)) => {
-                    if let Some(rest) = start(name, future) {
-                        spawn_rest(name, rest);
-                    }
-                }
-                Ok(None) => {}
-                // All listeners of an event decode the same types: the first failure speaks for all.
-                Err(error) => return self.warn_bad_payload(index, caller, &error),
-            }
-        }
-    }
-
-    fn warn_bad_payload(&self, index: usize, caller: Option<&Player>, error: &ArgsError) {
-        tracing::warn!(
-            event = self.names[index],
-            player = caller.map(Player::id),
-            argument = ?error.index,
-            reason = %error.reason,
-            "event payload did not decode as the declared types; dropped"
-        );
     }
 
     fn lock(&self, index: usize) -> std::sync::MutexGuard<'_, EventSlot> {

@@ -90,13 +90,14 @@ impl PendingTable {
 pub(crate) struct CallGuard {
     link: Arc<Link>,
     id: u32,
-    remote: u32,
+    /// The remote's name, for logs and reports.
+    name: &'static str,
     armed: bool,
 }
 
 impl CallGuard {
-    pub(crate) fn new(link: Arc<Link>, id: u32, remote: u32) -> CallGuard {
-        CallGuard { link, id, remote, armed: true }
+    pub(crate) fn new(link: Arc<Link>, id: u32, name: &'static str) -> CallGuard {
+        CallGuard { link, id, name, armed: true }
     }
 
     /// The call was settled through the table; nothing is left to clean up.
@@ -109,17 +110,13 @@ impl CallGuard {
     pub(crate) fn timed_out(&mut self) {
         self.armed = false;
         if self.link.pending.remove(self.id) {
-            tracing::debug!(call = self.id, remote = %self.link.remote_label(self.remote), "call timed out");
+            tracing::debug!(call = self.id, remote = self.name, "call timed out");
         }
     }
 
     /// The reply did not decode as the declared return type.
-    pub(crate) fn bad_response(&self, reason: &str) {
-        tracing::warn!(
-            remote = %self.link.remote_label(self.remote),
-            reason,
-            "reply did not decode as the declared return type"
-        );
+    pub(crate) fn bad_response(&self, reason: String) {
+        self.link.boundary.bad_response(self.link.player(), self.name, reason);
     }
 }
 

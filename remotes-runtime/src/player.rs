@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use crate::connection::Link;
 
@@ -23,7 +23,7 @@ pub struct Player {
     inner: Arc<PlayerInner>,
 }
 
-struct PlayerInner {
+pub(crate) struct PlayerInner {
     id: u64,
     link: Arc<Link>,
 }
@@ -59,6 +59,25 @@ impl Player {
     /// How many of this player's calls the server is handling right now.
     pub fn calls_in_flight(&self) -> usize {
         self.inner.link.in_flight()
+    }
+
+    /// How many of this player's requests and events the server rejected because their arguments did not decode
+    /// as declared or broke a declared constraint. A game can read it to kick repeat offenders.
+    pub fn bad_requests(&self) -> u64 {
+        self.inner.link.bad_requests()
+    }
+
+    /// How many of this player's requests and events were refused by a rate limit.
+    pub fn rate_limited(&self) -> u64 {
+        self.inner.link.rate_limited()
+    }
+
+    pub(crate) fn downgrade(&self) -> Weak<PlayerInner> {
+        Arc::downgrade(&self.inner)
+    }
+
+    pub(crate) fn upgrade(weak: &Weak<PlayerInner>) -> Option<Player> {
+        weak.upgrade().map(|inner| Player { inner })
     }
 
     pub(crate) fn link(&self) -> &Arc<Link> {

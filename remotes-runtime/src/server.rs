@@ -2,6 +2,7 @@
 //! connection task set for each.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -13,13 +14,17 @@ use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
 
+use crate::boundary::Boundary;
 use crate::config::{self, Config, millis};
 use crate::connection::{Binding, Link, LinkSettings, log_stop, read_loop, write_loop};
 use crate::dispatch::Dispatcher;
 use crate::endpoint::{Endpoint, Side};
 use crate::handshake::{self, announced, announced_max_frame};
+use crate::hooks::{BadRequestReport, BadResponseReport};
 use crate::interface::{Direction, Interface};
+use crate::middleware::{Reject, Request};
 use crate::player::Player;
+use crate::rate_limit::RateLimit;
 use crate::transport::{ReadHalf, WriteHalf, tcp};
 use crate::wire::frame::put_frame;
 use crate::wire::message::{PROTOCOL_VERSION, Welcome, WireRemote, encode_map, kind};
@@ -48,6 +53,7 @@ pub struct Server {
 
 pub(crate) struct ServerShared {
     pub(crate) config: Config,
+    boundary: Arc<Boundary>,
     local_addr: Option<SocketAddr>,
     endpoint: OnceLock<Arc<Endpoint>>,
     attached: watch::Sender<bool>,
@@ -98,6 +104,7 @@ impl Server {
     fn new(config: Config, local_addr: Option<SocketAddr>) -> Server {
         Server {
             shared: Arc::new(ServerShared {
+                boundary: Boundary::new(Side::Server, config.rejection_log_level),
                 config,
                 local_addr,
                 endpoint: OnceLock::new(),
@@ -141,6 +148,59 @@ impl Server {
         self.shared.on_removing.write().unwrap_or_else(|p| p.into_inner()).push(Arc::new(callback));
     }
 
+    /// Adds a global middleware: it sees every incoming request and event (player, remote, kind, payload size)
+    /// after validation, before per-remote middleware and the callback or listeners, in registration order.
+    /// `Err(Reject)` settles a call `Cancelled` at the caller and drops an event; a panic counts as `Unprocessed`.
+    ///
+    /// ```no_run
+    /// # fn demo(server: &remotes_runtime::Server) {
+    /// use remotes_runtime::{Reject, Request};
+    ///
+    /// server.middleware(|request: Request| async move {
+    ///     if request.payload_len > 4096 { Err(Reject::new("payload too large for this game")) } else { Ok(()) }
+    /// });
+    /// # }
+    /// ```
+    pub fn middleware<F, Fut>(&self, middleware: F)
+    where
+        F: Fn(Request) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), Reject>> + Send + 'static,
+    {
+        self.shared.boundary.add_middleware(Arc::new(move |request| Box::pin(middleware(request))));
+    }
+
+    /// Limits how often each player may send requests and events, all remotes together (a token bucket per
+    /// player). Over the limit, calls are answered `Cancelled` and events dropped before their arguments are
+    /// decoded; each refusal is counted in [`Player::rate_limited`]. Per-remote limits (the generated
+    /// `rate_limit` methods) apply on top.
+    pub fn rate_limit(&self, limit: RateLimit) {
+        self.shared.boundary.set_rate_limit(Some(limit));
+    }
+
+    /// Registers a hook told of every request or event the server rejected because its arguments did not decode
+    /// as declared or broke a declared constraint. [`Player::bad_requests`] counts them per player.
+    ///
+    /// ```no_run
+    /// # fn demo(server: &remotes_runtime::Server) {
+    /// server.on_bad_request(|report| {
+    ///     if let Some(player) = &report.player {
+    ///         if player.bad_requests() >= 10 {
+    ///             player.disconnect();
+    ///         }
+    ///     }
+    /// });
+    /// # }
+    /// ```
+    pub fn on_bad_request(&self, hook: impl Fn(&BadRequestReport) + Send + Sync + 'static) {
+        self.shared.boundary.on_bad_request(Arc::new(hook));
+    }
+
+    /// Registers a hook told of every reply from a client that did not decode as the declared return type (the
+    /// call settled `InvalidResult`).
+    pub fn on_bad_response(&self, hook: impl Fn(&BadResponseReport) + Send + Sync + 'static) {
+        self.shared.boundary.on_bad_response(Arc::new(hook));
+    }
+
     pub(crate) fn shared(&self) -> &Arc<ServerShared> {
         &self.shared
     }
@@ -175,8 +235,9 @@ impl ServerShared {
     /// # Panics
     /// If a different interface is already attached: a server serves exactly one `#[remotes]` module.
     pub(crate) fn attach(&self, interface: &'static Interface) -> Arc<Endpoint> {
-        let endpoint =
-            self.endpoint.get_or_init(|| Arc::new(Endpoint::new(Side::Server, interface, self.config.event_queue_len)));
+        let endpoint = self.endpoint.get_or_init(|| {
+            Arc::new(Endpoint::new(Side::Server, interface, self.config.event_queue_len, Arc::clone(&self.boundary)))
+        });
         assert!(
             std::ptr::eq(endpoint.interface(), interface),
             "this server already serves the `{}` interface; a server serves one #[remotes] module (declare every remote in it)",
@@ -231,6 +292,7 @@ impl ServerShared {
             max_in_flight: config.max_in_flight,
             handles: Direction::ToServer,
             early_events_max: config.event_queue_len,
+            boundary: Arc::clone(&self.boundary),
         });
         let welcome = Welcome {
             protocol: PROTOCOL_VERSION,
@@ -242,6 +304,7 @@ impl ServerShared {
         link.bind(Binding::identity(endpoint));
         // The player is listed before its welcome leaves, so a client that has connected finds itself in `players()`.
         let player = Player::new(id, Arc::clone(&link));
+        link.set_player(&player);
         self.lock_players().insert(id, player.clone());
         // The welcome is the first frame in the outbox, so it precedes anything sent to the player.
         link.outbox.with(|state| put_frame(&mut state.buf, kind::WELCOME, &[], &encode_map(&welcome)));

@@ -167,7 +167,10 @@ pub fn check_finite<T: Finite + Debug>(index: usize, value: &T) -> Result<(), Vi
     if value.finite() {
         Ok(())
     } else {
-        Err(Violation { index, reason: format!("{value:?} is not finite (mark the argument `allow_non_finite` to accept it)") })
+        Err(Violation {
+            index,
+            reason: format!("{value:?} is not finite (mark the argument `allow_non_finite` to accept it)"),
+        })
     }
 }
 

@@ -10,9 +10,13 @@ use bytes::{Bytes, BytesMut};
 use crate::client::ClientShared;
 use crate::connection::Link;
 use crate::endpoint::Endpoint;
-use crate::listeners::{Listener, typed_listener, validator};
+use crate::listeners::EventFuture;
+use crate::middleware::Reject;
 use crate::player::Player;
+use crate::rate_limit::RateLimit;
+use crate::remote::function::{client_middleware, encode_outgoing, server_middleware};
 use crate::server::ServerShared;
+use crate::validate::Check;
 use crate::wire::args::Args;
 use crate::wire::frame::{body_len, frame_len, put_frame};
 use crate::wire::message::kind;
@@ -87,22 +91,24 @@ impl fmt::Debug for Connection {
     }
 }
 
-fn connect<A: Args>(endpoint: &Arc<Endpoint>, index: usize, listener: Arc<dyn Listener>) -> Connection {
-    // From now on, events held for this event (while every listener is gone) are checked as they arrive.
-    endpoint.listeners.set_validator(index, validator::<A>());
-    let id = endpoint.listeners.connect(index, listener);
+/// Adds a listener to event `index`, whose hub (and pipeline) the first listener creates.
+fn connect<A: Args>(
+    endpoint: &Arc<Endpoint>,
+    index: usize,
+    check: Option<Check<A>>,
+    listener: impl Fn(Option<&Player>, A) -> Option<EventFuture> + Send + Sync + 'static,
+) -> Connection {
+    let hub = endpoint.listeners.hub::<A>(index, || endpoint.pipeline(index, check));
+    let id = endpoint.listeners.connect(index, &hub, listener);
     Connection { endpoint: Arc::clone(endpoint), index, id }
 }
 
-/// Encodes the arguments; `None` (logged) when they cannot be encoded.
-fn encode<A: Args>(args: &A, name: &str) -> Option<Vec<u8>> {
+/// Runs the listeners of event `index` as if the event had arrived (encoded and decoded as over the network).
+fn predict<A: Args>(endpoint: &Endpoint, index: usize, caller: Option<&Player>, args: &A) {
     let mut bytes = Vec::new();
     match args.encode(&mut bytes) {
-        Ok(()) => Some(bytes),
-        Err(reason) => {
-            tracing::warn!(event = name, %reason, "event arguments failed to encode; not sent");
-            None
-        }
+        Ok(()) => endpoint.listeners.deliver(index, caller, bytes.into()),
+        Err(reason) => tracing::warn!(event = endpoint.remote_name(index), %reason, "event arguments failed to encode"),
     }
 }
 
@@ -114,8 +120,9 @@ struct EventFrame {
 }
 
 impl EventFrame {
-    fn encode<A: Args>(remote: u32, args: &A, name: &str) -> Option<EventFrame> {
-        let payload = encode(args, name)?;
+    /// Checks and encodes the arguments; `None` (logged) when they break a declared constraint or do not encode.
+    fn encode<A: Args>(remote: u32, args: &A, check: Option<Check<A>>, name: &'static str) -> Option<EventFrame> {
+        let payload = encode_outgoing(args, check, name)?;
         let mut frame = BytesMut::with_capacity(frame_len(&[remote], payload.len()));
         put_frame(&mut frame, kind::EVENT, &[remote], &payload);
         Some(EventFrame { bytes: frame.freeze(), body_len: body_len(&[remote], payload.len()) })
@@ -130,12 +137,13 @@ impl EventFrame {
 pub struct ServerListener<A> {
     endpoint: Arc<Endpoint>,
     index: usize,
+    check: Option<Check<A>>,
     _sig: PhantomData<fn(A)>,
 }
 
 impl<A> ServerListener<A> {
-    pub(crate) fn new(endpoint: &Arc<Endpoint>, index: usize) -> Self {
-        ServerListener { endpoint: Arc::clone(endpoint), index, _sig: PhantomData }
+    pub(crate) fn new(endpoint: &Arc<Endpoint>, index: usize, check: Option<Check<A>>) -> Self {
+        ServerListener { endpoint: Arc::clone(endpoint), index, check, _sig: PhantomData }
     }
 }
 
@@ -146,18 +154,31 @@ impl<A: Args> ServerListener<A> {
         F: Fn(Player, A) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let listener = typed_listener::<A, _, _>(move |caller: Option<&Player>, args: A| {
+        connect(&self.endpoint, self.index, self.check, move |caller: Option<&Player>, args: A| {
             // Server connections always carry their player; `None` only reaches client endpoints.
-            caller.cloned().map(|player| listener(player, args))
-        });
-        connect::<A>(&self.endpoint, self.index, listener)
+            caller.cloned().map(|player| Box::pin(listener(player, args)) as EventFuture)
+        })
     }
 
-    /// Runs the listeners as if `player` had fired the event (encoded and decoded as over the network).
+    /// Adds a middleware: it sees each event's player and arguments after validation, may replace the arguments,
+    /// and may reject the event (it is then dropped).
+    pub fn middleware<F, Fut>(&self, middleware: F)
+    where
+        F: Fn(Player, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<A, Reject>> + Send + 'static,
+    {
+        self.endpoint.pipeline(self.index, self.check).add_middleware(server_middleware(middleware));
+    }
+
+    /// Limits how often each player may fire this event: events over the limit are dropped before their arguments
+    /// are decoded, and counted.
+    pub fn rate_limit(&self, limit: RateLimit) {
+        self.endpoint.set_rate_limit(self.index, limit);
+    }
+
+    /// Runs the pipeline and listeners as if `player` had fired the event (encoded and decoded as over the network).
     pub fn predict(&self, player: &Player, args: A) {
-        if let Some(bytes) = encode(&args, self.endpoint.remote_name(self.index)) {
-            self.endpoint.listeners.deliver(self.index, Some(player), bytes.into());
-        }
+        predict(&self.endpoint, self.index, Some(player), &args);
     }
 }
 
@@ -165,35 +186,29 @@ impl<A: Args> ServerListener<A> {
 pub struct ServerEmitter<A> {
     server: Arc<ServerShared>,
     index: usize,
+    check: Option<Check<A>>,
     _sig: PhantomData<fn(A)>,
 }
 
 impl<A> ServerEmitter<A> {
-    pub(crate) fn new(server: &Arc<ServerShared>, index: usize) -> Self {
-        ServerEmitter { server: Arc::clone(server), index, _sig: PhantomData }
+    pub(crate) fn new(server: &Arc<ServerShared>, index: usize, check: Option<Check<A>>) -> Self {
+        ServerEmitter { server: Arc::clone(server), index, check, _sig: PhantomData }
     }
 }
 
 impl<A: Args> ServerEmitter<A> {
-    fn frame(&self, args: &A) -> Option<EventFrame> {
-        // The server's own table is the wire's numbering: its local index is the remote id.
-        EventFrame::encode(self.index as u32, args, self.server.remote_name(self.index))
-    }
-
     fn send(&self, recipients: impl IntoIterator<Item = Player>, args: &A) -> Fired {
         let mut fired = Fired::default();
-        let Some(frame) = self.frame(args) else {
+        let name = self.server.remote_name(self.index);
+        // The server's own table is the wire's numbering: its local index is the remote id.
+        let Some(frame) = EventFrame::encode(self.index as u32, args, self.check, name) else {
             fired.skipped = recipients.into_iter().count();
             return fired;
         };
         for player in recipients {
             let queued = frame.queue_on(player.link());
             if !queued {
-                tracing::debug!(
-                    event = self.server.remote_name(self.index),
-                    player = player.id(),
-                    "event not sent: player not connected"
-                );
+                tracing::debug!(event = name, player = player.id(), "event not sent: player not connected");
             }
             fired.count(queued);
         }
@@ -226,12 +241,13 @@ impl<A: Args> ServerEmitter<A> {
 pub struct ClientListener<A> {
     endpoint: Arc<Endpoint>,
     index: usize,
+    check: Option<Check<A>>,
     _sig: PhantomData<fn(A)>,
 }
 
 impl<A> ClientListener<A> {
-    pub(crate) fn new(endpoint: &Arc<Endpoint>, index: usize) -> Self {
-        ClientListener { endpoint: Arc::clone(endpoint), index, _sig: PhantomData }
+    pub(crate) fn new(endpoint: &Arc<Endpoint>, index: usize, check: Option<Check<A>>) -> Self {
+        ClientListener { endpoint: Arc::clone(endpoint), index, check, _sig: PhantomData }
     }
 }
 
@@ -242,15 +258,25 @@ impl<A: Args> ClientListener<A> {
         F: Fn(A) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let listener = typed_listener::<A, _, _>(move |_caller: Option<&Player>, args: A| Some(listener(args)));
-        connect::<A>(&self.endpoint, self.index, listener)
+        connect(&self.endpoint, self.index, self.check, move |_caller: Option<&Player>, args: A| {
+            Some(Box::pin(listener(args)) as EventFuture)
+        })
     }
 
-    /// Runs the listeners as if the server had fired the event (encoded and decoded as over the network).
+    /// Adds a middleware: it sees each event's arguments after validation, may replace them, and may reject the
+    /// event (it is then dropped).
+    pub fn middleware<F, Fut>(&self, middleware: F)
+    where
+        F: Fn(A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<A, Reject>> + Send + 'static,
+    {
+        self.endpoint.pipeline(self.index, self.check).add_middleware(client_middleware(middleware));
+    }
+
+    /// Runs the pipeline and listeners as if the server had fired the event (encoded and decoded as over the
+    /// network).
     pub fn predict(&self, args: A) {
-        if let Some(bytes) = encode(&args, self.endpoint.remote_name(self.index)) {
-            self.endpoint.listeners.deliver(self.index, None, bytes.into());
-        }
+        predict(&self.endpoint, self.index, None, &args);
     }
 }
 
@@ -258,22 +284,27 @@ impl<A: Args> ClientListener<A> {
 pub struct ClientEmitter<A> {
     client: Arc<ClientShared>,
     index: usize,
+    check: Option<Check<A>>,
     _sig: PhantomData<fn(A)>,
 }
 
 impl<A> ClientEmitter<A> {
-    pub(crate) fn new(client: &Arc<ClientShared>, index: usize) -> Self {
-        ClientEmitter { client: Arc::clone(client), index, _sig: PhantomData }
+    pub(crate) fn new(client: &Arc<ClientShared>, index: usize, check: Option<Check<A>>) -> Self {
+        ClientEmitter { client: Arc::clone(client), index, check, _sig: PhantomData }
     }
 }
 
 impl<A: Args> ClientEmitter<A> {
-    /// Fires the event at the server. Skipped (see [`Fired`]) when the connection is closed or the server does not
-    /// declare this event the same way.
+    /// Fires the event at the server. Skipped (see [`Fired`]) when the connection is closed, the server does not
+    /// declare this event the same way, or the arguments break a declared constraint.
     pub fn fire(&self, args: A) -> Fired {
         let name = self.client.remote_name(self.index);
         let mut fired = Fired::default();
-        let frame = self.client.outgoing_id(self.index).ok().and_then(|remote| EventFrame::encode(remote, &args, name));
+        let frame = self
+            .client
+            .outgoing_id(self.index)
+            .ok()
+            .and_then(|remote| EventFrame::encode(remote, &args, self.check, name));
         fired.count(frame.is_some_and(|frame| frame.queue_on(self.client.link())));
         fired
     }
@@ -288,7 +319,7 @@ macro_rules! debug_handle {
         }
         impl<A> Clone for $ty<A> {
             fn clone(&self) -> Self {
-                $ty { $field: Arc::clone(&self.$field), index: self.index, _sig: PhantomData }
+                $ty { $field: Arc::clone(&self.$field), index: self.index, check: self.check, _sig: PhantomData }
             }
         }
     )*};

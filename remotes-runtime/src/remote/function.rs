@@ -16,11 +16,14 @@ use tokio::time::{Instant, Sleep};
 
 use crate::FunctionError;
 use crate::client::ClientShared;
-use crate::endpoint::{Endpoint, Handler, ReplyFuture, typed_handler};
+use crate::endpoint::{Endpoint, Handler, typed_handler};
 use crate::interface::Direction;
+use crate::middleware::{BoxFuture, Reject, RemoteMiddleware};
 use crate::pending::CallGuard;
 use crate::player::Player;
+use crate::rate_limit::RateLimit;
 use crate::server::ServerShared;
+use crate::validate::Check;
 use crate::wire::args::{Args, Wire, decode_value};
 
 pin_project! {
@@ -101,7 +104,7 @@ impl<R: Wire> Future for Invoke<R> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let (bytes, guard) = ready!(self.poll_reply(cx))?;
         Poll::Ready(decode_value::<R>(&bytes).map_err(|reason| {
-            guard.bad_response(&reason);
+            guard.bad_response(reason);
             FunctionError::InvalidResult
         }))
     }
@@ -151,24 +154,67 @@ fn predict<A: Args, R: Wire>(endpoint: &Arc<Endpoint>, index: usize, caller: Opt
             let Some(handler) = endpoint.handler(index) else {
                 return Err(FunctionError::Unprocessed);
             };
-            let reply: ReplyFuture = handler.call(caller.as_ref(), &bytes).map_err(|_| FunctionError::BadRequest)?;
-            let encoded = reply.await?;
+            let encoded = handler.call(caller.as_ref(), &bytes)?.await?;
             decode_value::<R>(&encoded).map_err(|_| FunctionError::InvalidResult)
         }),
     }
+}
+
+/// Encodes outgoing arguments after checking them against the declared constraints: an honest program learns of
+/// its own bug at once, without a round trip.
+pub(crate) fn encode_outgoing<A: Args>(args: &A, check: Option<Check<A>>, remote: &'static str) -> Option<Vec<u8>> {
+    if let Some(Err(violation)) = check.map(|check| check(args)) {
+        tracing::warn!(remote, argument = violation.index, reason = %violation.reason, "outgoing arguments break the declared constraints; not sent");
+        return None;
+    }
+    let mut bytes = Vec::new();
+    match args.encode(&mut bytes) {
+        Ok(()) => Some(bytes),
+        Err(reason) => {
+            tracing::warn!(remote, %reason, "outgoing arguments failed to encode; not sent");
+            None
+        }
+    }
+}
+
+/// Wraps a server-side middleware for the pipeline.
+pub(crate) fn server_middleware<A, F, Fut>(middleware: F) -> RemoteMiddleware<A>
+where
+    A: Args,
+    F: Fn(Player, A) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<A, Reject>> + Send + 'static,
+{
+    Arc::new(move |caller: Option<Player>, args: A| -> BoxFuture<Result<A, Reject>> {
+        match caller {
+            Some(player) => Box::pin(middleware(player, args)),
+            // Server connections always carry their player; `None` only reaches client endpoints.
+            None => Box::pin(std::future::ready(Err(Reject::new("no calling player")))),
+        }
+    })
+}
+
+/// Wraps a client-side middleware for the pipeline.
+pub(crate) fn client_middleware<A, F, Fut>(middleware: F) -> RemoteMiddleware<A>
+where
+    A: Args,
+    F: Fn(A) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<A, Reject>> + Send + 'static,
+{
+    Arc::new(move |_caller: Option<Player>, args: A| -> BoxFuture<Result<A, Reject>> { Box::pin(middleware(args)) })
 }
 
 /// Server side of a function declared in `ServerFunctions`: the server handles it.
 pub struct ServerFunction<A, R> {
     endpoint: Arc<Endpoint>,
     index: usize,
+    check: Option<Check<A>>,
     _sig: PhantomData<fn(A) -> R>,
 }
 
 impl<A, R> ServerFunction<A, R> {
-    pub(crate) fn new(endpoint: &Arc<Endpoint>, index: usize) -> Self {
+    pub(crate) fn new(endpoint: &Arc<Endpoint>, index: usize, check: Option<Check<A>>) -> Self {
         debug_assert_eq!(endpoint.def(index).direction, Direction::ToServer);
-        ServerFunction { endpoint: Arc::clone(endpoint), index, _sig: PhantomData }
+        ServerFunction { endpoint: Arc::clone(endpoint), index, check, _sig: PhantomData }
     }
 }
 
@@ -182,17 +228,32 @@ impl<A: Args, R: Wire> ServerFunction<A, R> {
         F: Fn(Player, A) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = R> + Send + 'static,
     {
-        let handler: Arc<dyn Handler> = typed_handler::<A, R, _, _>(
-            self.endpoint.remote_name(self.index),
-            move |caller: Option<&Player>, args: A| {
+        let pipeline = self.endpoint.pipeline(self.index, self.check);
+        let handler: Arc<dyn Handler> =
+            typed_handler::<A, R, _, _>(pipeline, move |caller: Option<&Player>, args: A| {
                 // Server connections always carry their player; `None` only reaches client endpoints.
                 caller.cloned().map(|player| callback(player, args))
-            },
-        );
+            });
         self.endpoint.set_handler(self.index, handler);
     }
 
-    /// Runs this side's callback for `player` as if the call had arrived from the network.
+    /// Adds a middleware: it sees each call's player and arguments after validation, may replace the arguments,
+    /// and may reject the call (`Cancelled` at the caller).
+    pub fn middleware<F, Fut>(&self, middleware: F)
+    where
+        F: Fn(Player, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<A, Reject>> + Send + 'static,
+    {
+        self.endpoint.pipeline(self.index, self.check).add_middleware(server_middleware(middleware));
+    }
+
+    /// Limits how often each player may call this function: calls over the limit are answered `Cancelled` before
+    /// their arguments are decoded, and counted.
+    pub fn rate_limit(&self, limit: RateLimit) {
+        self.endpoint.set_rate_limit(self.index, limit);
+    }
+
+    /// Runs this side's pipeline and callback for `player` as if the call had arrived from the network.
     pub fn predict(&self, player: &Player, args: A) -> Predict<R> {
         predict(&self.endpoint, self.index, Some(player.clone()), args)
     }
@@ -202,12 +263,13 @@ impl<A: Args, R: Wire> ServerFunction<A, R> {
 pub struct ServerInvoker<A, R> {
     server: Arc<ServerShared>,
     index: usize,
+    check: Option<Check<A>>,
     _sig: PhantomData<fn(A) -> R>,
 }
 
 impl<A, R> ServerInvoker<A, R> {
-    pub(crate) fn new(server: &Arc<ServerShared>, index: usize) -> Self {
-        ServerInvoker { server: Arc::clone(server), index, _sig: PhantomData }
+    pub(crate) fn new(server: &Arc<ServerShared>, index: usize, check: Option<Check<A>>) -> Self {
+        ServerInvoker { server: Arc::clone(server), index, check, _sig: PhantomData }
     }
 }
 
@@ -219,13 +281,11 @@ impl<A: Args, R: Wire> ServerInvoker<A, R> {
 
     /// Invokes the function on `player`'s client with the given timeout.
     pub fn invoke_with_timeout(&self, player: &Player, timeout: Duration, args: A) -> Invoke<R> {
-        let mut bytes = Vec::new();
-        if let Err(reason) = args.encode(&mut bytes) {
-            tracing::warn!(remote = self.server.remote_name(self.index), %reason, "arguments failed to encode");
+        let Some(bytes) = encode_outgoing(&args, self.check, self.server.remote_name(self.index)) else {
             return Invoke::failed(FunctionError::BadRequest);
-        }
+        };
         // The server's own table is the wire's numbering: its local index is the remote id.
-        player.link().call(self.index as u32, &bytes, timeout)
+        player.link().call(self.index as u32, self.server.remote_name(self.index), &bytes, timeout)
     }
 }
 
@@ -233,13 +293,14 @@ impl<A: Args, R: Wire> ServerInvoker<A, R> {
 pub struct ClientFunction<A, R> {
     endpoint: Arc<Endpoint>,
     index: usize,
+    check: Option<Check<A>>,
     _sig: PhantomData<fn(A) -> R>,
 }
 
 impl<A, R> ClientFunction<A, R> {
-    pub(crate) fn new(endpoint: &Arc<Endpoint>, index: usize) -> Self {
+    pub(crate) fn new(endpoint: &Arc<Endpoint>, index: usize, check: Option<Check<A>>) -> Self {
         debug_assert_eq!(endpoint.def(index).direction, Direction::ToClient);
-        ClientFunction { endpoint: Arc::clone(endpoint), index, _sig: PhantomData }
+        ClientFunction { endpoint: Arc::clone(endpoint), index, check, _sig: PhantomData }
     }
 }
 
@@ -250,14 +311,23 @@ impl<A: Args, R: Wire> ClientFunction<A, R> {
         F: Fn(A) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = R> + Send + 'static,
     {
-        let handler: Arc<dyn Handler> = typed_handler::<A, R, _, _>(
-            self.endpoint.remote_name(self.index),
-            move |_caller: Option<&Player>, args: A| Some(callback(args)),
-        );
+        let pipeline = self.endpoint.pipeline(self.index, self.check);
+        let handler: Arc<dyn Handler> =
+            typed_handler::<A, R, _, _>(pipeline, move |_caller: Option<&Player>, args: A| Some(callback(args)));
         self.endpoint.set_handler(self.index, handler);
     }
 
-    /// Runs this side's callback as if the call had arrived from the network.
+    /// Adds a middleware: it sees each call's arguments after validation, may replace them, and may reject the
+    /// call (`Cancelled` at the server).
+    pub fn middleware<F, Fut>(&self, middleware: F)
+    where
+        F: Fn(A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<A, Reject>> + Send + 'static,
+    {
+        self.endpoint.pipeline(self.index, self.check).add_middleware(client_middleware(middleware));
+    }
+
+    /// Runs this side's pipeline and callback as if the call had arrived from the network.
     pub fn predict(&self, args: A) -> Predict<R> {
         predict(&self.endpoint, self.index, None, args)
     }
@@ -267,12 +337,13 @@ impl<A: Args, R: Wire> ClientFunction<A, R> {
 pub struct ClientInvoker<A, R> {
     client: Arc<ClientShared>,
     index: usize,
+    check: Option<Check<A>>,
     _sig: PhantomData<fn(A) -> R>,
 }
 
 impl<A, R> ClientInvoker<A, R> {
-    pub(crate) fn new(client: &Arc<ClientShared>, index: usize) -> Self {
-        ClientInvoker { client: Arc::clone(client), index, _sig: PhantomData }
+    pub(crate) fn new(client: &Arc<ClientShared>, index: usize, check: Option<Check<A>>) -> Self {
+        ClientInvoker { client: Arc::clone(client), index, check, _sig: PhantomData }
     }
 }
 
@@ -288,12 +359,10 @@ impl<A: Args, R: Wire> ClientInvoker<A, R> {
             Ok(remote) => remote,
             Err(error) => return Invoke::failed(error),
         };
-        let mut bytes = Vec::new();
-        if let Err(reason) = args.encode(&mut bytes) {
-            tracing::warn!(remote = self.client.remote_name(self.index), %reason, "arguments failed to encode");
+        let Some(bytes) = encode_outgoing(&args, self.check, self.client.remote_name(self.index)) else {
             return Invoke::failed(FunctionError::BadRequest);
-        }
-        self.client.link().call(remote, &bytes, timeout)
+        };
+        self.client.link().call(remote, self.client.remote_name(self.index), &bytes, timeout)
     }
 }
 
@@ -306,7 +375,7 @@ macro_rules! debug_handle {
         }
         impl<A, R> Clone for $ty<A, R> {
             fn clone(&self) -> Self {
-                $ty { $field: Arc::clone(&self.$field), index: self.index, _sig: PhantomData }
+                $ty { $field: Arc::clone(&self.$field), index: self.index, check: self.check, _sig: PhantomData }
             }
         }
     )*};

@@ -3,8 +3,11 @@
 //! Arguments travel as one MessagePack array holding each argument in order (an empty array for none).
 //! Return values travel as a single MessagePack value. Both use rmp-serde's compact form (structs as arrays).
 
+use rmp::Marker;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+use crate::interface::ArgDef;
 
 /// A type that can cross the wire as an argument or a return value.
 ///
@@ -35,8 +38,40 @@ pub trait Args: Send + 'static + Sized {
     const LEN: usize;
     /// Appends the arguments as one MessagePack array.
     fn encode(&self, out: &mut Vec<u8>) -> Result<(), String>;
-    /// Decodes a MessagePack array of exactly `LEN` arguments that fills `bytes` entirely.
-    fn decode(bytes: &[u8]) -> Result<Self, ArgsError>;
+    /// Decodes a MessagePack array of exactly `LEN` arguments that fills `bytes` entirely. An argument whose
+    /// declaration in `limits` has a `max_len` is refused from its header when its string, array or map is longer,
+    /// before anything is allocated for it.
+    fn decode(bytes: &[u8], limits: &[ArgDef]) -> Result<Self, ArgsError>;
+}
+
+/// The element count (or byte count, for strings and binaries) a MessagePack header announces, if the value at the
+/// front of `bytes` is a string, binary, array or map.
+fn announced_len(bytes: &[u8]) -> Option<usize> {
+    let (&first, rest) = bytes.split_first()?;
+    let be = |n: usize| -> Option<usize> {
+        rest.get(..n).map(|b| b.iter().fold(0usize, |acc, &x| acc << 8 | usize::from(x)))
+    };
+    match Marker::from_u8(first) {
+        Marker::FixStr(n) => Some(n.into()),
+        Marker::FixArray(n) | Marker::FixMap(n) => Some(n.into()),
+        Marker::Str8 | Marker::Bin8 => be(1),
+        Marker::Str16 | Marker::Bin16 | Marker::Array16 | Marker::Map16 => be(2),
+        Marker::Str32 | Marker::Bin32 | Marker::Array32 | Marker::Map32 => be(4),
+        _ => None,
+    }
+}
+
+/// Refuses argument `index` when its header announces more than its declared maximum length.
+fn check_announced_len(rd: &[u8], index: usize, limits: &[ArgDef]) -> Result<(), ArgsError> {
+    let Some(max) = limits.get(index).and_then(|arg| arg.max_len) else {
+        return Ok(());
+    };
+    match announced_len(rd) {
+        Some(len) if len > max => {
+            Err(ArgsError { index: Some(index), reason: format!("length {len} exceeds the declared maximum of {max}") })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Appends `value` as one MessagePack value.
@@ -91,14 +126,14 @@ macro_rules! tuple_args {
                 Ok(())
             }
 
-            #[allow(unused_mut)]
-            fn decode(bytes: &[u8]) -> Result<Self, ArgsError> {
+            #[allow(unused_mut, unused_variables)]
+            fn decode(bytes: &[u8], limits: &[ArgDef]) -> Result<Self, ArgsError> {
                 let mut rd = bytes;
                 read_array_header(&mut rd, $len)?;
-                let value = ($(
-                    decode_one::<$name>(&mut rd)
-                        .map_err(|reason| ArgsError { index: Some($idx), reason })?,
-                )*);
+                let value = ($({
+                    check_announced_len(rd, $idx, limits)?;
+                    decode_one::<$name>(&mut rd).map_err(|reason| ArgsError { index: Some($idx), reason })?
+                },)*);
                 finish(rd)?;
                 Ok(value)
             }
@@ -131,7 +166,7 @@ mod tests {
     fn roundtrip<T: Args + PartialEq + std::fmt::Debug>(value: T) {
         let mut buf = Vec::new();
         value.encode(&mut buf).unwrap();
-        assert_eq!(T::decode(&buf).unwrap(), value);
+        assert_eq!(T::decode(&buf, &[]).unwrap(), value);
     }
 
     #[test]
@@ -152,7 +187,7 @@ mod tests {
     fn wrong_arity_is_rejected_without_an_index() {
         let mut buf = Vec::new();
         (1u32, 2u32, 3u32).encode(&mut buf).unwrap();
-        let err = <(u32, u32)>::decode(&buf).unwrap_err();
+        let err = <(u32, u32)>::decode(&buf, &[]).unwrap_err();
         assert_eq!(err.index, None);
         assert!(err.reason.contains("expected 2"), "{}", err.reason);
     }
@@ -161,7 +196,7 @@ mod tests {
     fn wrong_type_names_the_argument() {
         let mut buf = Vec::new();
         (1u32, "not a number".to_string()).encode(&mut buf).unwrap();
-        let err = <(u32, u32)>::decode(&buf).unwrap_err();
+        let err = <(u32, u32)>::decode(&buf, &[]).unwrap_err();
         assert_eq!(err.index, Some(1));
     }
 
@@ -169,7 +204,7 @@ mod tests {
     fn out_of_range_integer_is_rejected() {
         let mut buf = Vec::new();
         (300u32,).encode(&mut buf).unwrap();
-        assert_eq!(<(u8,)>::decode(&buf).unwrap_err().index, Some(0));
+        assert_eq!(<(u8,)>::decode(&buf, &[]).unwrap_err().index, Some(0));
     }
 
     #[test]
@@ -177,7 +212,28 @@ mod tests {
         let mut buf = Vec::new();
         (1u32,).encode(&mut buf).unwrap();
         buf.push(0xc0);
-        assert_eq!(<(u32,)>::decode(&buf).unwrap_err().index, None);
+        assert_eq!(<(u32,)>::decode(&buf, &[]).unwrap_err().index, None);
+    }
+
+    #[test]
+    fn declared_maximum_lengths_are_checked_from_the_header() {
+        let limits = [ArgDef { name: "id", max_len: None }, ArgDef { name: "text", max_len: Some(200) }];
+        let mut ok = Vec::new();
+        (1u32, "x".repeat(200)).encode(&mut ok).unwrap();
+        assert!(<(u32, String)>::decode(&ok, &limits).is_ok());
+        // A header announcing 10 MB, with no bytes behind it: refused from the header alone.
+        let mut huge = Vec::new();
+        rmp::encode::write_array_len(&mut huge, 2).unwrap();
+        rmp::encode::write_uint(&mut huge, 1).unwrap();
+        rmp::encode::write_str_len(&mut huge, 10_000_000).unwrap();
+        let err = <(u32, String)>::decode(&huge, &limits).unwrap_err();
+        assert_eq!(err.index, Some(1));
+        assert!(err.reason.contains("10000000 exceeds the declared maximum of 200"), "{}", err.reason);
+        // Arrays and maps count elements.
+        let list_limits = [ArgDef { name: "points", max_len: Some(2) }];
+        let mut three = Vec::new();
+        (vec![1u8, 2, 3],).encode(&mut three).unwrap();
+        assert_eq!(<(Vec<u8>,)>::decode(&three, &list_limits).unwrap_err().index, Some(0));
     }
 
     #[test]

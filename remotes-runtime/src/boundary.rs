@@ -1,0 +1,145 @@
+//! The boundary: one side's policy for what it receives. It holds the global middleware, the global rate limit, the
+//! rejection hooks and the level rejections are logged at, and it is where every rejection is reported.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+
+use tracing::Level;
+
+use crate::endpoint::Side;
+use crate::hooks::{Argument, BadRequestReport, BadResponseReport};
+use crate::interface::RemoteDef;
+use crate::middleware::GlobalMiddleware;
+use crate::player::Player;
+use crate::rate_limit::RateLimit;
+
+type Hook<T> = Arc<dyn Fn(&T) + Send + Sync>;
+
+/// Logs a rejection at a level chosen at run time (`tracing` macros take a constant level).
+macro_rules! log_at {
+    ($level:expr, $($arg:tt)+) => {
+        match $level {
+            tracing::Level::ERROR => tracing::error!($($arg)+),
+            tracing::Level::WARN => tracing::warn!($($arg)+),
+            tracing::Level::INFO => tracing::info!($($arg)+),
+            tracing::Level::DEBUG => tracing::debug!($($arg)+),
+            _ => tracing::trace!($($arg)+),
+        }
+    };
+}
+
+pub(crate) use log_at;
+
+/// One side's receiving policy.
+pub(crate) struct Boundary {
+    side: Side,
+    /// The level rejections (bad requests, bad responses, rate limits, middleware refusals) are logged at.
+    pub(crate) log_level: Level,
+    middleware: RwLock<Arc<[GlobalMiddleware]>>,
+    has_middleware: AtomicBool,
+    rate_limit: RwLock<Option<RateLimit>>,
+    /// Set once any rate limit (global or per remote) exists, so requests skip the bucket lock until then.
+    pub(crate) any_rate_limit: AtomicBool,
+    on_bad_request: RwLock<Vec<Hook<BadRequestReport>>>,
+    on_bad_response: RwLock<Vec<Hook<BadResponseReport>>>,
+}
+
+impl Boundary {
+    pub(crate) fn new(side: Side, log_level: Level) -> Arc<Boundary> {
+        Arc::new(Boundary {
+            side,
+            log_level,
+            middleware: RwLock::new(Arc::from(Vec::new())),
+            has_middleware: AtomicBool::new(false),
+            rate_limit: RwLock::new(None),
+            any_rate_limit: AtomicBool::new(false),
+            on_bad_request: RwLock::new(Vec::new()),
+            on_bad_response: RwLock::new(Vec::new()),
+        })
+    }
+
+    pub(crate) fn add_middleware(&self, middleware: GlobalMiddleware) {
+        let mut list = self.middleware.write().unwrap_or_else(|p| p.into_inner());
+        let mut next = list.to_vec();
+        next.push(middleware);
+        *list = Arc::from(next);
+        self.has_middleware.store(true, Ordering::Release);
+    }
+
+    /// The global middleware, in registration order; `None` when there is none (the common, fast case).
+    pub(crate) fn middleware(&self) -> Option<Arc<[GlobalMiddleware]>> {
+        if !self.has_middleware.load(Ordering::Acquire) {
+            return None;
+        }
+        Some(Arc::clone(&self.middleware.read().unwrap_or_else(|p| p.into_inner())))
+    }
+
+    pub(crate) fn set_rate_limit(&self, limit: Option<RateLimit>) {
+        *self.rate_limit.write().unwrap_or_else(|p| p.into_inner()) = limit;
+        if limit.is_some() {
+            self.any_rate_limit.store(true, Ordering::Release);
+        }
+    }
+
+    pub(crate) fn rate_limit(&self) -> Option<RateLimit> {
+        *self.rate_limit.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn on_bad_request(&self, hook: Hook<BadRequestReport>) {
+        self.on_bad_request.write().unwrap_or_else(|p| p.into_inner()).push(hook);
+    }
+
+    pub(crate) fn on_bad_response(&self, hook: Hook<BadResponseReport>) {
+        self.on_bad_response.write().unwrap_or_else(|p| p.into_inner()).push(hook);
+    }
+
+    /// Reports a request rejected as malformed: counts it against the player, logs it, runs the hooks.
+    pub(crate) fn bad_request(
+        &self,
+        caller: Option<&Player>,
+        def: &'static RemoteDef,
+        index: Option<usize>,
+        reason: String,
+    ) {
+        let argument = index.and_then(|index| def.args.get(index).map(|arg| Argument { index, name: arg.name }));
+        if let Some(player) = caller {
+            player.link().count_bad_request();
+        }
+        log_at!(
+            self.log_level,
+            side = %self.side,
+            player = caller.map(Player::id),
+            remote = def.name,
+            kind = ?def.kind,
+            argument = argument.map(|a| a.name),
+            argument_index = index,
+            %reason,
+            "rejected incoming arguments: they do not decode as declared or break a declared constraint"
+        );
+        let report = BadRequestReport { player: caller.cloned(), remote: def.name, argument, reason };
+        run_hooks(&self.on_bad_request, &report);
+    }
+
+    /// Reports a reply that did not decode as the declared return type.
+    pub(crate) fn bad_response(&self, player: Option<Player>, remote: &'static str, reason: String) {
+        log_at!(
+            self.log_level,
+            side = %self.side,
+            player = player.as_ref().map(Player::id),
+            remote,
+            %reason,
+            "a reply did not decode as the declared return type"
+        );
+        let report = BadResponseReport { player, remote, reason };
+        run_hooks(&self.on_bad_response, &report);
+    }
+}
+
+fn run_hooks<T>(hooks: &RwLock<Vec<Hook<T>>>, report: &T) {
+    let hooks = hooks.read().unwrap_or_else(|p| p.into_inner()).clone();
+    for hook in hooks {
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook(report))).is_err() {
+            tracing::error!("a rejection hook panicked");
+        }
+    }
+}
