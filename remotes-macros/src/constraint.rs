@@ -58,21 +58,31 @@ impl Constraints {
     }
 
     /// The largest length `len = ...` admits, as a `usize` constant expression: `..=N` and `a..=N` give `N`,
-    /// `..N` and `a..N` give `N - 1` (computed here for a literal, saturating at 0); `None` without an upper bound.
+    /// `..N` and `a..N` give `N - 1` (saturating at 0); `None` without an upper bound.
+    ///
+    /// A literal bound is computed here and written without a suffix. Any other bound is cast to `usize`: a bound
+    /// of another type is already reported by the `len` check (its range is not a range of `usize`), so the table
+    /// must not report it a second time.
     pub fn max_len(&self) -> Option<TokenStream> {
         let range = self.len()?;
         let end = range.end.as_deref()?;
+        let closed = matches!(range.limits, RangeLimits::Closed(_));
         let literal = match end {
             Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(int), .. }) => int.base10_parse::<u128>().ok(),
             _ => None,
         };
-        Some(match (&range.limits, literal) {
-            (RangeLimits::Closed(_), _) => end.to_token_stream(),
-            (RangeLimits::HalfOpen(_), Some(n)) => {
-                syn::LitInt::new(&format!("{}", n.saturating_sub(1)), end_span(end)).into_token_stream()
+        if let Some(n) = literal {
+            let n = if closed { n } else { n.saturating_sub(1) };
+            return Some(syn::LitInt::new(&n.to_string(), end_span(end)).into_token_stream());
+        }
+        let operand = match end {
+            Expr::Path(_) | Expr::Lit(_) | Expr::Paren(_) | Expr::Call(_) | Expr::MethodCall(_) | Expr::Field(_) => {
+                end.to_token_stream()
             }
-            (RangeLimits::HalfOpen(_), None) => quote!(::core::primitive::usize::saturating_sub(#end, 1)),
-        })
+            _ => quote!((#end)),
+        };
+        let cast = quote!(#operand as ::core::primitive::usize);
+        Some(if closed { cast } else { quote!(::core::primitive::usize::saturating_sub(#cast, 1)) })
     }
 
     /// The constraints as the signature hash spells them, `#[remote(range=1..=99)]` (whitespace is removed by
@@ -256,6 +266,11 @@ impl RawEntry {
                     Expr::Path(path) if path.qself.is_none() && path.attrs.is_empty() => {
                         Ok(Kind::Validate(value.clone()))
                     }
+                    Expr::Closure(_) => Err(syn::Error::new_spanned(
+                        value,
+                        "`validate = ...` takes the path of a function, not a closure: write the check as \
+                         `fn check(value: &T) -> Result<(), E>` (with `E: Display`) and give `validate = check`",
+                    )),
                     _ => Err(syn::Error::new_spanned(
                         value,
                         format!(
@@ -381,14 +396,20 @@ mod tests {
         assert_eq!(max_len(parse_quote!(#[remote(len = ..0)])).as_deref(), Some("0"));
         assert_eq!(max_len(parse_quote!(#[remote(len = 3..)])), None);
         assert_eq!(max_len(parse_quote!(#[remote(validate = check)])), None);
-        assert_eq!(max_len(parse_quote!(#[remote(len = ..=MAX)])).as_deref(), Some("MAX"));
+        assert_eq!(max_len(parse_quote!(#[remote(len = ..=200u32)])).as_deref(), Some("200"));
+        let expected = |tokens: TokenStream| Some(tokens.to_string());
+        assert_eq!(max_len(parse_quote!(#[remote(len = ..=MAX)])), expected(quote!(MAX as ::core::primitive::usize)));
         assert_eq!(
-            max_len(parse_quote!(#[remote(len = ..MAX)])).as_deref(),
-            Some(quote!(::core::primitive::usize::saturating_sub(MAX, 1)).to_string().as_str())
+            max_len(parse_quote!(#[remote(len = ..MAX)])),
+            expected(quote!(::core::primitive::usize::saturating_sub(MAX as ::core::primitive::usize, 1)))
         );
         assert_eq!(
-            max_len(parse_quote!(#[remote(len = 2..(A + B))])).as_deref(),
-            Some(quote!(::core::primitive::usize::saturating_sub((A + B), 1)).to_string().as_str())
+            max_len(parse_quote!(#[remote(len = 2..=A + B)])),
+            expected(quote!((A + B) as ::core::primitive::usize))
+        );
+        assert_eq!(
+            max_len(parse_quote!(#[remote(len = 2..(A + B))])),
+            expected(quote!(::core::primitive::usize::saturating_sub((A + B) as ::core::primitive::usize, 1)))
         );
     }
 
@@ -466,6 +487,7 @@ mod tests {
             (vec![parse_quote!(#[remote(range)])], parse_quote!(u8), "`range` needs a range"),
             (vec![parse_quote!(#[remote(validate = 5)])], parse_quote!(u8), "is not a path"),
             (vec![parse_quote!(#[remote(validate)])], parse_quote!(u8), "needs the path of a function"),
+            (vec![parse_quote!(#[remote(validate = |x: &u8| x > 0)])], parse_quote!(u8), "not a closure"),
             (vec![parse_quote!(#[remote(allow_non_finite)])], parse_quote!(u32), "applies only to an argument"),
             (vec![parse_quote!(#[remote(allow_non_finite)])], parse_quote!(Vec<f32>), "applies only"),
             (vec![parse_quote!(#[remote(allow_non_finite = true)])], parse_quote!(f32), "takes no value"),

@@ -4,8 +4,9 @@
 //! Each check is spanned at the constraint that asked for it, so that a constraint that does not fit its argument
 //! (`range` on a `String`, `len` on a `u32`, a `validate` function of the wrong type) is reported there.
 
+use proc_macro2::{Delimiter, Group, TokenTree};
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{format_ident, quote};
 use syn::spanned::Spanned;
 
 use super::{Context, types};
@@ -64,33 +65,29 @@ fn function(cx: &Context<'_>, remote: &Remote<'_>) -> Option<TokenStream> {
     let tuple = types::tuple(&types);
     let mut calls = Vec::new();
     for (i, ((_, ty), constraints)) in remote.args.iter().zip(&remote.constraints).enumerate() {
+        let field = syn::Index::from(i);
         for item in &constraints.items {
-            let (start, end) = (item.span(), item.end_span());
-            // `&__remotes_args.i`, from the key to the end of the value: an error about the argument's type
-            // covers the whole constraint.
-            let field = syn::Index { index: i as u32, span: end };
-            let subject = quote_spanned!(start=> &#args.#field);
-            let call = match &item.kind {
-                Kind::Range(range) => {
-                    let range = types::relocate_expr(range);
-                    quote_spanned!(start=> #rti::__private::check_range(#i, #subject, #range)?;)
-                }
-                Kind::Len(range) => {
-                    let range = types::relocate_expr(range);
-                    quote_spanned!(start=> #rti::__private::check_len(#i, #subject, #range)?;)
-                }
-                Kind::Validate(path) => {
-                    let path = types::relocate_expr(path);
-                    quote_spanned!(start=> #rti::__private::check_with(#i, #subject, #path)?;)
-                }
+            let (check, value) = match &item.kind {
+                Kind::Range(range) => ("check_range", types::relocate_expr(range)),
+                Kind::Len(range) => ("check_len", types::relocate_expr(range)),
+                Kind::Validate(path) => ("check_with", types::relocate_expr(path)),
                 Kind::AllowNonFinite => continue,
             };
-            calls.push(call);
+            let check = Ident::new(check, Span::call_site());
+            // Every generated token is spanned at the constraint, from its key to the end of its value, so that
+            // an error about the call or the argument's type covers `range = 1..=99` and nothing else.
+            let (start, end) = (item.span(), item.end_span());
+            let path = respan(quote!(#rti::__private::#check), start);
+            let subject = respan(quote!(#i, &#args.), start);
+            let field = respan(quote!(#field), end);
+            let mut arguments = Group::new(Delimiter::Parenthesis, quote!(#subject #field, #value));
+            arguments.set_span(start);
+            let question = respan(quote!(?;), start);
+            calls.push(quote!(#path #arguments #question));
         }
         if constraints.finite {
-            let span = ty.span();
-            let field = syn::Index { index: i as u32, span };
-            calls.push(quote_spanned!(span=> #rti::__private::check_finite(#i, &#args.#field)?;));
+            let head = respan(quote!(#rti::__private::check_finite(#i, &#args.#field)?;), ty.span());
+            calls.push(head);
         }
     }
     let name = name(remote);
@@ -102,4 +99,20 @@ fn function(cx: &Context<'_>, remote: &Remote<'_>) -> Option<TokenStream> {
             ::core::result::Result::Ok(())
         }
     })
+}
+
+/// `tokens` with every token, at any depth, spanned at `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let TokenTree::Group(group) = &token {
+                let mut respanned = Group::new(group.delimiter(), respan(group.stream(), span));
+                respanned.set_span(span);
+                token = TokenTree::Group(respanned);
+            }
+            token.set_span(span);
+            token
+        })
+        .collect()
 }

@@ -221,7 +221,7 @@ fn constraints_become_checks_on_both_sides() {
         "arg (\"name\" , :: core :: option :: Option :: Some (20))",
         "arg (\"text\" , :: core :: option :: Option :: Some (200))",
         "arg (\"points\" , :: core :: option :: Option :: Some (63))",
-        "arg (\"points\" , :: core :: option :: Option :: Some (:: core :: primitive :: usize :: saturating_sub (MAX , 1)))",
+        "arg (\"points\" , :: core :: option :: Option :: Some (:: core :: primitive :: usize :: saturating_sub (MAX as :: core :: primitive :: usize , 1)))",
         // The check functions, in a private module, paths one level further in.
         "mod __remotes_checks { # [allow (unused_imports)] use super :: * ;",
         "pub (super) fn buy_item_to_server (__remotes_args : & (u32 , u8)) -> :: core :: result :: Result < () , :: remotes_runtime :: __private :: Violation > { :: remotes_runtime :: __private :: check_range (1usize , & __remotes_args . 1 , 1 ..= 99) ? ; :: core :: result :: Result :: Ok (()) }",
