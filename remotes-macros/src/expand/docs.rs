@@ -37,11 +37,13 @@ pub fn constraints(remote: &Remote<'_>) -> Option<String> {
         return None;
     }
     let sides = if remote.group.is_function() {
-        "the invoking side checks them before sending and the handling side again before its callback runs"
+        "checked by the invoking side before sending and by the handling side before its middleware and callback; \
+         a call that breaks them fails with `FunctionError::BadRequest`"
     } else {
-        "the firing side checks them before sending and the hearing side again before its listeners run"
+        "checked by the firing side before sending and by the hearing side before its middleware and listeners; \
+         an event that breaks them is not delivered"
     };
-    Some(format!("Argument constraints ({sides}; a violation fails the request):\n\n{}", items.join("\n")))
+    Some(format!("Argument constraints, {sides}:\n\n{}", items.join("\n")))
 }
 
 /// The user's doc comments of every declaration of a name, then one generated line per declaration (with its
