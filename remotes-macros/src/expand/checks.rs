@@ -75,7 +75,7 @@ fn function(cx: &Context<'_>, remote: &Remote<'_>) -> Option<TokenStream> {
             };
             let check = Ident::new(check, Span::call_site());
             // Every generated token is spanned at the constraint, from its key to the end of its value, so that
-            // an error about the call or the argument's type covers `range = 1..=99` and nothing else.
+            // an error about the call or about the argument's type points at `range = 1..=99`.
             let (start, end) = (item.span(), item.end_span());
             let path = respan(quote!(#rti::__private::#check), start);
             let subject = respan(quote!(#i, &#args.), start);
