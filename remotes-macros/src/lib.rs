@@ -2,13 +2,15 @@
 //! what it accepts and what it generates.
 //!
 //! Layout: `attr` reads the macro's own arguments, `ast` models the annotated module, `valid` applies every rule
-//! and keeps the remotes that pass, `expand` generates code from those. `case` and `hash` are small helpers.
+//! and keeps the remotes that pass, `expand` generates code from those. `constraint` reads the
+//! `#[remote(...)]` attributes of arguments. `case` and `hash` are small helpers.
 
 extern crate proc_macro;
 
 mod ast;
 mod attr;
 mod case;
+mod constraint;
 mod expand;
 mod hash;
 mod valid;

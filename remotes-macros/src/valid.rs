@@ -10,6 +10,7 @@ use syn::{Attribute, Item, Type, TypePath, UseTree};
 
 use crate::ast::{Arg, Entry, Group, Method, Module, RemotesTrait};
 use crate::case::{upper_camel, wire_name};
+use crate::constraint::{self, Constraints};
 
 /// The runtime implements argument tuples up to this many elements.
 const MAX_ARGS: usize = 16;
@@ -31,6 +32,8 @@ pub struct Remote<'a> {
     pub camel: Ident,
     pub docs: Vec<&'a Attribute>,
     pub args: Vec<(&'a Ident, &'a Type)>,
+    /// The constraints of each argument, in the order of `args`.
+    pub constraints: Vec<Constraints>,
     pub output: Option<&'a Type>,
 }
 
@@ -255,9 +258,11 @@ impl Checker {
             );
         }
         let mut args: Vec<(&Ident, &Type)> = Vec::new();
+        let mut constraints = Vec::new();
         for arg in &method.args {
-            if let Some((ident, ty)) = self.arg(name, arg, &args) {
+            if let Some((ident, ty, declared)) = self.arg(name, arg, &args) {
                 args.push((ident, ty));
+                constraints.push(declared);
             }
         }
         let output = method.output.as_ref();
@@ -279,12 +284,17 @@ impl Checker {
         }
         let wire = wire_name(name);
         let camel = Ident::new(&upper_camel(&wire)?, name.span());
-        Some(Remote { group, ident: name, name: wire, camel, docs: method.docs().collect(), args, output })
+        Some(Remote { group, ident: name, name: wire, camel, docs: method.docs().collect(), args, constraints, output })
     }
 
-    fn arg<'a>(&mut self, method: &Ident, arg: &'a Arg, previous: &[(&Ident, &Type)]) -> Option<(&'a Ident, &'a Type)> {
+    fn arg<'a>(
+        &mut self,
+        method: &Ident,
+        arg: &'a Arg,
+        previous: &[(&Ident, &Type)],
+    ) -> Option<(&'a Ident, &'a Type, Constraints)> {
         let before = self.errors.len();
-        self.only_docs_not_even(&arg.attrs);
+        let constraints = constraint::parse(&arg.attrs, &arg.ty, &mut self.errors);
         let ident = arg.ident();
         match ident {
             None => {
@@ -304,7 +314,7 @@ impl Checker {
             Some(_) => {}
         }
         self.ty(&arg.ty);
-        if self.errors.len() > before { None } else { ident.map(|ident| (ident, &arg.ty)) }
+        if self.errors.len() > before { None } else { ident.map(|ident| (ident, &arg.ty, constraints)) }
     }
 
     /// A signature type: no references, `impl Trait`, `Self` or `_`, nothing that generated names would capture.
@@ -327,13 +337,6 @@ impl Checker {
         }
         let mut visitor = TypeRules { checker: self };
         visitor.visit_type_mut(&mut ty.clone());
-    }
-
-    /// Arguments take no attributes at all for now.
-    fn only_docs_not_even(&mut self, attrs: &[Attribute]) {
-        for attr in attrs {
-            self.error(attr, "unsupported attribute on a remote's argument; remove it");
-        }
     }
 
     fn only_docs(&mut self, attrs: &[Attribute], what: &str) {
@@ -505,7 +508,7 @@ fn closest_group(name: &str) -> Option<Group> {
         .map(|(_, group)| group)
 }
 
-fn levenshtein(a: &str, b: &str) -> usize {
+pub fn levenshtein(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

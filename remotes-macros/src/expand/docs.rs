@@ -23,14 +23,39 @@ pub fn role_line(remote: &Remote<'_>) -> String {
     format!("`{}`: {role}.", signature(remote))
 }
 
-/// The user's doc comments of every declaration of a name, then one generated line per declaration.
+/// The checks on a remote's arguments, one list item per argument that has any, for example
+/// "- `quantity`: `range = 1..=99`"; `None` without any.
+pub fn constraints(remote: &Remote<'_>) -> Option<String> {
+    let items: Vec<String> = remote
+        .args
+        .iter()
+        .zip(&remote.constraints)
+        .filter(|(_, constraints)| constraints.any_check() || !constraints.items.is_empty())
+        .map(|((ident, _), constraints)| format!("- `{ident}`: {}", constraints.describe().join(", ")))
+        .collect();
+    if items.is_empty() {
+        return None;
+    }
+    let sides = if remote.group.is_function() {
+        "checked by the invoking side before sending and by the handling side before its middleware and callback; \
+         a call that breaks them fails with `FunctionError::BadRequest`"
+    } else {
+        "checked by the firing side before sending and by the hearing side before its middleware and listeners; \
+         an event that breaks them is not delivered"
+    };
+    Some(format!("Argument constraints, {sides}:\n\n{}", items.join("\n")))
+}
+
+/// The user's doc comments of every declaration of a name, then one generated line per declaration (with its
+/// argument constraints, if any).
 pub fn remote_docs(remotes: &[&Remote<'_>]) -> TokenStream {
     let user: Vec<_> = remotes.iter().flat_map(|remote| remote.docs.iter().copied()).collect();
     let separator = (!user.is_empty()).then(|| quote!(#[doc = ""]));
     let lines = remotes.iter().enumerate().map(|(i, remote)| {
         let line = role_line(remote);
         let gap = (i > 0).then(|| quote!(#[doc = ""]));
-        quote!(#gap #[doc = #line])
+        let constraints = constraints(remote).map(|text| quote!(#[doc = ""] #[doc = #text]));
+        quote!(#gap #[doc = #line] #constraints)
     });
     quote!(#(#user)* #separator #(#lines)*)
 }

@@ -5,7 +5,7 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote};
 
 use super::side::Side;
-use super::{Context, docs, types};
+use super::{Context, checks, docs, types};
 use crate::valid::Remote;
 
 /// Every declaration of one name, as one side sees them.
@@ -64,16 +64,17 @@ pub fn field(named: &Named<'_>) -> TokenStream {
     quote!(#docs pub #ident: #camel)
 }
 
-/// `buy_item: BuyItem { handled: endpoint.function::<(u32, u8), Receipt>(0) }` in `Remotes::__new`.
-pub fn init(cx: &Context<'_>, named: &Named<'_>, endpoint: &Ident) -> TokenStream {
+/// `buy_item: BuyItem { handled: endpoint.function::<(u32, u8), Receipt>(0, check) }` in `Remotes::__new`, where
+/// `check` is the remote's check function, if it has one: both sides check the same constraints.
+pub fn init(named: &Named<'_>, endpoint: &Ident) -> TokenStream {
     let (ident, camel) = (named.ident(), named.camel());
     let handles = named.parts.iter().map(|part| {
         let field = part.field();
         let method = Ident::new(part.kind().1, Span::call_site());
         let generics = Signature::of(part.remote).generics();
         let index = part.index;
-        let _ = cx;
-        quote!(#field: #endpoint.#method::<#generics>(#index, ::core::option::Option::None))
+        let check = checks::reference(part.remote);
+        quote!(#field: #endpoint.#method::<#generics>(#index, #check))
     });
     quote!(#ident: #camel { #(#handles),* })
 }
@@ -232,6 +233,7 @@ fn methods(cx: &Context<'_>, side: Side, part: &Part<'_>) -> TokenStream {
                     ),
                 )
             };
+            let extra = receiving(cx, side, part, &sig);
             quote! {
                 #[doc = #set_doc]
                 pub fn set_callback<#f, #fut>(&self, #callback: #f) #callback_where {
@@ -242,6 +244,8 @@ fn methods(cx: &Context<'_>, side: Side, part: &Part<'_>) -> TokenStream {
                 pub fn predict(&self, #player_param #params) -> #rti::Predict<#output> #bounds {
                     self.#field.predict(#player_arg #values)
                 }
+
+                #extra
             }
         }
         (true, false) => {
@@ -288,6 +292,7 @@ fn methods(cx: &Context<'_>, side: Side, part: &Part<'_>) -> TokenStream {
                     format!("Runs the listeners of `{name}` as if the server had fired it, without the network."),
                 )
             };
+            let extra = receiving(cx, side, part, &sig);
             quote! {
                 #[doc = #connect_doc]
                 pub fn connect<#f, #fut>(&self, #callback: #f) -> #rti::Connection #callback_where {
@@ -298,6 +303,8 @@ fn methods(cx: &Context<'_>, side: Side, part: &Part<'_>) -> TokenStream {
                 pub fn predict(&self, #player_param #params) #bounds {
                     self.#field.predict(#player_arg #values)
                 }
+
+                #extra
             }
         }
         (false, false) if server => {
@@ -335,6 +342,70 @@ fn methods(cx: &Context<'_>, side: Side, part: &Part<'_>) -> TokenStream {
                     self.#field.fire(#values)
                 }
             }
+        }
+    }
+}
+
+/// `middleware` (both sides) and `rate_limit` (server only), on the side that handles or hears the remote.
+fn receiving(cx: &Context<'_>, side: Side, part: &Part<'_>, sig: &Signature<'_>) -> TokenStream {
+    let rti = &cx.rt_inner;
+    let name = part.remote.ident;
+    let field = part.field();
+    let server = side == Side::Server;
+    let function = part.remote.group.is_function();
+    let args = types::tuple(&sig.types);
+    let middleware = Ident::new("middleware", Span::mixed_site());
+    let limit = Ident::new("limit", Span::mixed_site());
+    let (f, fut) = (quote!(__RemotesF), quote!(__RemotesFut));
+    let wire = sig.wire_bounds(rti);
+    let player_ty = if server { quote!(#rti::Player,) } else { quote!() };
+
+    let (what, target, refused) = if function {
+        ("call", "the callback", "the caller's call settles as `FunctionError::Cancelled`")
+    } else {
+        ("event", "the listeners", "the event is dropped")
+    };
+    let receives = if server { "the sending player and the arguments as a tuple" } else { "the arguments as a tuple" };
+    let global = if server { "the server's global middleware" } else { "the client's global middleware" };
+    let middleware_doc = format!(
+        "Adds a middleware to `{name}`. It runs for each incoming {what} that passed validation (decoding and the \
+         declared argument constraints), after {global} and the middleware added to `{name}` before it (in \
+         registration order), and before {target}.\n\nIt receives {receives}, and returns `Ok` with the arguments \
+         to go on with (it may change them) or `Err(Reject)` to refuse the {what}: then {refused}. A middleware \
+         that panics counts as `Unprocessed`, like a panicking {}.",
+        if function { "callback" } else { "listener" },
+    );
+    let middleware_method = quote! {
+        #[doc = #middleware_doc]
+        pub fn middleware<#f, #fut>(&self, #middleware: #f)
+        where
+            #f: ::core::ops::Fn(#player_ty #args) -> #fut + ::core::marker::Send + ::core::marker::Sync + 'static,
+            #fut: ::core::future::Future<Output = ::core::result::Result<#args, #rti::Reject>>
+                + ::core::marker::Send
+                + 'static,
+            #(#wire,)*
+        {
+            self.#field.middleware(#middleware)
+        }
+    };
+    if !server {
+        return middleware_method;
+    }
+    let over =
+        if function { "are rejected (the caller's call settles as `FunctionError::Cancelled`)" } else { "are dropped" };
+    let rate_doc = format!(
+        "Limits how often each player may {} `{name}`: a token bucket per player for this remote, checked before \
+         the arguments are decoded. {} over the limit {over} and counted.",
+        if function { "invoke" } else { "fire" },
+        if function { "Calls" } else { "Events" },
+    );
+    let bounds = (!wire.is_empty()).then(|| quote!(where #(#wire,)*));
+    quote! {
+        #middleware_method
+
+        #[doc = #rate_doc]
+        pub fn rate_limit(&self, #limit: #rti::RateLimit) #bounds {
+            self.#field.rate_limit(#limit)
         }
     }
 }

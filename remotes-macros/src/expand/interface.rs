@@ -4,7 +4,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::quote;
 
 use super::Context;
-use crate::hash::signature_hash;
+use crate::hash::{HashedArg, signature_hash};
 use crate::valid::Remote;
 
 pub fn generate(cx: &Context<'_>) -> TokenStream {
@@ -15,19 +15,27 @@ pub fn generate(cx: &Context<'_>) -> TokenStream {
         let kind = if remote.group.is_function() { quote!(Function) } else { quote!(Event) };
         let direction = if remote.group.to_server() { quote!(ToServer) } else { quote!(ToClient) };
         let hash = syn::LitInt::new(&format!("0x{:016x}_u64", hash(remote)), Span::call_site());
+        let args = remote.args.iter().zip(&remote.constraints).map(|((ident, _), constraints)| {
+            let arg = crate::case::wire_name(ident);
+            let max_len = match constraints.max_len() {
+                Some(max) => quote!(::core::option::Option::Some(#max)),
+                None => quote!(::core::option::Option::None),
+            };
+            quote!(#rt::__private::arg(#arg, #max_len))
+        });
         quote! {
             #rt::__private::remote(
                 #name,
                 #rt::__private::RemoteKind::#kind,
                 #rt::__private::Direction::#direction,
                 #hash,
-                &[],
+                &[#(#args),*],
             )
         }
     });
     let doc = format!(
-        "The interface `{module}` declares: each remote with its kind, its direction and a hash of its \
-         signature, in declaration order.\n\nPass it to `ClientBuilder::interface` to have `connect` check it \
+        "The interface `{module}` declares: each remote with its kind, its direction, a hash of its \
+         signature and its arguments, in declaration order.\n\nPass it to `ClientBuilder::interface` to have `connect` check it \
          against the server's."
     );
     let accessor = cx.generates("interface").then(|| {
@@ -49,6 +57,7 @@ pub fn generate(cx: &Context<'_>) -> TokenStream {
 
 /// The hash of a remote's signature as declared (argument names aside).
 pub fn hash(remote: &Remote<'_>) -> u64 {
-    let args: Vec<&syn::Type> = remote.args.iter().map(|(_, ty)| *ty).collect();
+    let args: Vec<HashedArg<'_>> =
+        remote.args.iter().zip(&remote.constraints).map(|((_, ty), c)| (*ty, c.canonical())).collect();
     signature_hash(remote.group.kind_str(), remote.group.direction_str(), &remote.name, &args, remote.output)
 }

@@ -1,6 +1,7 @@
 //! Generation, from the validated model only: the module's other items in order, then `interface()`, the wire
-//! checks, and the `server` and `client` entry points with their modules.
+//! checks, the argument checks, and the `server` and `client` entry points with their modules.
 
+mod checks;
 mod docs;
 mod handle;
 mod interface;
@@ -105,6 +106,7 @@ fn module_tokens(module: &Module, cx: &Context<'_>, failed: bool) -> TokenStream
     let generated = [
         interface::generate(cx),
         wire::generate(cx),
+        checks::generate(cx),
         side::generate(cx, side::Side::Server),
         side::generate(cx, side::Side::Client),
     ];

@@ -48,7 +48,7 @@ pub fn generate(cx: &Context<'_>, side: Side) -> TokenStream {
     let functions = named(cx, side, true);
     let events = named(cx, side, false);
     let fields = |list: &[Named<'_>]| list.iter().map(handle::field).collect::<Vec<_>>();
-    let inits = |list: &[Named<'_>]| list.iter().map(|named| handle::init(cx, named, &endpoint)).collect::<Vec<_>>();
+    let inits = |list: &[Named<'_>]| list.iter().map(|named| handle::init(named, &endpoint)).collect::<Vec<_>>();
     let (function_fields, event_fields) = (fields(&functions), fields(&events));
     let (function_inits, event_inits) = (inits(&functions), inits(&events));
     let unused = (functions.is_empty() && events.is_empty()).then(|| quote!(let _ = &#endpoint;));

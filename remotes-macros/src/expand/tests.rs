@@ -66,7 +66,11 @@ fn the_example_expands_without_errors() {
         "ServerListener < (f32 , f32 , f32) >",
         "ClientEmitter < (String ,) >",
         "ServerEmitter < (String ,) >",
-        "function :: < (u32 , u8) , Receipt > (0usize)",
+        "function :: < (u32 , u8) , Receipt > (0usize , :: core :: option :: Option :: None)",
+        "arg (\"quantity\" , :: core :: option :: Option :: None)",
+        "listener :: < (f32 , f32 , f32) > (4usize , :: core :: option :: Option :: Some (super :: __remotes_checks :: moved_to_server))",
+        "emitter :: < (f32 , f32 , f32) > (4usize , :: core :: option :: Option :: Some (super :: __remotes_checks :: moved_to_server))",
+        "check_finite (2usize , & __remotes_args . 2) ?",
         "pub const MAX : u32 = 5",
     ] {
         assert!(out.contains(expected), "missing `{expected}` in {out}");
@@ -130,12 +134,16 @@ fn names_must_be_unique_and_map_to_distinct_structs() {
     assert!(errors.iter().any(|e| e.contains("both as a function")), "{errors:#?}");
 }
 
+/// The signature hash of the only remote of the output.
+fn only_hash(out: &str) -> String {
+    let start = out.find("Direction :: ToServer , 0x").unwrap() + "Direction :: ToServer , ".len();
+    out[start..start + 22].to_string()
+}
+
 #[test]
-fn argument_names_do_not_change_the_interface() {
+fn argument_names_do_not_change_the_hash() {
     let with = |args: TokenStream| {
-        let out = expand(quote!(), quote!(mod net { pub trait ServerFunctions { fn f(#args) -> u8; } }));
-        let start = out.find("__REMOTES_INTERFACE :").unwrap();
-        out[start..start + 400].to_string()
+        only_hash(&expand(quote!(), quote!(mod net { pub trait ServerFunctions { fn f(#args) -> u8; } })))
     };
     assert_eq!(with(quote!(a: u8, b: String)), with(quote!(x: u8, y: String)));
     assert_ne!(with(quote!(a: u8, b: String)), with(quote!(a: u16, b: String)));
@@ -181,4 +189,134 @@ fn misplaced_attribute_keeps_the_item() {
         ),
     );
     assert!(errors(&out)[0].contains("inline"), "{out}");
+}
+
+fn constrained() -> TokenStream {
+    quote! {
+        pub mod net {
+            use super::*;
+            pub trait ServerFunctions {
+                fn buy_item(item: u32, #[remote(range = 1..=99)] quantity: u8) -> Receipt;
+                fn rename(#[remote(len = 3..=20)] name: String, #[remote(validate = self::no_profanity)] bio: String);
+            }
+            pub trait ServerEvents {
+                fn chat(#[remote(len = ..=200)] text: String);
+                fn aim(#[remote(allow_non_finite)] angle: f32);
+                fn path(#[remote(len = ..64, validate = super::check_path)] points: Vec<(i32, i32)>);
+            }
+            pub trait ClientEvents {
+                fn path(#[remote(len = ..MAX)] points: Vec<(i32, i32)>);
+            }
+        }
+    }
+}
+
+#[test]
+fn constraints_become_checks_on_both_sides() {
+    let out = expand(quote!(), constrained());
+    assert!(errors(&out).is_empty(), "{out}");
+    for expected in [
+        // The interface table: each argument with its largest length.
+        "arg (\"quantity\" , :: core :: option :: Option :: None)",
+        "arg (\"name\" , :: core :: option :: Option :: Some (20))",
+        "arg (\"text\" , :: core :: option :: Option :: Some (200))",
+        "arg (\"points\" , :: core :: option :: Option :: Some (63))",
+        "arg (\"points\" , :: core :: option :: Option :: Some (:: core :: primitive :: usize :: saturating_sub (MAX as :: core :: primitive :: usize , 1)))",
+        // The check functions, in a private module, paths one level further in.
+        "mod __remotes_checks { # [allow (unused_imports)] use super :: * ;",
+        "pub (super) fn buy_item_to_server (__remotes_args : & (u32 , u8)) -> :: core :: result :: Result < () , :: remotes_runtime :: __private :: Violation > { :: remotes_runtime :: __private :: check_range (1usize , & __remotes_args . 1 , 1 ..= 99) ? ; :: core :: result :: Result :: Ok (()) }",
+        "check_len (0usize , & __remotes_args . 0 , 3 ..= 20) ? ; :: remotes_runtime :: __private :: check_with (1usize , & __remotes_args . 1 , super :: no_profanity) ?",
+        "check_len (0usize , & __remotes_args . 0 , .. 64) ? ; :: remotes_runtime :: __private :: check_with (0usize , & __remotes_args . 0 , super :: super :: check_path) ?",
+        "fn path_to_client (__remotes_args : & (Vec < (i32 , i32) > ,))",
+        // Both sides pass the same check.
+        "function :: < (u32 , u8) , Receipt > (0usize , :: core :: option :: Option :: Some (super :: __remotes_checks :: buy_item_to_server))",
+        "invoker :: < (u32 , u8) , Receipt > (0usize , :: core :: option :: Option :: Some (super :: __remotes_checks :: buy_item_to_server))",
+        "listener :: < (Vec < (i32 , i32) > ,) > (5usize , :: core :: option :: Option :: Some (super :: __remotes_checks :: path_to_client))",
+        "emitter :: < (Vec < (i32 , i32) > ,) > (5usize , :: core :: option :: Option :: Some (super :: __remotes_checks :: path_to_client))",
+        // `aim` allows non-finite values: no check at all.
+        "listener :: < (f32 ,) > (3usize , :: core :: option :: Option :: None)",
+        // The docs list the constraints.
+        "- `quantity`: `range = 1..=99`",
+        "- `name`: `len = 3..=20`\\n- `bio`: `validate = self::no_profanity`",
+        "- `points`: `len = ..64`, `validate = super::check_path`",
+        "- `angle`: `allow_non_finite`",
+    ] {
+        assert!(out.contains(expected), "missing `{expected}` in {out}");
+    }
+    assert!(!out.contains("aim_to_server"), "{out}");
+}
+
+#[test]
+fn middleware_and_rate_limit_on_the_receiving_side_only() {
+    let out = expand(quote!(), constrained());
+    let server = &out[out.find("pub mod server").unwrap()..out.find("pub mod client").unwrap()];
+    let client = &out[out.find("pub mod client").unwrap()..];
+    // Server: three remotes received (buy_item, rename, chat, aim, path to server), one sent (path to client).
+    assert_eq!(server.matches("pub fn middleware <").count(), 5, "{server}");
+    assert_eq!(server.matches("pub fn rate_limit (").count(), 5, "{server}");
+    assert!(server.contains(
+        ":: core :: ops :: Fn (:: remotes_runtime :: Player , (u32 , u8)) -> __RemotesFut + :: core :: marker :: Send"
+    ));
+    assert!(server.contains("Output = :: core :: result :: Result < (u32 , u8) , :: remotes_runtime :: Reject >>"));
+    assert!(server.contains("self . handled . middleware (middleware)"), "{server}");
+    assert!(server.contains("self . heard . rate_limit (limit)"), "{server}");
+    // Client: only `path` (to client) is received; no rate limit on clients.
+    assert_eq!(client.matches("pub fn middleware <").count(), 1, "{client}");
+    assert!(!client.contains("rate_limit"), "{client}");
+    assert!(client.contains(":: core :: ops :: Fn ((Vec < (i32 , i32) > ,)) -> __RemotesFut"), "{client}");
+}
+
+#[test]
+fn constraints_change_the_hash_and_plain_arguments_hash_as_before() {
+    let hash_of = |args: TokenStream| {
+        only_hash(&expand(quote!(), quote!(mod net { pub trait ServerFunctions { fn f(#args) -> u8; } })))
+    };
+    let plain = hash_of(quote!(a: u8));
+    let expected = format!(
+        "0x{:016x}_u64",
+        crate::hash::signature_hash(
+            "function",
+            "to_server",
+            "f",
+            &[(&syn::parse_quote!(u8), None)],
+            Some(&syn::parse_quote!(u8)),
+        )
+    );
+    assert_eq!(plain, expected);
+    let ranged = hash_of(quote!(#[remote(range = 1..=9)] a: u8));
+    assert_ne!(ranged, plain);
+    assert_eq!(ranged, hash_of(quote!(#[remote(range=1..=9)] b: u8)));
+    assert_ne!(ranged, hash_of(quote!(#[remote(range = 1..9)] a: u8)));
+    let split = hash_of(quote!(#[remote(range = 1..=9)] #[remote(validate = v)] a: u8));
+    assert_eq!(split, hash_of(quote!(#[remote(range = 1..=9, validate = v)] a: u8)));
+    assert_ne!(split, ranged);
+}
+
+#[test]
+fn constraint_mistakes_are_reported_and_the_remote_is_skipped() {
+    let out = expand(
+        quote!(),
+        quote! {
+            mod net {
+                pub trait ServerEvents {
+                    fn a(#[remote(max = 5)] x: u8);
+                    fn b(#[remote()] x: u8);
+                    fn c(#[remote(range = 1..2, range = 3..4)] x: u8);
+                    fn d(#[remote(allow_non_finite)] x: u8);
+                    fn e(#[remote(len = 5)] x: String);
+                    fn fine(#[remote(range = 1..)] x: u8);
+                }
+            }
+        },
+    );
+    let errors = errors(&out);
+    assert_eq!(errors.len(), 5, "{errors:#?}");
+    assert!(errors[0].contains("unknown constraint `max` (did you mean `range`?)"), "{}", errors[0]);
+    assert!(errors[1].contains("needs at least one constraint"), "{}", errors[1]);
+    assert!(errors[2].contains("`range` is given twice"), "{}", errors[2]);
+    assert!(errors[3].contains("`allow_non_finite` applies only"), "{}", errors[3]);
+    assert!(errors[4].contains("takes a range written out"), "{}", errors[4]);
+    assert!(out.contains("pub struct Fine"), "{out}");
+    assert!(!out.contains("pub struct A "), "{out}");
+    assert!(!out.contains("a_to_server"), "{out}");
 }

@@ -19,6 +19,13 @@ pub fn relocate_path(path: &Path) -> Path {
     path
 }
 
+/// An expression as seen one module further in (see [`relocate`]): the paths it mentions gain a level.
+pub fn relocate_expr<T: Clone + Into<syn::Expr>>(expr: &T) -> syn::Expr {
+    let mut expr: syn::Expr = expr.clone().into();
+    Relocate.visit_expr_mut(&mut expr);
+    expr
+}
+
 struct Relocate;
 
 impl VisitMut for Relocate {
@@ -63,6 +70,17 @@ mod tests {
             quote!(Vec<(super::A, super::super::B)>).to_string()
         );
         assert_eq!(relocated(parse_quote!([self::A; 3])), quote!([super::A; 3]).to_string());
+    }
+
+    #[test]
+    fn paths_in_expressions_gain_a_level() {
+        let range: syn::Expr = parse_quote!(self::MIN..=super::MAX + 1);
+        assert_eq!(
+            relocate_expr(&range).to_token_stream().to_string(),
+            quote!(super::MIN..=super::super::MAX + 1).to_string()
+        );
+        let path: syn::Expr = parse_quote!(crate::checks::name);
+        assert_eq!(relocate_expr(&path).to_token_stream().to_string(), path.to_token_stream().to_string());
     }
 
     #[test]

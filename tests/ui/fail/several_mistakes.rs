@@ -16,6 +16,7 @@ mod net {
         fn chat(text: &str);
         fn moved(x: f32) -> bool;
         fn left(_: u8);
+        fn aim(#[remote(range = 0.0..=1.0, allow_non_finite = yes)] angle: f32);
     }
 }
 

@@ -6,7 +6,7 @@ mod net {
         /// Doc comments are fine.
         #[inline]
         fn ping() -> u32;
-        fn pong(#[remote(max = 5)] times: u8);
+        fn pong(#[serde(default)] times: u8);
     }
 }
 

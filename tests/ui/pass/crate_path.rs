@@ -13,6 +13,8 @@ pub mod net {
     pub trait ServerFunctions {
         /// A function.
         fn add(a: u32, b: u32) -> u32;
+        /// Checks through the re-exported runtime.
+        fn scale(#[remote(range = 1..=10)] by: u32, #[remote(len = ..=8)] values: Vec<f64>, factor: f32) -> u32;
     }
     /// Events.
     pub trait ClientEvents {
@@ -25,6 +27,8 @@ async fn on_server(server: &rt::Server, player: rt::Player) {
     let remotes = net::server(server);
     remotes.functions.add.set_callback(|_p: rt::Player, a, b| async move { a + b });
     let _ = remotes.functions.add.predict(&player, 1, 2).await;
+    remotes.functions.scale.middleware(|_p, args| async move { Ok(args) });
+    remotes.functions.scale.rate_limit(rt::RateLimit::per_second(2.0));
     let _: rt::Fired = remotes.events.note.fire(&player, "n".to_string());
 }
 

@@ -23,6 +23,11 @@ pub struct Server(pub u8);
 #[derive(serde::Serialize, serde::Deserialize)]
 pub struct Box(pub u8);
 
+/// A check, returning the std `Result` by its full path.
+pub fn short(name: &str) -> ::std::result::Result<(), &'static str> {
+    if name.is_empty() { ::std::result::Result::Err("empty") } else { ::std::result::Result::Ok(()) }
+}
+
 /// Remotes whose signatures use the shadowing types.
 #[remotes_runtime::remotes]
 pub mod net {
@@ -42,7 +47,16 @@ pub mod net {
     pub trait ServerEvents {
         /// An event.
         fn seen(who: Player);
+        /// Every kind of check, without the prelude.
+        fn checked(
+            #[remote(range = 1..=9)] level: u8,
+            #[remote(len = ..LONGEST, validate = super::short)] name: ::std::string::String,
+            at: f32,
+        );
     }
+
+    /// The longest name.
+    pub const LONGEST: usize = 16;
     /// Events.
     pub trait ClientEvents {
         /// An event.
@@ -58,6 +72,8 @@ async fn on_server(server: &remotes_runtime::Server, player: remotes_runtime::Pl
     let _ = remotes.functions.list.invoke(&player, ::std::vec::Vec::new()).await;
     let _ = remotes.events.seen.connect(|_p: remotes_runtime::Player, _who: Player| async move {});
     remotes.events.told.fire(&player, Result(1));
+    remotes.events.checked.middleware(|_p, args| async move { ::std::result::Result::Ok(args) });
+    remotes.events.checked.rate_limit(remotes_runtime::RateLimit::per_second(1.0));
 }
 
 fn main() {

@@ -13,9 +13,20 @@ pub struct Outer(pub u8);
 #[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct BuyItem(pub u32);
 
+/// The highest index.
+pub const HIGH: u8 = 8;
+
+/// Accepts ASCII text.
+pub fn ascii(text: &str) -> Result<(), String> {
+    if text.is_ascii() { Ok(()) } else { Err(format!("{text:?} is not ASCII")) }
+}
+
 /// The module.
 pub mod shop {
     use super::*;
+
+    /// The longest name.
+    pub const LONGEST: usize = 12;
 
     /// The remotes.
     #[remotes]
@@ -32,6 +43,19 @@ pub mod shop {
             fn many(list: Vec<self::Inner>) -> Option<Vec<super::super::Outer>>;
             /// Reaches the outer `BuyItem` by a qualified path.
             fn buy_item(request: crate::BuyItem) -> bool;
+            /// Relative paths in constraints.
+            fn pick(
+                #[remote(range = self::LOW..=super::super::HIGH, validate = self::even)] index: u8,
+                #[remote(len = ..super::LONGEST, validate = super::super::ascii)] name: String,
+            );
+        }
+
+        /// The lowest index.
+        pub const LOW: u8 = 2;
+
+        /// Accepts even numbers.
+        pub fn even(value: &u8) -> Result<(), &'static str> {
+            if value % 2 == 0 { Ok(()) } else { Err("odd") }
         }
     }
 }

@@ -1,0 +1,16 @@
+use remotes_runtime::{Client, remotes};
+
+#[remotes]
+mod net {
+    pub trait ServerEvents {
+        fn buy(#[remote(len = ..=99)] quantity: u32);
+    }
+}
+
+fn use_it(client: &Client) {
+    let _ = net::client(client).events.buy.fire(5);
+}
+
+fn main() {
+    let _ = use_it;
+}

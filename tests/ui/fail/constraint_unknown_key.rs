@@ -1,0 +1,10 @@
+use remotes_runtime::remotes;
+
+#[remotes]
+mod net {
+    pub trait ServerFunctions {
+        fn buy_item(item: u32, #[remote(max = 99)] quantity: u8) -> u32;
+    }
+}
+
+fn main() {}
