@@ -97,7 +97,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
     let player = server.player(honest.player_id()).expect("connected");
-    println!("[server] the honest player was rate-limited {} times, rejected {} times", player.rate_limited(), player.bad_requests());
+    println!(
+        "[server] the honest player was rate-limited {} times, rejected {} times",
+        player.rate_limited(),
+        player.bad_requests()
+    );
 
     // The cheater: raw frames with out-of-range, oversized and malformed arguments.
     let mut cheater = RawClient::connect(server.local_addr()).await?;
@@ -120,7 +124,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // The honest player never noticed.
     println!("[honest] rename: {:?}", shop.functions.rename.invoke("alice".into(), "hello!".into()).await);
-    println!("[honest] rename with a rude bio: {:?}", shop.functions.rename.invoke("alice".into(), "heck".into()).await);
+    println!(
+        "[honest] rename with a rude bio: {:?}",
+        shop.functions.rename.invoke("alice".into(), "heck".into()).await
+    );
     shop.events.moved.fire(1.0, 2.0, 3.0);
     tokio::time::sleep(Duration::from_millis(100)).await;
     println!("done: {} player(s) connected", server.players().len());

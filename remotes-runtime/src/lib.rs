@@ -42,11 +42,20 @@
 //! [`Client::connect_in_memory`]). Every call settles: with the callee's value, or with a precise
 //! [`FunctionError`] when a deadline passes, a peer leaves, a payload does not decode or no callback is set.
 //!
+//! The server never trusts a client. Arguments are decoded into the declared types and checked against the
+//! constraints declared on them (`#[remote(range = 1..=99)]`, `#[remote(len = ..=200)]`,
+//! `#[remote(validate = path)]`; `f32`/`f64` arguments must be finite unless `#[remote(allow_non_finite)]`), then
+//! pass global middleware ([`Server::middleware`]) and per-remote middleware (the generated `middleware` methods)
+//! before the callback or listeners. Rate limits ([`Server::rate_limit`], the generated `rate_limit` methods) refuse
+//! floods before decoding; [`Server::on_bad_request`] and [`Player::bad_requests`] let a game act on offenders.
+//!
 //! Layout of this crate, following the path of a call: the typed handles in `remote/` encode the arguments
 //! (`wire/args.rs`) into a frame (`wire/frame.rs`, `wire/message.rs`) queued on the connection's outbox
 //! (`outbox.rs`) with an entry in the pending-call table (`pending.rs`); the connection task (`connection.rs`)
 //! writes it, and the peer's connection task reads it and dispatches it (`dispatch.rs`) to the callback registered
-//! in its endpoint (`endpoint.rs`), whose reply settles the pending entry.
+//! in its endpoint (`endpoint.rs`) through the remote's pipeline (`pipeline.rs`: `validate.rs`, `middleware.rs`;
+//! rate limits in `rate_limit.rs`, rejection reports in `boundary.rs` and `hooks.rs`), whose reply settles the pending
+//! entry.
 #![warn(missing_docs)]
 
 mod boundary;

@@ -33,7 +33,7 @@ pub type Check<A> = fn(&A) -> Result<(), Violation>;
 /// A range usable in `range = ...` and `len = ...`: its bounds are of the argument's type.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a range of `{T}`",
-    label = "the bounds of this range must have the argument's type, and that type must be ordered (`PartialOrd`)",
+    label = "`range` bounds must have the argument's type, which must be ordered (`PartialOrd`); `len` bounds are `usize`",
     note = "write `range = a..=b`, `a..b`, `a..`, `..b` or `..=b` with bounds of the argument's type; `len = ...` takes `usize` bounds"
 )]
 pub trait RangeOf<T> {
