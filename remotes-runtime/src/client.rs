@@ -7,13 +7,14 @@ use tokio::net::ToSocketAddrs;
 
 use crate::boundary::Boundary;
 use crate::config::{self, Config, DEFAULT_MEMORY_PIPE_BYTES, millis};
-use crate::connection::{Binding, Link, LinkSettings, log_stop, read_loop, write_loop};
+use crate::connection::{Binding, Link, LinkSettings, Timers, log_stop, read_loop, write_loop};
 use crate::dispatch::Dispatcher;
 use crate::endpoint::{Endpoint, Side};
 use crate::handshake::{self, announced, announced_max_frame};
 use crate::hooks::{BadRequestReport, BadResponseReport};
 use crate::interface::{Direction, Interface, MismatchKind};
 use crate::middleware::{Reject, Request};
+use crate::outbox::QueueLimits;
 use crate::server::Server;
 use crate::transport::{ReadHalf, WriteHalf, memory, tcp};
 use crate::wire::message::{Hello, PROTOCOL_VERSION, WireRemote};
@@ -131,6 +132,7 @@ impl ClientBuilder {
             peer_default: announced(welcome.timeout_ms, config.default_timeout),
             peer_max_frame: announced_max_frame(welcome.max_frame, config.max_frame_len),
             max_in_flight: config.max_in_flight,
+            queue_limits: QueueLimits { frames: config.max_queued_frames, bytes: config.max_queued_bytes },
             handles: Direction::ToClient,
             early_events_max: config.event_queue_len,
             boundary: Arc::clone(&boundary),
@@ -150,9 +152,10 @@ impl ClientBuilder {
         }
         tokio::spawn(write_loop(Arc::clone(&link), writer));
         let max_frame = client.shared.config.max_frame_len;
+        let timers = Timers::from_config(&client.shared.config);
         tokio::spawn(async move {
             let mut dispatcher = Dispatcher::new(Arc::clone(&link), None);
-            let stop = read_loop(&link, reader, buf, max_frame, &mut dispatcher).await;
+            let stop = read_loop(&link, reader, buf, max_frame, timers, &mut dispatcher).await;
             log_stop(&link.peer, &stop);
             link.close();
         });

@@ -16,17 +16,17 @@ use tokio::task::AbortHandle;
 
 use crate::boundary::Boundary;
 use crate::config::{self, Config, millis};
-use crate::connection::{Binding, Link, LinkSettings, log_stop, read_loop, write_loop};
+use crate::connection::{Binding, Link, LinkSettings, Timers, log_stop, read_loop, write_loop};
 use crate::dispatch::Dispatcher;
 use crate::endpoint::{Endpoint, Side};
 use crate::handshake::{self, announced, announced_max_frame};
 use crate::hooks::{BadRequestReport, BadResponseReport};
 use crate::interface::{Direction, Interface};
 use crate::middleware::{Reject, Request};
+use crate::outbox::QueueLimits;
 use crate::player::Player;
 use crate::rate_limit::RateLimit;
 use crate::transport::{ReadHalf, WriteHalf, tcp};
-use crate::wire::frame::put_frame;
 use crate::wire::message::{PROTOCOL_VERSION, Welcome, WireRemote, encode_map, kind};
 
 type PlayerCallback = Arc<dyn Fn(Player) + Send + Sync>;
@@ -290,6 +290,7 @@ impl ServerShared {
             peer_default: announced(hello.timeout_ms, config.default_timeout),
             peer_max_frame: announced_max_frame(hello.max_frame, config.max_frame_len),
             max_in_flight: config.max_in_flight,
+            queue_limits: QueueLimits { frames: config.max_queued_frames, bytes: config.max_queued_bytes },
             handles: Direction::ToServer,
             early_events_max: config.event_queue_len,
             boundary: Arc::clone(&self.boundary),
@@ -307,13 +308,14 @@ impl ServerShared {
         link.set_player(&player);
         self.lock_players().insert(id, player.clone());
         // The welcome is the first frame in the outbox, so it precedes anything sent to the player.
-        link.outbox.with(|state| put_frame(&mut state.buf, kind::WELCOME, &[], &encode_map(&welcome)));
+        link.outbox.with(|state| state.put(kind::WELCOME, &[], &encode_map(&welcome)));
         tokio::spawn(write_loop(Arc::clone(&link), writer));
         tracing::debug!(%peer, player = id, "player joined");
         self.run_callbacks(&self.on_added, &player, "player-added");
 
         let mut dispatcher = Dispatcher::new(Arc::clone(&link), Some(player.clone()));
-        let stop = read_loop(&link, reader, buf, config.max_frame_len, &mut dispatcher).await;
+        let stop =
+            read_loop(&link, reader, buf, config.max_frame_len, Timers::from_config(config), &mut dispatcher).await;
         log_stop(&link.peer, &stop);
         link.close();
         self.run_callbacks(&self.on_removing, &player, "player-removing");

@@ -99,6 +99,10 @@ pub enum RawMessage {
         /// Encoded arguments.
         args: Vec<u8>,
     },
+    /// A keepalive ping (answer it with [`RawClient::send_frame`]`(kinds::PONG, &[])` to stay connected).
+    Ping,
+    /// A keepalive pong.
+    Pong,
     /// A frame the raw client could not parse: its body.
     Unparsed(Vec<u8>),
 }
@@ -257,6 +261,8 @@ fn raw_message(body: Bytes) -> RawMessage {
         }
         Ok(Message::Cancel { call }) => RawMessage::Cancel { call },
         Ok(Message::Event { remote, args }) => RawMessage::Event { remote, args: args.to_vec() },
+        Ok(Message::Ping) => RawMessage::Ping,
+        Ok(Message::Pong) => RawMessage::Pong,
         Ok(Message::Hello(_)) | Err(_) => RawMessage::Unparsed(copy),
     }
 }
