@@ -1,7 +1,7 @@
 //! The client: one connection to a server, over TCP or in-process.
 
 use std::future::Future;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, Weak};
 
 use tokio::net::ToSocketAddrs;
 
@@ -15,7 +15,7 @@ use crate::hooks::{BadRequestReport, BadResponseReport};
 use crate::interface::{Direction, Interface, MismatchKind};
 use crate::middleware::{Reject, Request};
 use crate::outbox::QueueLimits;
-use crate::server::Server;
+use crate::server::{Server, ServerShared};
 use crate::transport::{ReadHalf, WriteHalf, memory, tcp};
 use crate::wire::message::{Hello, PROTOCOL_VERSION, WireRemote};
 use crate::{ConnectError, FunctionError};
@@ -45,6 +45,15 @@ pub(crate) struct ClientShared {
     /// The server's interface table, as the handshake announced it.
     server_remotes: Vec<WireRemote>,
     attached: OnceLock<Attached>,
+    /// The settings and the way this client connected, for `reconnect`.
+    builder: ClientBuilder,
+    dial: Dial,
+}
+
+/// How a client reached its server.
+enum Dial {
+    Tcp(std::net::SocketAddr),
+    Memory(Weak<ServerShared>),
 }
 
 struct Attached {
@@ -59,11 +68,17 @@ pub struct ClientBuilder {
     config: Config,
     interface: Option<&'static Interface>,
     memory_pipe_bytes: usize,
+    token: Option<String>,
 }
 
 impl Default for ClientBuilder {
     fn default() -> Self {
-        ClientBuilder { config: Config::default(), interface: None, memory_pipe_bytes: DEFAULT_MEMORY_PIPE_BYTES }
+        ClientBuilder {
+            config: Config::default(),
+            interface: None,
+            memory_pipe_bytes: DEFAULT_MEMORY_PIPE_BYTES,
+            token: None,
+        }
     }
 }
 
@@ -81,6 +96,12 @@ impl ClientBuilder {
         self
     }
 
+    /// A token the server's authentication hook receives in the handshake (a session ticket, a signed login).
+    pub fn auth_token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
     /// The buffer of each direction of an in-process connection. Default: 256 KiB.
     pub fn memory_pipe_bytes(mut self, bytes: usize) -> Self {
         self.memory_pipe_bytes = bytes.max(1);
@@ -92,17 +113,23 @@ impl ClientBuilder {
         let deadline = self.config.handshake_timeout;
         let connecting = async {
             let (reader, writer) = tcp::connect(addr).await?;
-            self.establish(reader, writer).await
+            let dial = Dial::Tcp(reader.peer_addr()?);
+            self.establish(reader, writer, dial).await
         };
         tokio::time::timeout(deadline, connecting).await.map_err(|_| ConnectError::HandshakeTimeout)?
     }
 
     /// Connects to `server` in-process: no sockets, the same protocol and behaviour as TCP.
     pub async fn connect_in_memory(self, server: &Server) -> Result<Client, ConnectError> {
+        self.connect_to_shared(server.shared()).await
+    }
+
+    async fn connect_to_shared(self, server: &Arc<ServerShared>) -> Result<Client, ConnectError> {
         let (client_end, server_end) = memory::pair(self.memory_pipe_bytes);
-        server.shared().spawn_connection(server_end.reader, server_end.writer, "in-memory".to_string());
+        server.spawn_connection(server_end.reader, server_end.writer, "in-memory".to_string());
         let deadline = self.config.handshake_timeout;
-        tokio::time::timeout(deadline, self.establish(client_end.reader, client_end.writer))
+        let dial = Dial::Memory(Arc::downgrade(server));
+        tokio::time::timeout(deadline, self.establish(client_end.reader, client_end.writer, dial))
             .await
             .map_err(|_| ConnectError::HandshakeTimeout)?
     }
@@ -111,12 +138,16 @@ impl ClientBuilder {
         self,
         mut reader: Rd,
         mut writer: Wr,
+        dial: Dial,
     ) -> Result<Client, ConnectError> {
+        let builder = self.clone();
         let config = self.config;
         let hello = Hello {
             protocol: PROTOCOL_VERSION,
             timeout_ms: millis(config.default_timeout),
             max_frame: config.max_frame_len as u32,
+            token: self.token.clone(),
+            remotes: self.interface.map(|i| i.remotes().iter().map(WireRemote::from_def).collect()),
         };
         let (welcome, buf) = handshake::client(&mut reader, &mut writer, &hello, config.max_frame_len).await?;
         if let Some(interface) = self.interface {
@@ -145,6 +176,8 @@ impl ClientBuilder {
                 player_id: welcome.player,
                 server_remotes: welcome.remotes,
                 attached: OnceLock::new(),
+                builder,
+                dial,
             }),
         };
         if let Some(interface) = self.interface {
@@ -192,6 +225,30 @@ impl Client {
     /// Resolves once the connection has closed (the server left, the transport failed, or [`close`](Self::close)).
     pub async fn closed(&self) {
         self.shared.link.closed().await;
+    }
+
+    /// Connects again, to the same server with the same settings, and returns the new client; attach the
+    /// interface to it again (`net::client(&new_client)`). This client stays as it is.
+    ///
+    /// Calls that were in flight when a connection was lost settle `Disconnected` and are not replayed: the server
+    /// may or may not have run them, so only the game knows whether repeating one is safe. Events queued but not
+    /// yet written are lost with the connection.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: remotes_runtime::Client) -> Result<(), remotes_runtime::ConnectError> {
+    /// client.closed().await;
+    /// let client = client.reconnect().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn reconnect(&self) -> Result<Client, ConnectError> {
+        let builder = self.shared.builder.clone();
+        match &self.shared.dial {
+            Dial::Tcp(addr) => builder.connect(*addr).await,
+            Dial::Memory(server) => match server.upgrade() {
+                Some(server) => builder.connect_to_shared(&server).await,
+                None => Err(ConnectError::Io(std::io::ErrorKind::NotConnected.into())),
+            },
+        }
     }
 
     /// Closes the connection. Pending calls settle `Disconnected`.

@@ -420,6 +420,17 @@ impl Link {
         self.lock_inflight().len()
     }
 
+    /// Shuts the connection down: every call being handled is aborted and answered `Cancelled` (this side abandons
+    /// it), then the connection closes (see `close`); the writer flushes the answers first.
+    pub(crate) fn shutdown(&self) {
+        let handlers: Vec<(u32, AbortHandle)> = self.lock_inflight().drain().collect();
+        for (id, task) in handlers {
+            task.abort();
+            self.reply(id, Err(FunctionError::Cancelled));
+        }
+        self.close();
+    }
+
     /// Closes the connection: nothing more is queued, every pending call settles `Disconnected`, both tasks stop.
     pub(crate) fn close(&self) {
         if self.outbox.close(|| self.pending.settle_all(FunctionError::Disconnected)) {

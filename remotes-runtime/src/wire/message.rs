@@ -116,6 +116,12 @@ pub(crate) struct Hello {
     pub timeout_ms: u32,
     /// The largest frame the client accepts.
     pub max_frame: u32,
+    /// The client's credentials for the server's authentication hook, if any.
+    #[serde(default)]
+    pub token: Option<String>,
+    /// The client's interface table, when it knows it at connect time (see `ClientBuilder::interface`).
+    #[serde(default)]
+    pub remotes: Option<Vec<WireRemote>>,
 }
 
 /// The server's answer when it accepts.
@@ -169,9 +175,12 @@ pub(crate) fn encode_map<T: Serialize>(value: &T) -> Vec<u8> {
     rmp_serde::to_vec_named(value).expect("handshake structs always encode")
 }
 
-/// Decodes a handshake map.
+/// Decodes a handshake map. Unknown fields are skipped, with a shallow nesting limit so a hostile handshake cannot
+/// recurse deeply.
 pub(crate) fn decode_map<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, String> {
-    rmp_serde::from_slice(bytes).map_err(|e| e.to_string())
+    let mut de = rmp_serde::Deserializer::from_read_ref(bytes);
+    de.set_max_depth(16);
+    T::deserialize(&mut de).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
