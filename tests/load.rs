@@ -18,7 +18,8 @@ const ROUNDS: u32 = 100;
 async fn flood_while_honest_clients_work(transport: Transport) {
     let builder = Server::builder().max_in_flight(32).max_queued(1024, 1 << 20);
     let h = Harness::with(transport, builder).await;
-    h.server.rate_limit(RateLimit::per_second(2_000.0).burst(200));
+    // Far above what one honest client does sequentially, far below what the flood attempts.
+    h.server.rate_limit(RateLimit::per_second(1_000.0).burst(100));
     h.remotes.functions.buy_item.set_callback(|_player: Player, item, quantity| async move {
         // Some real work per call, so the flood competes for the server.
         tokio::time::sleep(Duration::from_millis(1)).await;

@@ -4,7 +4,7 @@
 //! Handled calls run in tasks of their own, tracked in the link's in-flight table so a `CANCEL` can abort them.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
@@ -66,6 +66,8 @@ pub(crate) struct Link {
     pub(crate) outbox: Outbox,
     pub(crate) pending: PendingTable,
     inflight: Mutex<IdMap<AbortHandle>>,
+    /// The in-flight table's size, readable without its lock.
+    in_flight: AtomicUsize,
     binding: OnceLock<Binding>,
     closed: Notify,
     /// Who is at the other end, for logs: `player 3`, `server`.
@@ -135,6 +137,7 @@ impl Link {
             outbox: Outbox::new(),
             pending: PendingTable::default(),
             inflight: Mutex::new(IdMap::default()),
+            in_flight: AtomicUsize::new(0),
             binding: OnceLock::new(),
             closed: Notify::new(),
             peer: settings.peer,
@@ -382,7 +385,7 @@ impl Link {
 
     /// `true` when the peer already has as many handled calls in flight here as it may.
     pub(crate) fn at_in_flight_limit(&self) -> bool {
-        self.lock_inflight().len() >= self.max_in_flight
+        self.in_flight.load(Ordering::Acquire) >= self.max_in_flight
     }
 
     /// Starts a handled call: polls it once here (see `listeners::start`), replying at once if it finished;
@@ -396,7 +399,7 @@ impl Link {
         // The task cannot remove its entry before it is inserted: it needs this lock first.
         let task = tokio::spawn(async move {
             let outcome = tokio::time::timeout(timeout, reply).await;
-            link.lock_inflight().remove(&id);
+            link.forget_handler(id);
             match outcome {
                 Ok(reply) => link.reply(id, reply),
                 Err(_) => {
@@ -405,11 +408,28 @@ impl Link {
             }
         });
         inflight.insert(id, task.abort_handle());
+        self.in_flight.store(inflight.len(), Ordering::Release);
+    }
+
+    /// Removes handled call `id` from the in-flight table. `None` when it was not there.
+    fn forget_handler(&self, id: u32) -> Option<AbortHandle> {
+        let mut inflight = self.lock_inflight();
+        let task = inflight.remove(&id);
+        self.in_flight.store(inflight.len(), Ordering::Release);
+        task
+    }
+
+    /// Removes every handled call from the in-flight table.
+    fn forget_handlers(&self) -> Vec<(u32, AbortHandle)> {
+        let mut inflight = self.lock_inflight();
+        let all = inflight.drain().collect();
+        self.in_flight.store(0, Ordering::Release);
+        all
     }
 
     /// Aborts the handled call `id` (the caller cancelled it). Unknown ids are ignored.
     pub(crate) fn cancel_handler(&self, id: u32) {
-        if let Some(task) = self.lock_inflight().remove(&id) {
+        if let Some(task) = self.forget_handler(id) {
             task.abort();
             tracing::debug!(peer = %self.peer, call = id, "caller cancelled the call; callback aborted");
         }
@@ -417,13 +437,13 @@ impl Link {
 
     /// How many of the peer's calls are being handled here.
     pub(crate) fn in_flight(&self) -> usize {
-        self.lock_inflight().len()
+        self.in_flight.load(Ordering::Acquire)
     }
 
     /// Shuts the connection down: every call being handled is aborted and answered `Cancelled` (this side abandons
     /// it), then the connection closes (see `close`); the writer flushes the answers first.
     pub(crate) fn shutdown(&self) {
-        let handlers: Vec<(u32, AbortHandle)> = self.lock_inflight().drain().collect();
+        let handlers = self.forget_handlers();
         for (id, task) in handlers {
             task.abort();
             self.reply(id, Err(FunctionError::Cancelled));
@@ -435,7 +455,7 @@ impl Link {
     /// handled for the peer is stopped (nobody is left to take its reply), and both tasks stop.
     pub(crate) fn close(&self) {
         if self.outbox.close(|| self.pending.settle_all(FunctionError::Disconnected)) {
-            let handlers: Vec<AbortHandle> = self.lock_inflight().drain().map(|(_, task)| task).collect();
+            let handlers: Vec<AbortHandle> = self.forget_handlers().into_iter().map(|(_, task)| task).collect();
             if !handlers.is_empty() {
                 tracing::debug!(peer = %self.peer, calls = handlers.len(), "connection closed; stopping the calls it was handling");
             }

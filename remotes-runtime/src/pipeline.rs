@@ -2,6 +2,7 @@
 //! constraints -> global middleware -> per-remote middleware. Function callbacks and event listeners run after it;
 //! `predict` goes through it too, so a game can test its rules without a network.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use crate::boundary::{Boundary, log_at};
@@ -26,11 +27,19 @@ pub(crate) struct Pipeline<A> {
     check: Option<Check<A>>,
     boundary: Arc<Boundary>,
     middleware: RwLock<Arc<[RemoteMiddleware<A>]>>,
+    /// Set once this remote has middleware of its own: until then requests skip the lock.
+    has_middleware: AtomicBool,
 }
 
 impl<A: Args> Pipeline<A> {
     pub(crate) fn new(def: &'static RemoteDef, check: Option<Check<A>>, boundary: Arc<Boundary>) -> Pipeline<A> {
-        Pipeline { def, check, boundary, middleware: RwLock::new(Arc::from(Vec::new())) }
+        Pipeline {
+            def,
+            check,
+            boundary,
+            middleware: RwLock::new(Arc::from(Vec::new())),
+            has_middleware: AtomicBool::new(false),
+        }
     }
 
     /// Decodes the arguments and checks the declared constraints. A failure is reported (counted, logged, hooks)
@@ -56,15 +65,16 @@ impl<A: Args> Pipeline<A> {
         let mut next = list.to_vec();
         next.push(middleware);
         *list = Arc::from(next);
+        self.has_middleware.store(true, Ordering::Release);
     }
 
     /// The middleware to run for one request, or `None` when there is none anywhere (no `.await` needed).
     pub(crate) fn middleware(&self) -> Option<Middleware<A>> {
         let global = self.boundary.middleware();
-        let remote = Arc::clone(&self.middleware.read().unwrap_or_else(|p| p.into_inner()));
-        if global.is_none() && remote.is_empty() {
+        if global.is_none() && !self.has_middleware.load(Ordering::Acquire) {
             return None;
         }
+        let remote = Arc::clone(&self.middleware.read().unwrap_or_else(|p| p.into_inner()));
         Some(Middleware { def: self.def, boundary: Arc::clone(&self.boundary), global, remote })
     }
 }

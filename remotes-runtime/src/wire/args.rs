@@ -79,11 +79,24 @@ pub(crate) fn encode_value<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) 
     value.serialize(&mut rmp_serde::Serializer::new(out)).map_err(|e| e.to_string())
 }
 
-/// Decodes one value from the front of `rd`, advancing it past the value.
-fn decode_one<T: DeserializeOwned>(rd: &mut &[u8]) -> Result<T, String> {
-    let mut de = rmp_serde::Deserializer::new(&mut *rd);
+/// A decoder over a whole payload: one value after another, knowing how far it has read.
+type Decoder<'a> = rmp_serde::Deserializer<rmp_serde::decode::ReadReader<std::io::Cursor<&'a [u8]>>>;
+
+fn decoder(bytes: &[u8]) -> Decoder<'_> {
+    let mut de = rmp_serde::Deserializer::new(std::io::Cursor::new(bytes));
     de.set_max_depth(MAX_DEPTH);
-    T::deserialize(&mut de).map_err(|e| e.to_string())
+    de
+}
+
+/// Decodes the next value.
+fn decode_next<T: DeserializeOwned>(de: &mut Decoder<'_>) -> Result<T, String> {
+    T::deserialize(&mut *de).map_err(|e| e.to_string())
+}
+
+/// What is left of the payload.
+fn rest<'a>(de: &Decoder<'a>, bytes: &'a [u8]) -> &'a [u8] {
+    let read = usize::try_from(de.position()).unwrap_or(usize::MAX);
+    bytes.get(read..).unwrap_or_default()
 }
 
 /// The deepest nesting a payload may have. Declared types bound the depth of honest payloads far below this;
@@ -92,13 +105,16 @@ const MAX_DEPTH: usize = 128;
 
 /// Decodes a value that must fill `bytes` entirely (a return value).
 pub(crate) fn decode_value<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
-    let mut rd = bytes;
-    let value = decode_one(&mut rd)?;
-    if rd.is_empty() { Ok(value) } else { Err(format!("{} bytes of trailing data", rd.len())) }
+    let mut de = decoder(bytes);
+    let value = decode_next(&mut de)?;
+    match rest(&de, bytes).len() {
+        0 => Ok(value),
+        trailing => Err(format!("{trailing} bytes of trailing data")),
+    }
 }
 
-fn read_array_header(rd: &mut &[u8], expected: usize) -> Result<(), ArgsError> {
-    let len = rmp::decode::read_array_len(rd)
+fn read_array_header(de: &mut Decoder<'_>, expected: usize) -> Result<(), ArgsError> {
+    let len = rmp::decode::read_array_len(de.get_mut())
         .map_err(|e| ArgsError { index: None, reason: format!("arguments are not an array: {e}") })?;
     if len as usize != expected {
         return Err(ArgsError { index: None, reason: format!("expected {expected} arguments, received {len}") });
@@ -128,13 +144,13 @@ macro_rules! tuple_args {
 
             #[allow(unused_mut, unused_variables)]
             fn decode(bytes: &[u8], limits: &[ArgDef]) -> Result<Self, ArgsError> {
-                let mut rd = bytes;
-                read_array_header(&mut rd, $len)?;
+                let mut de = decoder(bytes);
+                read_array_header(&mut de, $len)?;
                 let value = ($({
-                    check_announced_len(rd, $idx, limits)?;
-                    decode_one::<$name>(&mut rd).map_err(|reason| ArgsError { index: Some($idx), reason })?
+                    check_announced_len(rest(&de, bytes), $idx, limits)?;
+                    decode_next::<$name>(&mut de).map_err(|reason| ArgsError { index: Some($idx), reason })?
                 },)*);
-                finish(rd)?;
+                finish(rest(&de, bytes))?;
                 Ok(value)
             }
         }
