@@ -139,7 +139,7 @@ impl<'a> Signature<'a> {
     ///
     /// The runtime's handle methods require their types to be `Wire`. Stating it as a higher-ranked where
     /// clause makes each generated method compile whatever the types: a type that is not `Wire` is reported once,
-    /// at the user's type, by the `assert_wire` checks (and again only where user code calls the method).
+    /// at the user's type, by the `CrossesTheWire` checks (and again only where user code calls the method).
     fn wire_bounds(&self, rti: &TokenStream) -> Vec<TokenStream> {
         let output: Option<syn::Type> = syn::parse2(self.output.clone()).ok();
         let mut seen: Vec<String> = Vec::new();

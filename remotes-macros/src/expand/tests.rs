@@ -169,7 +169,7 @@ fn relative_crate_paths_and_types_gain_a_level_inside_the_generated_modules() {
         ),
     );
     assert!(out.contains("super :: rt :: __private :: ServerListener < (super :: A , super :: super :: B) >"), "{out}");
-    assert!(out.contains("assert_wire :: < self :: A >"), "{out}");
+    assert!(out.contains("< self :: A as self :: rt :: __private :: CrossesTheWire > :: CROSSES"), "{out}");
 }
 
 #[test]
