@@ -9,7 +9,7 @@ use super::Context;
 
 pub fn generate(cx: &Context<'_>) -> TokenStream {
     let rt = &cx.rt;
-    let checks = cx.remotes.iter().flat_map(|remote| {
+    let checks = cx.own().flat_map(|(_, remote)| {
         let types = remote.args.iter().map(|(_, ty)| *ty).chain(remote.output);
         types
             .map(|ty| quote_spanned!(ty.span()=> let _ = <#ty as #rt::__private::CrossesTheWire>::CROSSES;))
