@@ -73,7 +73,7 @@ impl<'a> Level<'a> {
 
 /// Checks `module`; returns what is valid and every error found.
 pub fn check(module: &Module) -> (Checked<'_>, Option<syn::Error>) {
-    let mut cx = Checker { errors: Vec::new(), generated: BTreeSet::new() };
+    let mut cx = Checker { errors: Vec::new(), constraint_errors: 0, generated: BTreeSet::new() };
     let mut remotes: Vec<Remote<'_>> = Vec::new();
     let root = cx.level(module, Vec::new(), &mut remotes);
     remotes.sort_by_key(|remote| Group::ALL.iter().position(|group| *group == remote.group));
@@ -90,6 +90,9 @@ const NAMESPACE_RESERVED: [&str; 2] = ["functions", "events"];
 
 struct Checker {
     errors: Vec<syn::Error>,
+    /// How many of `errors` are about `#[remote(...)]` constraints: the remote is still generated (without the
+    /// constraint in error), so that code using it reports nothing more.
+    constraint_errors: usize,
     /// Every name generated inside `server` and `client`, plus those two: a signature type starting with one
     /// of them would resolve to the generated item.
     generated: BTreeSet<String>,
@@ -193,7 +196,13 @@ impl Checker {
         let taken = generated_here
             .iter()
             .copied()
-            .filter(|name| module.other_items().flat_map(declared_names).any(|ident| ident == name))
+            .filter(|name| {
+                let namespaces = module.items.iter().filter_map(|entry| match entry {
+                    Entry::Namespace(child) => Some(&child.item.ident),
+                    _ => None,
+                });
+                module.other_items().flat_map(declared_names).chain(namespaces).any(|ident| ident == name)
+            })
             .collect();
         self.generated = outer;
         Level { module, path, taken, children, linked: true }
@@ -204,14 +213,17 @@ impl Checker {
         let item = &child.item;
         let ident = &item.ident;
         let name = wire_name(ident);
+        let mut linked = true;
         for attr in &item.attrs {
             let path = attr.path();
             let lint = ["allow", "expect", "warn", "deny"].iter().any(|lint| path.is_ident(lint));
             if !path.is_ident("doc") && !lint {
                 self.error(
                     attr,
-                    "unsupported attribute on a namespace; only doc comments and lint attributes are allowed here                      (the generated code of the enclosing module refers to the namespace)",
+                    "unsupported attribute on a namespace; only doc comments and lint attributes are allowed here \
+                     (the generated code of the enclosing module refers to the namespace)",
                 );
+                linked = false;
             }
         }
         let generated_here = if root { &MODULE_NAMES[..] } else { &MODULE_NAMES[..2] };
@@ -241,7 +253,7 @@ impl Checker {
             );
             return false;
         }
-        true
+        linked
     }
 
     /// Items that pass through: they must not take a generated name, and traits must be remotes traits.
@@ -338,7 +350,7 @@ impl Checker {
     }
 
     fn method<'a>(&mut self, group: Group, method: &'a Method) -> Option<Remote<'a>> {
-        let before = self.errors.len();
+        let before = self.errors.len() - self.constraint_errors;
         let sig = &method.item.sig;
         let name = &sig.ident;
         self.only_docs(&method.item.attrs, "a remote");
@@ -421,7 +433,7 @@ impl Checker {
             ),
             None => {}
         }
-        if self.errors.len() > before {
+        if self.errors.len() - self.constraint_errors > before {
             return None;
         }
         let wire = wire_name(name);
@@ -445,8 +457,10 @@ impl Checker {
         arg: &'a Arg,
         previous: &[(&Ident, &Type)],
     ) -> Option<(&'a Ident, &'a Type, Constraints)> {
-        let before = self.errors.len();
+        let parsed = self.errors.len();
         let constraints = constraint::parse(&arg.attrs, &arg.ty, &mut self.errors);
+        self.constraint_errors += self.errors.len() - parsed;
+        let before = self.errors.len();
         let ident = arg.ident();
         match ident {
             None => {
