@@ -487,7 +487,7 @@ mod tests {
         assert_eq!(max_len(parse_quote!(#[remote(len = ..0)])).as_deref(), Some("0"));
         assert_eq!(max_len(parse_quote!(#[remote(len = 3..)])), None);
         assert_eq!(max_len(parse_quote!(#[remote(validate = check)])), None);
-        assert_eq!(max_len(parse_quote!(#[remote(len = ..=200u32)])).as_deref(), Some("200"));
+        assert_eq!(max_len(parse_quote!(#[remote(len = ..=200usize)])).as_deref(), Some("200"));
         let expected = |tokens: TokenStream| Some(tokens.to_string());
         assert_eq!(max_len(parse_quote!(#[remote(len = ..=MAX)])), expected(quote!(MAX as ::core::primitive::usize)));
         assert_eq!(
@@ -544,10 +544,30 @@ mod tests {
     }
 
     #[test]
+    fn mistakes_the_spelling_shows_are_reported_here() {
+        let len_on_number = err(vec![parse_quote!(#[remote(len = ..=99)])], parse_quote!(u32));
+        assert!(len_on_number[0].contains("`len` does not apply to `u32`"), "{len_on_number:?}");
+        assert!(len_on_number[0].contains("`range = ..=99`"), "{len_on_number:?}");
+        let suffix = err(vec![parse_quote!(#[remote(len = ..=20u32)])], parse_quote!(String));
+        assert!(suffix[0].contains("without the `u32` suffix"), "{suffix:?}");
+        let range_on_string = err(vec![parse_quote!(#[remote(range = 3..=20)])], parse_quote!(String));
+        assert!(range_on_string[0].contains("write `len = 3..=20`"), "{range_on_string:?}");
+        let range_on_vec = err(vec![parse_quote!(#[remote(range = 3..=20)])], parse_quote!(Vec<u8>));
+        assert!(range_on_vec[0].contains("is a collection"), "{range_on_vec:?}");
+        let float_bound = err(vec![parse_quote!(#[remote(range = 0.0..=1.0)])], parse_quote!(u8));
+        assert!(float_bound[0].contains("`u8` is an integer, and `0.0` is not"), "{float_bound:?}");
+        // What the spelling cannot tell is left to the type checker.
+        ok(vec![parse_quote!(#[remote(range = 0.0..=1.0)])], parse_quote!(f32));
+        ok(vec![parse_quote!(#[remote(len = ..=MAX)])], parse_quote!(String));
+        ok(vec![parse_quote!(#[remote(len = ..=9)])], parse_quote!(my::u32));
+        ok(vec![parse_quote!(#[remote(range = -1..=1)])], parse_quote!(Custom));
+    }
+
+    #[test]
     fn descriptions_read_as_written() {
         let constraints = ok(
             vec![parse_quote!(#[remote(range = 1..=99, len = ..64)]), parse_quote!(#[remote(validate = a::b)])],
-            parse_quote!(u8),
+            parse_quote!(Custom),
         );
         assert_eq!(constraints.describe(), ["`range = 1..=99`", "`len = ..64`", "`validate = a::b`"]);
         assert_eq!(ok(vec![], parse_quote!(f32)).describe(), ["finite (NaN and infinities are rejected)"]);
