@@ -161,15 +161,31 @@ impl<'a> Signature<'a> {
     }
 }
 
-/// Types that are `Wire` unless the user shadows their names, which needs no where clause in the docs.
+/// Types that are `Wire` unless the user shadows their names, which need no where clause (in the docs or for the
+/// type checker): primitives, `String`, and `Vec`, `VecDeque`, `Option`, `Box`, tuples and arrays of those.
 fn obviously_wire(ty: &syn::Type) -> bool {
     const PRIMITIVES: [&str; 17] = [
         "bool", "char", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize", "f32",
         "f64", "String",
     ];
+    const WRAPPERS: [&str; 4] = ["Vec", "VecDeque", "Option", "Box"];
     match ty {
-        syn::Type::Tuple(tuple) => tuple.elems.is_empty(),
-        syn::Type::Path(path) => path.qself.is_none() && PRIMITIVES.iter().any(|name| path.path.is_ident(name)),
+        syn::Type::Tuple(tuple) => tuple.elems.iter().all(obviously_wire),
+        syn::Type::Array(array) => obviously_wire(&array.elem),
+        syn::Type::Paren(paren) => obviously_wire(&paren.elem),
+        syn::Type::Path(path) if path.qself.is_none() && path.path.leading_colon.is_none() => {
+            let [segment] = path.path.segments.iter().collect::<Vec<_>>()[..] else {
+                return false;
+            };
+            let name = segment.ident.to_string();
+            match &segment.arguments {
+                syn::PathArguments::None => PRIMITIVES.contains(&name.as_str()),
+                syn::PathArguments::AngleBracketed(args) if WRAPPERS.contains(&name.as_str()) => {
+                    matches!(&args.args.iter().collect::<Vec<_>>()[..], [syn::GenericArgument::Type(inner)] if obviously_wire(inner))
+                }
+                _ => false,
+            }
+        }
         _ => false,
     }
 }
