@@ -12,12 +12,8 @@ pub fn generate(cx: &Context<'_>) -> TokenStream {
     let checks = cx.own().flat_map(|(_, remote)| {
         let types = remote.args.iter().map(|(_, ty)| *ty).chain(remote.output);
         types
-            .map(|ty| quote_spanned!(ty.span()=> let _ = <#ty as #rt::__private::CrossesTheWire>::CROSSES;))
+            .map(|ty| quote_spanned!(ty.span()=> const _: () = <#ty as #rt::__private::CrossesTheWire>::CROSSES;))
             .collect::<Vec<_>>()
     });
-    quote::quote! {
-        const _: () = {
-            #(#checks)*
-        };
-    }
+    quote::quote!(#(#checks)*)
 }
