@@ -155,6 +155,31 @@ impl<'a> Signature<'a> {
         bounds
     }
 
+    /// The names of the callback's type parameters, as the docs show them: `F` and `Fut`, unless the remote's types
+    /// mention either name (a user type `F` would be shadowed), then longer ones.
+    fn generic_names(&self) -> (Ident, Ident) {
+        fn idents(tokens: TokenStream, out: &mut Vec<String>) {
+            for token in tokens {
+                match token {
+                    proc_macro2::TokenTree::Ident(ident) => out.push(ident.to_string()),
+                    proc_macro2::TokenTree::Group(group) => idents(group.stream(), out),
+                    _ => {}
+                }
+            }
+        }
+        let mut used = Vec::new();
+        for ty in &self.types {
+            idents(ty.to_token_stream(), &mut used);
+        }
+        idents(self.output.clone(), &mut used);
+        let pick = |candidates: [&str; 3]| {
+            let name =
+                candidates.into_iter().find(|name| !used.iter().any(|used| used == name)).unwrap_or(candidates[2]);
+            Ident::new(name, Span::call_site())
+        };
+        (pick(["F", "Callback", "__RemotesF"]), pick(["Fut", "CallbackFuture", "__RemotesFut"]))
+    }
+
     /// Internal names for the arguments inside a closure: `a0, a1`, invisible to user code.
     fn bindings(&self) -> Vec<Ident> {
         (0..self.idents.len()).map(|i| Ident::new(&format!("a{i}"), Span::mixed_site())).collect()
@@ -210,7 +235,7 @@ fn methods(cx: &Context<'_>, side: Side, part: &Part<'_>) -> TokenStream {
     };
     let send_sync = quote!(::core::marker::Send + ::core::marker::Sync + 'static);
     let send = quote!(::core::marker::Send + 'static);
-    let (f, fut) = (quote!(__RemotesF), quote!(__RemotesFut));
+    let (f, fut) = sig.generic_names();
     let wire = sig.wire_bounds(rti);
     let callback_bounds = |output: &TokenStream| {
         quote! {
@@ -372,7 +397,7 @@ fn receiving(cx: &Context<'_>, side: Side, part: &Part<'_>, sig: &Signature<'_>)
     let args = types::tuple(&sig.types);
     let middleware = Ident::new("middleware", Span::mixed_site());
     let limit = Ident::new("limit", Span::mixed_site());
-    let (f, fut) = (quote!(__RemotesF), quote!(__RemotesFut));
+    let (f, fut) = sig.generic_names();
     let wire = sig.wire_bounds(rti);
     let player_ty = if server { quote!(#rti::Player,) } else { quote!() };
 

@@ -73,17 +73,27 @@ pub fn generate(cx: &Context<'_>, side: Side) -> TokenStream {
         for child in &children {
             let ident = child.module_ident();
             let name = if dotted.is_empty() { wire_name(ident) } else { format!("{dotted}.{}", wire_name(ident)) };
-            let doc = format!("The {what} of the namespace `{name}`.");
+            let doc = format!(
+                "The {what} of the namespace `{name}` (the `{ty}` struct of `{m}::{}::{s}`).",
+                name.replace('.', "::")
+            );
             fields.push(quote!(#[doc = #doc] pub #ident: super::#ident::#module::#ty));
             inits.push(quote!(#ident: super::#ident::#module::#ty::__new(#endpoint)));
         }
         let unused = inits.is_empty().then(|| quote!(let _ = #endpoint;));
+        let nested = match children.len() {
+            0 => String::new(),
+            _ if dotted.is_empty() => {
+                " Remotes of a namespace are reached through its field: `.shop.buy_item`.".to_owned()
+            }
+            _ => " Remotes of a nested namespace are reached through its field.".to_owned(),
+        };
         let doc = if dotted.is_empty() {
-            format!("The {what} of `{m}` as {sees} sees them: one handle per name, one field per namespace.")
+            format!("The {what} of `{m}` as {sees} sees them, one handle per name.{nested}")
         } else {
             format!(
-                "The {what} of the namespace `{dotted}` of `{m}` as {sees} sees them: one handle per name, one field \
-                 per nested namespace. Their names on the wire start with `{dotted}.`."
+                "The {what} of the namespace `{dotted}` of `{m}` as {sees} sees them, one handle per name; their wire \
+                 names are `{dotted}.<name>`.{nested}"
             )
         };
         quote! {

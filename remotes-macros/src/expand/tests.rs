@@ -255,7 +255,7 @@ fn middleware_and_rate_limit_on_the_receiving_side_only() {
     assert_eq!(server.matches("pub fn middleware <").count(), 5, "{server}");
     assert_eq!(server.matches("pub fn rate_limit (").count(), 5, "{server}");
     assert!(server.contains(
-        ":: core :: ops :: Fn (:: remotes_runtime :: Player , (u32 , u8)) -> __RemotesFut + :: core :: marker :: Send"
+        ":: core :: ops :: Fn (:: remotes_runtime :: Player , (u32 , u8)) -> Fut + :: core :: marker :: Send"
     ));
     assert!(server.contains("Output = :: core :: result :: Result < (u32 , u8) , :: remotes_runtime :: Reject >>"));
     assert!(server.contains("self . handled . middleware (middleware)"), "{server}");
@@ -263,7 +263,7 @@ fn middleware_and_rate_limit_on_the_receiving_side_only() {
     // Client: only `path` (to client) is received; no rate limit on clients.
     assert_eq!(client.matches("pub fn middleware <").count(), 1, "{client}");
     assert!(!client.contains("rate_limit"), "{client}");
-    assert!(client.contains(":: core :: ops :: Fn ((Vec < (i32 , i32) > ,)) -> __RemotesFut"), "{client}");
+    assert!(client.contains(":: core :: ops :: Fn ((Vec < (i32 , i32) > ,)) -> Fut"), "{client}");
 }
 
 #[test]
