@@ -62,7 +62,10 @@ pub struct Module {
 /// One item of the module, in source order.
 pub enum Entry {
     Remotes(RemotesTrait),
-    /// Any other item, passed through unchanged (including traits with other names, which `valid` reports).
+    /// A nested inline module that declares remotes traits (at any depth): a namespace, `shop.buy_item`.
+    Namespace(Module),
+    /// Any other item, passed through unchanged (including traits with other names, which `valid` reports, and
+    /// nested modules without remotes traits).
     Other(syn::Item),
 }
 
@@ -101,23 +104,32 @@ impl Module {
                     Some(group) => Entry::Remotes(RemotesTrait::new(group, tr)),
                     None => Entry::Other(syn::Item::Trait(tr)),
                 },
+                syn::Item::Mod(nested) => match Module::from_item(nested.clone()) {
+                    Some(module) if module.declares_remotes() => Entry::Namespace(module),
+                    _ => Entry::Other(syn::Item::Mod(nested)),
+                },
                 other => Entry::Other(other),
             })
             .collect();
         Some(Module { item, brace, items })
     }
 
+    /// Whether the module or a module nested in it declares a remotes trait.
+    pub fn declares_remotes(&self) -> bool {
+        self.items.iter().any(|entry| matches!(entry, Entry::Remotes(_) | Entry::Namespace(_)))
+    }
+
     pub fn remotes_traits(&self) -> impl Iterator<Item = &RemotesTrait> {
         self.items.iter().filter_map(|entry| match entry {
             Entry::Remotes(tr) => Some(tr),
-            Entry::Other(_) => None,
+            Entry::Other(_) | Entry::Namespace(_) => None,
         })
     }
 
     pub fn other_items(&self) -> impl Iterator<Item = &syn::Item> {
         self.items.iter().filter_map(|entry| match entry {
             Entry::Other(item) => Some(item),
-            Entry::Remotes(_) => None,
+            Entry::Remotes(_) | Entry::Namespace(_) => None,
         })
     }
 }

@@ -258,6 +258,7 @@ impl RawEntry {
                         format!("`..` admits everything; give `{key}` at least one bound, or remove it"),
                     ));
                 }
+                fits(&key, range, ty)?;
                 Ok(if key == "range" { Kind::Range(range.clone()) } else { Kind::Len(range.clone()) })
             }
             "validate" => {
@@ -319,6 +320,96 @@ impl RawEntry {
             None => Err(syn::Error::new_spanned(&self.key, missing)),
         }
     }
+}
+
+/// What the type is, as far as its spelling tells: `Some("a number")` for `u8`, `Some("a string")` for `String`.
+fn spelled_kind(ty: &Type) -> Option<&'static str> {
+    const NUMBERS: [&str; 14] =
+        ["u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize", "f32", "f64"];
+    match ty {
+        Type::Group(group) => spelled_kind(&group.elem),
+        Type::Paren(paren) => spelled_kind(&paren.elem),
+        Type::Path(path) if path.qself.is_none() => {
+            let last = path.path.segments.last()?.ident.to_string();
+            let single = path.path.segments.len() == 1;
+            match last.as_str() {
+                name if single && NUMBERS.contains(&name) => Some("a number"),
+                "String" => Some("a string"),
+                "Vec" | "VecDeque" | "HashMap" | "BTreeMap" | "HashSet" | "BTreeSet" => Some("a collection"),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The mistakes the spelling of a `range` or `len` and of the argument's type already show: `len` on a number,
+/// `range` on a string or a collection, float bounds for an integer, a `len` bound with a suffix other than
+/// `usize`. Anything subtler is left to the type checker.
+fn fits(key: &str, range: &ExprRange, ty: &Type) -> syn::Result<()> {
+    let kind = spelled_kind(ty);
+    let bounds = || range.start.iter().chain(&range.end).map(|bound| &**bound);
+    let literal = |bound: &Expr| match bound {
+        Expr::Lit(syn::ExprLit { lit, .. }) => Some(lit.clone()),
+        Expr::Unary(syn::ExprUnary { op: syn::UnOp::Neg(_), expr, .. }) => match &**expr {
+            Expr::Lit(syn::ExprLit { lit, .. }) => Some(lit.clone()),
+            _ => None,
+        },
+        _ => None,
+    };
+    let ty_text = tidy(ty);
+    if key == "len" {
+        if kind == Some("a number") {
+            return Err(syn::Error::new_spanned(
+                range,
+                format!(
+                    "`len` does not apply to `{ty_text}`: it counts the bytes of a `String` and the elements of a \
+                     `Vec`, set or map; bound a number with `range = {}` instead",
+                    tidy_range(&tidy(range))
+                ),
+            ));
+        }
+        for bound in bounds() {
+            if let Some(syn::Lit::Int(int)) = literal(bound) {
+                if !int.suffix().is_empty() && int.suffix() != "usize" {
+                    return Err(syn::Error::new_spanned(
+                        bound,
+                        format!(
+                            "`len` bounds are `usize`; write `{}` without the `{}` suffix",
+                            int.base10_digits(),
+                            int.suffix()
+                        ),
+                    ));
+                }
+            }
+        }
+        return Ok(());
+    }
+    if let Some(what @ ("a string" | "a collection")) = kind {
+        return Err(syn::Error::new_spanned(
+            range,
+            format!(
+                "`range` bounds the value of a number, and `{ty_text}` is {what}; to bound its length write \
+                 `len = {}`",
+                tidy_range(&tidy(range))
+            ),
+        ));
+    }
+    if kind == Some("a number") && !is_float(ty) {
+        for bound in bounds() {
+            if let Some(syn::Lit::Float(_)) = literal(bound) {
+                return Err(syn::Error::new_spanned(
+                    bound,
+                    format!(
+                        "`{ty_text}` is an integer, and `{}` is not: write the bounds of a `range` as values of the \
+                         argument's type",
+                        tidy(bound)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The key a misspelt or guessed key most likely meant.
@@ -396,7 +487,7 @@ mod tests {
         assert_eq!(max_len(parse_quote!(#[remote(len = ..0)])).as_deref(), Some("0"));
         assert_eq!(max_len(parse_quote!(#[remote(len = 3..)])), None);
         assert_eq!(max_len(parse_quote!(#[remote(validate = check)])), None);
-        assert_eq!(max_len(parse_quote!(#[remote(len = ..=200u32)])).as_deref(), Some("200"));
+        assert_eq!(max_len(parse_quote!(#[remote(len = ..=200usize)])).as_deref(), Some("200"));
         let expected = |tokens: TokenStream| Some(tokens.to_string());
         assert_eq!(max_len(parse_quote!(#[remote(len = ..=MAX)])), expected(quote!(MAX as ::core::primitive::usize)));
         assert_eq!(
@@ -453,10 +544,30 @@ mod tests {
     }
 
     #[test]
+    fn mistakes_the_spelling_shows_are_reported_here() {
+        let len_on_number = err(vec![parse_quote!(#[remote(len = ..=99)])], parse_quote!(u32));
+        assert!(len_on_number[0].contains("`len` does not apply to `u32`"), "{len_on_number:?}");
+        assert!(len_on_number[0].contains("`range = ..=99`"), "{len_on_number:?}");
+        let suffix = err(vec![parse_quote!(#[remote(len = ..=20u32)])], parse_quote!(String));
+        assert!(suffix[0].contains("without the `u32` suffix"), "{suffix:?}");
+        let range_on_string = err(vec![parse_quote!(#[remote(range = 3..=20)])], parse_quote!(String));
+        assert!(range_on_string[0].contains("write `len = 3..=20`"), "{range_on_string:?}");
+        let range_on_vec = err(vec![parse_quote!(#[remote(range = 3..=20)])], parse_quote!(Vec<u8>));
+        assert!(range_on_vec[0].contains("is a collection"), "{range_on_vec:?}");
+        let float_bound = err(vec![parse_quote!(#[remote(range = 0.0..=1.0)])], parse_quote!(u8));
+        assert!(float_bound[0].contains("`u8` is an integer, and `0.0` is not"), "{float_bound:?}");
+        // What the spelling cannot tell is left to the type checker.
+        ok(vec![parse_quote!(#[remote(range = 0.0..=1.0)])], parse_quote!(f32));
+        ok(vec![parse_quote!(#[remote(len = ..=MAX)])], parse_quote!(String));
+        ok(vec![parse_quote!(#[remote(len = ..=9)])], parse_quote!(my::u32));
+        ok(vec![parse_quote!(#[remote(range = -1..=1)])], parse_quote!(Custom));
+    }
+
+    #[test]
     fn descriptions_read_as_written() {
         let constraints = ok(
             vec![parse_quote!(#[remote(range = 1..=99, len = ..64)]), parse_quote!(#[remote(validate = a::b)])],
-            parse_quote!(u8),
+            parse_quote!(Custom),
         );
         assert_eq!(constraints.describe(), ["`range = 1..=99`", "`len = ..64`", "`validate = a::b`"]);
         assert_eq!(ok(vec![], parse_quote!(f32)).describe(), ["finite (NaN and infinities are rejected)"]);

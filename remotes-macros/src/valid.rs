@@ -26,8 +26,10 @@ pub struct Remote<'a> {
     pub group: Group,
     /// The method's name as written.
     pub ident: &'a Ident,
-    /// The name it travels under (`ident` without `r#`).
+    /// The name it travels under: `ident` without `r#`, after the names of its namespaces (`shop.buy_item`).
     pub name: String,
+    /// The namespaces it is declared in, outermost first; empty at the top of the module.
+    pub path: Vec<&'a Ident>,
     /// The generated struct's name, `BuyItem`.
     pub camel: Ident,
     pub docs: Vec<&'a Attribute>,
@@ -37,65 +39,60 @@ pub struct Remote<'a> {
     pub output: Option<&'a Type>,
 }
 
-/// What passed: the valid remotes, and which module-level names the user already took.
+/// What passed: the valid remotes, and the tree of modules (the annotated one and its namespaces).
 pub struct Checked<'a> {
-    /// Valid remotes, in interface order.
+    /// Valid remotes of every level, in interface order.
     pub remotes: Vec<Remote<'a>>,
-    /// Names among `server`, `client`, `interface` that an item of the module declares (an error was reported);
-    /// nothing of that name is generated, to avoid a second error about the duplicate.
+    pub root: Level<'a>,
+}
+
+/// The annotated module or one of its namespaces.
+pub struct Level<'a> {
+    pub module: &'a Module,
+    /// The namespaces leading here, outermost first; empty for the annotated module.
+    pub path: Vec<&'a Ident>,
+    /// Names among `server`, `client` (and `interface` at the top) that an item of this module declares (an error
+    /// was reported); nothing of that name is generated, to avoid a second error about the duplicate.
     pub taken: Vec<&'static str>,
+    /// The namespaces to emit, in source order (a namespace declared twice is reported and left out).
+    pub children: Vec<Level<'a>>,
+    /// Whether the parent's generated structs reach this namespace (`false` after an error about its name).
+    pub linked: bool,
+}
+
+impl<'a> Level<'a> {
+    pub fn is_root(&self) -> bool {
+        self.path.is_empty()
+    }
+
+    /// The module's name as written.
+    pub fn module_ident(&self) -> &'a Ident {
+        &self.module.item.ident
+    }
 }
 
 /// Checks `module`; returns what is valid and every error found.
 pub fn check(module: &Module) -> (Checked<'_>, Option<syn::Error>) {
-    let mut cx = Checker { errors: Vec::new(), generated: BTreeSet::new() };
-    cx.generated.extend(SIDE_NAMES.iter().chain(&MODULE_NAMES[..2]).map(|name| (*name).to_owned()));
-    for tr in module.remotes_traits() {
-        for method in &tr.methods {
-            cx.generated.extend(upper_camel(&wire_name(method.ident())));
-        }
-    }
-
-    let mut groups: Vec<Group> = Vec::new();
+    let mut cx = Checker { errors: Vec::new(), constraint_errors: 0, generated: BTreeSet::new() };
     let mut remotes: Vec<Remote<'_>> = Vec::new();
-    for entry in &module.items {
-        match entry {
-            Entry::Other(item) => cx.other_item(item),
-            Entry::Remotes(tr) => {
-                let first = !groups.contains(&tr.group);
-                if !first {
-                    cx.error(
-                        &tr.item.ident,
-                        format!(
-                            "`{}` is declared twice in this module; put all of its remotes in one trait",
-                            tr.group.name()
-                        ),
-                    );
-                }
-                groups.push(tr.group);
-                let valid = cx.remotes_trait(tr);
-                if first {
-                    remotes.extend(valid);
-                }
-            }
-        }
-    }
+    let root = cx.level(module, Vec::new(), &mut remotes);
     remotes.sort_by_key(|remote| Group::ALL.iter().position(|group| *group == remote.group));
-    let remotes = cx.names(module, remotes);
-
-    let taken = MODULE_NAMES
-        .into_iter()
-        .filter(|name| module.other_items().flat_map(declared_names).any(|ident| ident == name))
-        .collect();
     let error = cx.errors.into_iter().reduce(|mut all, next| {
         all.combine(next);
         all
     });
-    (Checked { remotes, taken }, error)
+    (Checked { remotes, root }, error)
 }
+
+/// Names a namespace cannot take: the generated modules and functions, and the fields of `Remotes`, which would
+/// read as `remotes.functions.functions`.
+const NAMESPACE_RESERVED: [&str; 2] = ["functions", "events"];
 
 struct Checker {
     errors: Vec<syn::Error>,
+    /// How many of `errors` are about `#[remote(...)]` constraints: the remote is still generated (without the
+    /// constraint in error), so that code using it reports nothing more.
+    constraint_errors: usize,
     /// Every name generated inside `server` and `client`, plus those two: a signature type starting with one
     /// of them would resolve to the generated item.
     generated: BTreeSet<String>,
@@ -106,16 +103,173 @@ impl Checker {
         self.errors.push(syn::Error::new_spanned(tokens, message));
     }
 
+    /// One module (the annotated one or a namespace) and, recursively, its namespaces. Its valid remotes are
+    /// appended to `out`, in declaration order, before those of its namespaces.
+    fn level<'a>(&mut self, module: &'a Module, path: Vec<&'a Ident>, out: &mut Vec<Remote<'a>>) -> Level<'a> {
+        let root = path.is_empty();
+        let mut generated: BTreeSet<String> =
+            SIDE_NAMES.iter().chain(&MODULE_NAMES[..2]).map(|name| (*name).to_owned()).collect();
+        for tr in module.remotes_traits() {
+            for method in &tr.methods {
+                generated.extend(upper_camel(&wire_name(method.ident())));
+            }
+        }
+        let outer = std::mem::replace(&mut self.generated, generated);
+
+        let mut groups: Vec<Group> = Vec::new();
+        let mut remotes: Vec<Remote<'_>> = Vec::new();
+        let mut children: Vec<Level<'a>> = Vec::new();
+        let mut nested: Vec<Remote<'a>> = Vec::new();
+        for entry in &module.items {
+            match entry {
+                Entry::Other(item) => self.other_item(item, root),
+                Entry::Remotes(tr) => {
+                    let first = !groups.contains(&tr.group);
+                    if !first {
+                        self.error(
+                            &tr.item.ident,
+                            format!(
+                                "`{}` is declared twice in this module; put all of its remotes \
+                                 in one trait",
+                                tr.group.name()
+                            ),
+                        );
+                    }
+                    groups.push(tr.group);
+                    let valid = self.remotes_trait(tr);
+                    if first {
+                        remotes.extend(valid);
+                    }
+                }
+                Entry::Namespace(child) => {
+                    let ident = &child.item.ident;
+                    let name = wire_name(ident);
+                    if children.iter().any(|other| wire_name(other.module_ident()) == name) {
+                        self.error(
+                            ident,
+                            format!(
+                                "the namespace `{name}` is declared twice in this module; put all of its remotes \
+                                 in one `mod {name} {{ ... }}`"
+                            ),
+                        );
+                        continue;
+                    }
+                    let mut linked = self.namespace_item(child, root);
+                    let mut child_path = path.clone();
+                    child_path.push(ident);
+                    let mut level = self.level(child, child_path, &mut nested);
+                    linked &= level.taken.is_empty();
+                    level.linked = linked;
+                    children.push(level);
+                }
+            }
+        }
+        remotes.sort_by_key(|remote| Group::ALL.iter().position(|group| *group == remote.group));
+        let mut remotes = self.names(module, remotes);
+
+        // A namespace and a remote of the same name would be two fields of one generated struct.
+        for child in &mut children {
+            let name = wire_name(child.module_ident());
+            let clash = module.remotes_traits().flat_map(|tr| &tr.methods).find(|m| wire_name(m.ident()) == name);
+            if let Some(method) = clash {
+                let ident = child.module_ident();
+                self.error(
+                    ident,
+                    format!(
+                        "the namespace `{name}` has the name of the remote `{}` declared in this module; both would \
+                         be reached as `.{name}`, rename one of them",
+                        method.ident()
+                    ),
+                );
+                child.linked = false;
+            }
+        }
+        let prefix: String = path.iter().map(|ident| wire_name(ident) + ".").collect();
+        for remote in &mut remotes {
+            remote.path = path.clone();
+            remote.name = format!("{prefix}{}", remote.name);
+        }
+        out.extend(remotes);
+        out.extend(nested);
+
+        let generated_here = if root { &MODULE_NAMES[..] } else { &MODULE_NAMES[..2] };
+        let taken = generated_here
+            .iter()
+            .copied()
+            .filter(|name| {
+                let namespaces = module.items.iter().filter_map(|entry| match entry {
+                    Entry::Namespace(child) => Some(&child.item.ident),
+                    _ => None,
+                });
+                module.other_items().flat_map(declared_names).chain(namespaces).any(|ident| ident == name)
+            })
+            .collect();
+        self.generated = outer;
+        Level { module, path, taken, children, linked: true }
+    }
+
+    /// A namespace's own declaration: its name and attributes. Returns whether the parent may reach it.
+    fn namespace_item(&mut self, child: &Module, root: bool) -> bool {
+        let item = &child.item;
+        let ident = &item.ident;
+        let name = wire_name(ident);
+        let mut linked = true;
+        for attr in &item.attrs {
+            let path = attr.path();
+            let lint = ["allow", "expect", "warn", "deny"].iter().any(|lint| path.is_ident(lint));
+            if !path.is_ident("doc") && !lint {
+                self.error(
+                    attr,
+                    "unsupported attribute on a namespace; only doc comments and lint attributes are allowed here \
+                     (the generated code of the enclosing module refers to the namespace)",
+                );
+                linked = false;
+            }
+        }
+        let generated_here = if root { &MODULE_NAMES[..] } else { &MODULE_NAMES[..2] };
+        if generated_here.contains(&name.as_str()) {
+            let what = if root {
+                "functions `server`, `client` and `interface`, modules `server` and `client`"
+            } else {
+                "modules `server` and `client`"
+            };
+            self.error(
+                ident,
+                format!(
+                    "`{name}` clashes with the `{name}` that `#[remotes]` generates in this module ({what}); \
+                     rename the namespace"
+                ),
+            );
+            return false;
+        }
+        if NAMESPACE_RESERVED.contains(&name.as_str()) {
+            self.error(
+                ident,
+                format!(
+                    "a namespace cannot be named `{name}`: its remotes would be reached as \
+                     `remotes.functions.{name}` and `remotes.events.{name}`, which reads like the generated \
+                     `functions` and `events` fields; rename the namespace"
+                ),
+            );
+            return false;
+        }
+        linked
+    }
+
     /// Items that pass through: they must not take a generated name, and traits must be remotes traits.
-    fn other_item(&mut self, item: &Item) {
+    fn other_item(&mut self, item: &Item, root: bool) {
+        let (generated_here, what) = if root {
+            (&MODULE_NAMES[..], "functions `server`, `client` and `interface`, modules `server` and `client`")
+        } else {
+            (&MODULE_NAMES[..2], "modules `server` and `client` in each namespace")
+        };
         for ident in declared_names(item) {
-            if MODULE_NAMES.iter().any(|name| ident == name) {
+            if generated_here.iter().any(|name| ident == name) {
                 self.error(
                     ident,
                     format!(
                         "`{ident}` clashes with the `{ident}` that `#[remotes]` generates in this module \
-                         (functions `server`, `client` and `interface`, modules `server` and `client`); \
-                         rename this item or move it out of the module"
+                         ({what}); rename this item or move it out of the module"
                     ),
                 );
             }
@@ -196,7 +350,7 @@ impl Checker {
     }
 
     fn method<'a>(&mut self, group: Group, method: &'a Method) -> Option<Remote<'a>> {
-        let before = self.errors.len();
+        let before = self.errors.len() - self.constraint_errors;
         let sig = &method.item.sig;
         let name = &sig.ident;
         self.only_docs(&method.item.attrs, "a remote");
@@ -279,12 +433,22 @@ impl Checker {
             ),
             None => {}
         }
-        if self.errors.len() > before {
+        if self.errors.len() - self.constraint_errors > before {
             return None;
         }
         let wire = wire_name(name);
         let camel = Ident::new(&upper_camel(&wire)?, name.span());
-        Some(Remote { group, ident: name, name: wire, camel, docs: method.docs().collect(), args, constraints, output })
+        Some(Remote {
+            group,
+            ident: name,
+            name: wire,
+            path: Vec::new(),
+            camel,
+            docs: method.docs().collect(),
+            args,
+            constraints,
+            output,
+        })
     }
 
     fn arg<'a>(
@@ -293,8 +457,10 @@ impl Checker {
         arg: &'a Arg,
         previous: &[(&Ident, &Type)],
     ) -> Option<(&'a Ident, &'a Type, Constraints)> {
-        let before = self.errors.len();
+        let parsed = self.errors.len();
         let constraints = constraint::parse(&arg.attrs, &arg.ty, &mut self.errors);
+        self.constraint_errors += self.errors.len() - parsed;
+        let before = self.errors.len();
         let ident = arg.ident();
         match ident {
             None => {

@@ -4,7 +4,7 @@ pub use crate::interface::{ArgDef, Direction, Interface, RemoteDef, RemoteKind};
 pub use crate::remote::event::{ClientEmitter, ClientListener, ServerEmitter, ServerListener};
 pub use crate::remote::function::{ClientFunction, ClientInvoker, ServerFunction, ServerInvoker};
 pub use crate::validate::{Check, Violation, check_finite, check_len, check_range, check_with};
-pub use crate::wire::args::{Args, Wire};
+pub use crate::wire::args::{Args, CrossesTheWire, Wire};
 
 use std::sync::Arc;
 
@@ -12,8 +12,9 @@ use crate::client::{Client, ClientShared};
 use crate::endpoint::Endpoint;
 use crate::server::{Server, ServerShared};
 
-/// Requires `T: Wire`; generated code calls it once per argument and return type, spanned at the type.
-pub const fn assert_wire<T: Wire>() {}
+/// Requires `T: CrossesTheWire` (the bounds of `Wire`). Generated code names `<T as CrossesTheWire>::CROSSES` instead,
+/// once per argument and return type spanned at the type: one error at the type, with no note about this function.
+pub const fn assert_wire<T: CrossesTheWire + ?Sized>() {}
 
 /// Describes a remote for an interface's table.
 pub const fn remote(

@@ -18,7 +18,7 @@ use crate::valid::Remote;
 pub const MODULE: &str = "__remotes_checks";
 
 pub fn generate(cx: &Context<'_>) -> TokenStream {
-    let functions: Vec<TokenStream> = cx.remotes.iter().filter_map(|remote| function(cx, remote)).collect();
+    let functions: Vec<TokenStream> = cx.own().filter_map(|(_, remote)| function(cx, remote)).collect();
     if functions.is_empty() {
         return TokenStream::new();
     }

@@ -5,11 +5,11 @@ use quote::quote;
 
 use crate::valid::{Remote, tidy};
 
-/// `buy_item(item: u32, quantity: u8) -> Receipt`
+/// `buy_item(item: u32, quantity: u8) -> Receipt`, `shop.buy_item(..)` in a namespace
 pub fn signature(remote: &Remote<'_>) -> String {
     let args: Vec<String> = remote.args.iter().map(|(ident, ty)| format!("{ident}: {}", tidy(ty))).collect();
     let output = remote.output.map(|ty| format!(" -> {}", tidy(ty))).unwrap_or_default();
-    format!("{}({}){output}", remote.ident, args.join(", "))
+    format!("{}({}){output}", remote.name, args.join(", "))
 }
 
 /// "`chat(text: String)`: an event fired by clients, heard by the server."

@@ -139,7 +139,7 @@ impl<'a> Signature<'a> {
     ///
     /// The runtime's handle methods require their types to be `Wire`. Stating it as a higher-ranked where
     /// clause makes each generated method compile whatever the types: a type that is not `Wire` is reported once,
-    /// at the user's type, by the `assert_wire` checks (and again only where user code calls the method).
+    /// at the user's type, by the `CrossesTheWire` checks (and again only where user code calls the method).
     fn wire_bounds(&self, rti: &TokenStream) -> Vec<TokenStream> {
         let output: Option<syn::Type> = syn::parse2(self.output.clone()).ok();
         let mut seen: Vec<String> = Vec::new();
@@ -155,21 +155,62 @@ impl<'a> Signature<'a> {
         bounds
     }
 
+    /// The names of the callback's type parameters, as the docs show them: `F` and `Fut`, unless the remote's types
+    /// mention either name (a user type `F` would be shadowed), then longer ones.
+    fn generic_names(&self) -> (Ident, Ident) {
+        fn idents(tokens: TokenStream, out: &mut Vec<String>) {
+            for token in tokens {
+                match token {
+                    proc_macro2::TokenTree::Ident(ident) => out.push(ident.to_string()),
+                    proc_macro2::TokenTree::Group(group) => idents(group.stream(), out),
+                    _ => {}
+                }
+            }
+        }
+        let mut used = Vec::new();
+        for ty in &self.types {
+            idents(ty.to_token_stream(), &mut used);
+        }
+        idents(self.output.clone(), &mut used);
+        let pick = |candidates: [&str; 3]| {
+            let name =
+                candidates.into_iter().find(|name| !used.iter().any(|used| used == name)).unwrap_or(candidates[2]);
+            Ident::new(name, Span::call_site())
+        };
+        (pick(["F", "Callback", "__RemotesF"]), pick(["Fut", "CallbackFuture", "__RemotesFut"]))
+    }
+
     /// Internal names for the arguments inside a closure: `a0, a1`, invisible to user code.
     fn bindings(&self) -> Vec<Ident> {
         (0..self.idents.len()).map(|i| Ident::new(&format!("a{i}"), Span::mixed_site())).collect()
     }
 }
 
-/// Types that are `Wire` unless the user shadows their names, which needs no where clause in the docs.
+/// Types that are `Wire` unless the user shadows their names, which need no where clause (in the docs or for the
+/// type checker): primitives, `String`, and `Vec`, `VecDeque`, `Option`, `Box`, tuples and arrays of those.
 fn obviously_wire(ty: &syn::Type) -> bool {
     const PRIMITIVES: [&str; 17] = [
         "bool", "char", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize", "f32",
         "f64", "String",
     ];
+    const WRAPPERS: [&str; 4] = ["Vec", "VecDeque", "Option", "Box"];
     match ty {
-        syn::Type::Tuple(tuple) => tuple.elems.is_empty(),
-        syn::Type::Path(path) => path.qself.is_none() && PRIMITIVES.iter().any(|name| path.path.is_ident(name)),
+        syn::Type::Tuple(tuple) => tuple.elems.iter().all(obviously_wire),
+        syn::Type::Array(array) => obviously_wire(&array.elem),
+        syn::Type::Paren(paren) => obviously_wire(&paren.elem),
+        syn::Type::Path(path) if path.qself.is_none() && path.path.leading_colon.is_none() => {
+            let [segment] = path.path.segments.iter().collect::<Vec<_>>()[..] else {
+                return false;
+            };
+            let name = segment.ident.to_string();
+            match &segment.arguments {
+                syn::PathArguments::None => PRIMITIVES.contains(&name.as_str()),
+                syn::PathArguments::AngleBracketed(args) if WRAPPERS.contains(&name.as_str()) => {
+                    matches!(&args.args.iter().collect::<Vec<_>>()[..], [syn::GenericArgument::Type(inner)] if obviously_wire(inner))
+                }
+                _ => false,
+            }
+        }
         _ => false,
     }
 }
@@ -194,7 +235,7 @@ fn methods(cx: &Context<'_>, side: Side, part: &Part<'_>) -> TokenStream {
     };
     let send_sync = quote!(::core::marker::Send + ::core::marker::Sync + 'static);
     let send = quote!(::core::marker::Send + 'static);
-    let (f, fut) = (quote!(__RemotesF), quote!(__RemotesFut));
+    let (f, fut) = sig.generic_names();
     let wire = sig.wire_bounds(rti);
     let callback_bounds = |output: &TokenStream| {
         quote! {
@@ -356,7 +397,7 @@ fn receiving(cx: &Context<'_>, side: Side, part: &Part<'_>, sig: &Signature<'_>)
     let args = types::tuple(&sig.types);
     let middleware = Ident::new("middleware", Span::mixed_site());
     let limit = Ident::new("limit", Span::mixed_site());
-    let (f, fut) = (quote!(__RemotesF), quote!(__RemotesFut));
+    let (f, fut) = sig.generic_names();
     let wire = sig.wire_bounds(rti);
     let player_ty = if server { quote!(#rti::Player,) } else { quote!() };
 

@@ -3,8 +3,10 @@
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
-use super::Context;
 use super::handle::{self, Named, Part};
+use super::{Context, has_any};
+use crate::case::wire_name;
+use crate::valid::Level;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Side {
@@ -41,25 +43,94 @@ pub fn generate(cx: &Context<'_>, side: Side) -> TokenStream {
     let (rt, rti) = (&cx.rt, &cx.rt_inner);
     let module = Ident::new(side.name(), Span::call_site());
     let title = Ident::new(side.title(), Span::call_site());
-    let endpoint_ty = Ident::new(&format!("{}Endpoint", side.title()), Span::call_site());
+    let endpoint_name = Ident::new(&format!("{}Endpoint", side.title()), Span::call_site());
+    let endpoint_ty = quote!(#rti::__private::#endpoint_name);
     let param = Ident::new(side.name(), Span::mixed_site());
     let endpoint = Ident::new("endpoint", Span::mixed_site());
 
     let functions = named(cx, side, true);
     let events = named(cx, side, false);
-    let fields = |list: &[Named<'_>]| list.iter().map(handle::field).collect::<Vec<_>>();
-    let inits = |list: &[Named<'_>]| list.iter().map(|named| handle::init(named, &endpoint)).collect::<Vec<_>>();
-    let (function_fields, event_fields) = (fields(&functions), fields(&events));
-    let (function_inits, event_inits) = (inits(&functions), inits(&events));
-    let unused = (functions.is_empty() && events.is_empty()).then(|| quote!(let _ = &#endpoint;));
     let handles = functions.iter().chain(&events).map(|named| handle::generate(cx, side, named));
 
     let m = &cx.module;
     let s = side.name();
+    let dotted = cx.dotted();
     let (handles_doc, sees) = match side {
         Side::Server => ("answer and invoke its functions, hear and fire its events", "the server"),
         Side::Client => ("invoke and answer its functions, fire and hear its events", "a client"),
     };
+    let derive = quote!(#[derive(::core::clone::Clone, ::core::fmt::Debug)]);
+    let group = |functions: bool, list: &[Named<'_>]| {
+        let (ty, what) = if functions { ("Functions", "functions") } else { ("Events", "events") };
+        if !cx.level.is_root() && !has_any(cx.remotes, cx.level, functions) {
+            return TokenStream::new();
+        }
+        let ty = Ident::new(ty, Span::call_site());
+        let children: Vec<&Level<'_>> =
+            cx.level.children.iter().filter(|child| child.linked && has_any(cx.remotes, child, functions)).collect();
+        let mut fields: Vec<TokenStream> = list.iter().map(handle::field).collect();
+        let mut inits: Vec<TokenStream> = list.iter().map(|named| handle::init(named, &endpoint)).collect();
+        for child in &children {
+            let ident = child.module_ident();
+            let name = if dotted.is_empty() { wire_name(ident) } else { format!("{dotted}.{}", wire_name(ident)) };
+            let doc = format!(
+                "The {what} of the namespace `{name}` (the `{ty}` struct of `{m}::{}::{s}`).",
+                name.replace('.', "::")
+            );
+            fields.push(quote!(#[doc = #doc] pub #ident: super::#ident::#module::#ty));
+            inits.push(quote!(#ident: super::#ident::#module::#ty::__new(#endpoint)));
+        }
+        let unused = inits.is_empty().then(|| quote!(let _ = #endpoint;));
+        let nested = match children.len() {
+            0 => String::new(),
+            _ if dotted.is_empty() => {
+                " Remotes of a namespace are reached through its field: `.shop.buy_item`.".to_owned()
+            }
+            _ => " Remotes of a nested namespace are reached through its field.".to_owned(),
+        };
+        let doc = if dotted.is_empty() {
+            format!("The {what} of `{m}` as {sees} sees them, one handle per name.{nested}")
+        } else {
+            format!(
+                "The {what} of the namespace `{dotted}` of `{m}` as {sees} sees them, one handle per name; their wire \
+                 names are `{dotted}.<name>`.{nested}"
+            )
+        };
+        quote! {
+            #[doc = #doc]
+            #derive
+            pub struct #ty { #(#fields,)* }
+
+            impl #ty {
+                pub(crate) fn __new(#endpoint: &#endpoint_ty) -> Self {
+                    #unused
+                    #ty { #(#inits,)* }
+                }
+            }
+        }
+    };
+    let function_group = group(true, &functions);
+    let event_group = group(false, &events);
+
+    if !cx.level.is_root() {
+        let module_doc = format!(
+            "The remotes of the namespace `{dotted}` of `{m}` as {sees} sees them; reach them through \
+             `{m}::{s}(..)`, as `.functions.{dotted}` and `.events.{dotted}`."
+        );
+        return quote! {
+            #[doc = #module_doc]
+            #[allow(dead_code)]
+            pub mod #module {
+                #[allow(unused_imports)]
+                use super::*;
+
+                #function_group
+                #event_group
+                #(#handles)*
+            }
+        };
+    }
+
     let entry_doc = format!(
         "The remotes of `{m}` on this {s}: typed handles to {handles_doc}.\n\nCalling it again for the same \
          {s} returns handles that share the same callbacks and listeners."
@@ -68,15 +139,12 @@ pub fn generate(cx: &Context<'_>, side: Side) -> TokenStream {
     let remotes_doc = format!("Every remote of `{m}` as {sees} sees it.");
     let functions_field_doc = format!("The functions of `{m}`, one handle each.");
     let events_field_doc = format!("The events of `{m}`, one handle each.");
-    let functions_doc = format!("The functions of `{m}` as {sees} sees them, one handle per name.");
-    let events_doc = format!("The events of `{m}` as {sees} sees them, one handle per name.");
-    let derive = quote!(#[derive(::core::clone::Clone, ::core::fmt::Debug)]);
 
     quote! {
         #[doc = #entry_doc]
         #[allow(dead_code)]
         pub fn #module(#param: &#rt::#title) -> #module::Remotes {
-            #module::Remotes::__new(#rt::__private::#endpoint_ty::attach(#param, &__REMOTES_INTERFACE))
+            #module::Remotes::__new(#rt::__private::#endpoint_name::attach(#param, &__REMOTES_INTERFACE))
         }
 
         #[doc = #module_doc]
@@ -95,23 +163,13 @@ pub fn generate(cx: &Context<'_>, side: Side) -> TokenStream {
             }
 
             impl Remotes {
-                pub(super) fn __new(#endpoint: #rti::__private::#endpoint_ty) -> Self {
-                    #unused
-                    Remotes {
-                        functions: Functions { #(#function_inits,)* },
-                        events: Events { #(#event_inits,)* },
-                    }
+                pub(super) fn __new(#endpoint: #endpoint_ty) -> Self {
+                    Remotes { functions: Functions::__new(&#endpoint), events: Events::__new(&#endpoint) }
                 }
             }
 
-            #[doc = #functions_doc]
-            #derive
-            pub struct Functions { #(#function_fields,)* }
-
-            #[doc = #events_doc]
-            #derive
-            pub struct Events { #(#event_fields,)* }
-
+            #function_group
+            #event_group
             #(#handles)*
         }
     }
@@ -120,7 +178,7 @@ pub fn generate(cx: &Context<'_>, side: Side) -> TokenStream {
 /// The functions (or events) as this side sees them: one entry per name, in interface order.
 fn named<'a>(cx: &'a Context<'a>, side: Side, functions: bool) -> Vec<Named<'a>> {
     let mut out: Vec<Named<'a>> = Vec::new();
-    for (index, remote) in cx.remotes.iter().enumerate() {
+    for (index, remote) in cx.own() {
         if remote.group.is_function() != functions {
             continue;
         }

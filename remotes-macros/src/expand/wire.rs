@@ -1,4 +1,4 @@
-//! One `assert_wire::<T>()` per argument and return type, spanned at the type, so a type that cannot cross the
+//! One `<T as CrossesTheWire>::CROSSES` per argument and return type, spanned at the type, so a type that cannot cross the
 //! wire is reported where the user wrote it.
 
 use proc_macro2::TokenStream;
@@ -9,13 +9,11 @@ use super::Context;
 
 pub fn generate(cx: &Context<'_>) -> TokenStream {
     let rt = &cx.rt;
-    let checks = cx.remotes.iter().flat_map(|remote| {
+    let checks = cx.own().flat_map(|(_, remote)| {
         let types = remote.args.iter().map(|(_, ty)| *ty).chain(remote.output);
-        types.map(|ty| quote_spanned!(ty.span()=> #rt::__private::assert_wire::<#ty>();)).collect::<Vec<_>>()
+        types
+            .map(|ty| quote_spanned!(ty.span()=> const _: () = <#ty as #rt::__private::CrossesTheWire>::CROSSES;))
+            .collect::<Vec<_>>()
     });
-    quote::quote! {
-        const _: () = {
-            #(#checks)*
-        };
-    }
+    quote::quote!(#(#checks)*)
 }

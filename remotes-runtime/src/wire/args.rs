@@ -22,6 +22,23 @@ pub trait Wire: Serialize + DeserializeOwned + Send + 'static {}
 
 impl<T: Serialize + DeserializeOwned + Send + 'static> Wire for T {}
 
+/// What `#[remotes]` asserts of each argument and return type, at the type as the user wrote it: the same bounds as
+/// [`Wire`], as one trait without supertraits, so that a type that cannot cross is one error with this message
+/// rather than one error per missing bound.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot cross the wire as a remote argument or return value",
+    label = "not `Serialize + DeserializeOwned + Send + 'static`",
+    note = "remote arguments and return values are sent as MessagePack between tasks: they must be owned, `Send` types that serde can serialize and deserialize",
+    note = "use an owned type instead (String, Vec<T>, Box<T>, Arc<T> of a serde type, or your own `#[derive(Serialize, Deserialize)]` type); references, `Rc` and raw pointers cannot cross"
+)]
+pub trait CrossesTheWire {
+    /// Named by generated code: `<T as CrossesTheWire>::CROSSES`.
+    const CROSSES: () = ();
+}
+
+#[diagnostic::do_not_recommend]
+impl<T: Serialize + DeserializeOwned + Send + 'static> CrossesTheWire for T {}
+
 /// Why arguments failed to decode: which one, and what was wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArgsError {

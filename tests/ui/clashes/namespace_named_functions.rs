@@ -1,0 +1,18 @@
+use remotes_runtime::remotes;
+
+#[remotes]
+mod net {
+    pub mod functions {
+        pub trait ServerFunctions {
+            fn buy_item(item: u32) -> u64;
+        }
+    }
+
+    pub mod events {
+        pub trait ServerEvents {
+            fn opened();
+        }
+    }
+}
+
+fn main() {}

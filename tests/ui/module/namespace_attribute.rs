@@ -1,0 +1,13 @@
+use remotes_runtime::remotes;
+
+#[remotes]
+mod net {
+    #[cfg(test)]
+    pub mod shop {
+        pub trait ServerFunctions {
+            fn buy_item(item: u32) -> u64;
+        }
+    }
+}
+
+fn main() {}
