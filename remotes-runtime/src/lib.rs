@@ -80,7 +80,7 @@ mod remote;
 mod server;
 pub mod testing;
 mod transport;
-mod validate;
+pub mod validate;
 mod wire;
 
 #[doc(hidden)]
@@ -98,6 +98,7 @@ pub use rate_limit::RateLimit;
 pub use remote::{Connection, Fired, Invoke, Predict};
 pub use remotes_macros::remotes;
 pub use server::{Server, ServerBuilder};
+pub use wire::args::CrossesTheWire;
 
 /// The README's example, compiled and run as a doc test so it stays true.
 #[cfg(doctest)]
