@@ -23,11 +23,19 @@ pub struct WireRow {
     pub wire: f64,
     /// Bytes of the encoded payload(s) in the system's own encoding.
     pub payload: usize,
+    /// Bytes of framing that are part of the system's own argument encoding rather than its header: remotes
+    /// wraps a call's or event's arguments in a MessagePack array (1 byte for up to 15 arguments).
+    pub args_wrapper: usize,
 }
 
 impl WireRow {
     pub fn overhead(&self) -> f64 {
         self.wire - self.payload as f64
+    }
+
+    /// Overhead beyond the encoded argument array (PROTOCOL.md section 12's definition).
+    pub fn overhead_beyond_args(&self) -> f64 {
+        self.overhead() - self.args_wrapper as f64
     }
 }
 
@@ -137,8 +145,14 @@ pub async fn measure() -> Vec<WireRow> {
         call().await;
     }
     let steady = per_call(&counts, 10_000, call).await; // call numbers 16 384..26 384: three-byte varints
-    rows.push(WireRow { system: "remotes", what: "call, ids < 128".into(), wire: first, payload: mp });
-    rows.push(WireRow { system: "remotes", what: "call, ids 16K..2M".into(), wire: steady, payload: mp });
+    rows.push(WireRow { system: "remotes", what: "call, ids < 128".into(), wire: first, payload: mp, args_wrapper: 1 });
+    rows.push(WireRow {
+        system: "remotes",
+        what: "call, ids 16K..2M".into(),
+        wire: steady,
+        payload: mp,
+        args_wrapper: 1,
+    });
     let before = settle(&counts).await;
     for _ in 0..1000 {
         on_server.events.tick.broadcast(event_payload());
@@ -151,6 +165,7 @@ pub async fn measure() -> Vec<WireRow> {
         what: "event (64-byte string)".into(),
         wire: event,
         payload: event_payload_len,
+        args_wrapper: 1,
     });
     assert_eq!(
         event as usize,
@@ -169,13 +184,20 @@ pub async fn measure() -> Vec<WireRow> {
         call().await;
     }
     let wire = per_call(&counts, 10_000, call).await;
-    rows.push(WireRow { system: "hand-written", what: "call, ids 16K..26K".into(), wire, payload: mp });
+    rows.push(WireRow {
+        system: "hand-written",
+        what: "call, ids 16K..26K".into(),
+        wire,
+        payload: mp,
+        args_wrapper: 0,
+    });
     let frame = crate::broadcast::remotes_event_frame();
     rows.push(WireRow {
         system: "hand-written",
         what: "event (remotes' frame)".into(),
         wire: frame.len() as f64,
         payload: event_payload_len,
+        args_wrapper: 1,
     });
 
     // tarpc
@@ -188,8 +210,20 @@ pub async fn measure() -> Vec<WireRow> {
     }
     let wire = per_call(&counts, 10_000, call).await;
     let bincode = bincode_len(&req) + bincode_len(&ack);
-    rows.push(WireRow { system: "tarpc", what: "call (bincode payload)".into(), wire, payload: bincode });
-    rows.push(WireRow { system: "tarpc", what: "call (vs MessagePack payload)".into(), wire, payload: mp });
+    rows.push(WireRow {
+        system: "tarpc",
+        what: "call (bincode payload)".into(),
+        wire,
+        payload: bincode,
+        args_wrapper: 0,
+    });
+    rows.push(WireRow {
+        system: "tarpc",
+        what: "call (vs MessagePack payload)".into(),
+        wire,
+        payload: mp,
+        args_wrapper: 0,
+    });
     let _: Ack = ack;
     rows
 }
