@@ -1,20 +1,21 @@
 //! The client: one connection to a server, over TCP or in-process.
 
 use std::future::Future;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, Weak};
 
 use tokio::net::ToSocketAddrs;
 
 use crate::boundary::Boundary;
 use crate::config::{self, Config, DEFAULT_MEMORY_PIPE_BYTES, millis};
-use crate::connection::{Binding, Link, LinkSettings, log_stop, read_loop, write_loop};
+use crate::connection::{Binding, Link, LinkSettings, Timers, log_stop, read_loop, write_loop};
 use crate::dispatch::Dispatcher;
 use crate::endpoint::{Endpoint, Side};
 use crate::handshake::{self, announced, announced_max_frame};
 use crate::hooks::{BadRequestReport, BadResponseReport};
 use crate::interface::{Direction, Interface, MismatchKind};
 use crate::middleware::{Reject, Request};
-use crate::server::Server;
+use crate::outbox::QueueLimits;
+use crate::server::{Server, ServerShared};
 use crate::transport::{ReadHalf, WriteHalf, memory, tcp};
 use crate::wire::message::{Hello, PROTOCOL_VERSION, WireRemote};
 use crate::{ConnectError, FunctionError};
@@ -44,6 +45,15 @@ pub(crate) struct ClientShared {
     /// The server's interface table, as the handshake announced it.
     server_remotes: Vec<WireRemote>,
     attached: OnceLock<Attached>,
+    /// The settings and the way this client connected, for `reconnect`.
+    builder: ClientBuilder,
+    dial: Dial,
+}
+
+/// How a client reached its server.
+enum Dial {
+    Tcp(std::net::SocketAddr),
+    Memory(Weak<ServerShared>),
 }
 
 struct Attached {
@@ -58,11 +68,17 @@ pub struct ClientBuilder {
     config: Config,
     interface: Option<&'static Interface>,
     memory_pipe_bytes: usize,
+    token: Option<String>,
 }
 
 impl Default for ClientBuilder {
     fn default() -> Self {
-        ClientBuilder { config: Config::default(), interface: None, memory_pipe_bytes: DEFAULT_MEMORY_PIPE_BYTES }
+        ClientBuilder {
+            config: Config::default(),
+            interface: None,
+            memory_pipe_bytes: DEFAULT_MEMORY_PIPE_BYTES,
+            token: None,
+        }
     }
 }
 
@@ -80,6 +96,12 @@ impl ClientBuilder {
         self
     }
 
+    /// A token the server's authentication hook receives in the handshake (a session ticket, a signed login).
+    pub fn auth_token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
     /// The buffer of each direction of an in-process connection. Default: 256 KiB.
     pub fn memory_pipe_bytes(mut self, bytes: usize) -> Self {
         self.memory_pipe_bytes = bytes.max(1);
@@ -91,17 +113,23 @@ impl ClientBuilder {
         let deadline = self.config.handshake_timeout;
         let connecting = async {
             let (reader, writer) = tcp::connect(addr).await?;
-            self.establish(reader, writer).await
+            let dial = Dial::Tcp(reader.peer_addr()?);
+            self.establish(reader, writer, dial).await
         };
         tokio::time::timeout(deadline, connecting).await.map_err(|_| ConnectError::HandshakeTimeout)?
     }
 
     /// Connects to `server` in-process: no sockets, the same protocol and behaviour as TCP.
     pub async fn connect_in_memory(self, server: &Server) -> Result<Client, ConnectError> {
+        self.connect_to_shared(server.shared()).await
+    }
+
+    async fn connect_to_shared(self, server: &Arc<ServerShared>) -> Result<Client, ConnectError> {
         let (client_end, server_end) = memory::pair(self.memory_pipe_bytes);
-        server.shared().spawn_connection(server_end.reader, server_end.writer, "in-memory".to_string());
+        server.spawn_connection(server_end.reader, server_end.writer, "in-memory".to_string());
         let deadline = self.config.handshake_timeout;
-        tokio::time::timeout(deadline, self.establish(client_end.reader, client_end.writer))
+        let dial = Dial::Memory(Arc::downgrade(server));
+        tokio::time::timeout(deadline, self.establish(client_end.reader, client_end.writer, dial))
             .await
             .map_err(|_| ConnectError::HandshakeTimeout)?
     }
@@ -110,12 +138,16 @@ impl ClientBuilder {
         self,
         mut reader: Rd,
         mut writer: Wr,
+        dial: Dial,
     ) -> Result<Client, ConnectError> {
+        let builder = self.clone();
         let config = self.config;
         let hello = Hello {
             protocol: PROTOCOL_VERSION,
             timeout_ms: millis(config.default_timeout),
             max_frame: config.max_frame_len as u32,
+            token: self.token.clone(),
+            remotes: self.interface.map(|i| i.remotes().iter().map(WireRemote::from_def).collect()),
         };
         let (welcome, buf) = handshake::client(&mut reader, &mut writer, &hello, config.max_frame_len).await?;
         if let Some(interface) = self.interface {
@@ -131,6 +163,7 @@ impl ClientBuilder {
             peer_default: announced(welcome.timeout_ms, config.default_timeout),
             peer_max_frame: announced_max_frame(welcome.max_frame, config.max_frame_len),
             max_in_flight: config.max_in_flight,
+            queue_limits: QueueLimits { frames: config.max_queued_frames, bytes: config.max_queued_bytes },
             handles: Direction::ToClient,
             early_events_max: config.event_queue_len,
             boundary: Arc::clone(&boundary),
@@ -143,6 +176,8 @@ impl ClientBuilder {
                 player_id: welcome.player,
                 server_remotes: welcome.remotes,
                 attached: OnceLock::new(),
+                builder,
+                dial,
             }),
         };
         if let Some(interface) = self.interface {
@@ -150,9 +185,10 @@ impl ClientBuilder {
         }
         tokio::spawn(write_loop(Arc::clone(&link), writer));
         let max_frame = client.shared.config.max_frame_len;
+        let timers = Timers::from_config(&client.shared.config);
         tokio::spawn(async move {
             let mut dispatcher = Dispatcher::new(Arc::clone(&link), None);
-            let stop = read_loop(&link, reader, buf, max_frame, &mut dispatcher).await;
+            let stop = read_loop(&link, reader, buf, max_frame, timers, &mut dispatcher).await;
             log_stop(&link.peer, &stop);
             link.close();
         });
@@ -189,6 +225,30 @@ impl Client {
     /// Resolves once the connection has closed (the server left, the transport failed, or [`close`](Self::close)).
     pub async fn closed(&self) {
         self.shared.link.closed().await;
+    }
+
+    /// Connects again, to the same server with the same settings, and returns the new client; attach the
+    /// interface to it again (`net::client(&new_client)`). This client stays as it is.
+    ///
+    /// Calls that were in flight when a connection was lost settle `Disconnected` and are not replayed: the server
+    /// may or may not have run them, so only the game knows whether repeating one is safe. Events queued but not
+    /// yet written are lost with the connection.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: remotes_runtime::Client) -> Result<(), remotes_runtime::ConnectError> {
+    /// client.closed().await;
+    /// let client = client.reconnect().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn reconnect(&self) -> Result<Client, ConnectError> {
+        let builder = self.shared.builder.clone();
+        match &self.shared.dial {
+            Dial::Tcp(addr) => builder.connect(*addr).await,
+            Dial::Memory(server) => match server.upgrade() {
+                Some(server) => builder.connect_to_shared(&server).await,
+                None => Err(ConnectError::Io(std::io::ErrorKind::NotConnected.into())),
+            },
+        }
     }
 
     /// Closes the connection. Pending calls settle `Disconnected`.

@@ -14,6 +14,16 @@ pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
 /// Default capacity of the in-process transport's pipe, per direction: 256 KiB.
 pub const DEFAULT_MEMORY_PIPE_BYTES: usize = 256 << 10;
+/// Default cap on one peer's outgoing queue, in frames: 4096.
+pub const DEFAULT_MAX_QUEUED_FRAMES: usize = 4096;
+/// Default cap on one peer's outgoing queue, in bytes: 4 MiB.
+pub const DEFAULT_MAX_QUEUED_BYTES: usize = 4 << 20;
+/// Default time a peer's outgoing queue may stay full before the peer is disconnected: 5 seconds.
+pub const DEFAULT_SLOW_PEER_GRACE: Duration = Duration::from_secs(5);
+/// Default interval between keepalive pings: 10 seconds.
+pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(10);
+/// Default time without any frame from the peer after which it is considered dead: 30 seconds.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Settings of one side. Builders fill it; connections read it.
 #[derive(Debug, Clone)]
@@ -30,6 +40,16 @@ pub(crate) struct Config {
     pub event_queue_len: usize,
     /// The level rejections are logged at.
     pub rejection_log_level: tracing::Level,
+    /// Cap on the outgoing queue, in frames.
+    pub max_queued_frames: usize,
+    /// Cap on the outgoing queue, in bytes.
+    pub max_queued_bytes: usize,
+    /// How long the outgoing queue may stay full before the peer is disconnected.
+    pub slow_peer_grace: Duration,
+    /// Interval between keepalive pings.
+    pub ping_interval: Duration,
+    /// Time without any frame from the peer after which the connection is closed.
+    pub idle_timeout: Duration,
 }
 
 impl Default for Config {
@@ -41,6 +61,11 @@ impl Default for Config {
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             event_queue_len: DEFAULT_EVENT_QUEUE_LEN,
             rejection_log_level: tracing::Level::WARN,
+            max_queued_frames: DEFAULT_MAX_QUEUED_FRAMES,
+            max_queued_bytes: DEFAULT_MAX_QUEUED_BYTES,
+            slow_peer_grace: DEFAULT_SLOW_PEER_GRACE,
+            ping_interval: DEFAULT_PING_INTERVAL,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
         }
     }
 }
@@ -86,6 +111,34 @@ macro_rules! shared_settings {
         /// first listener that connects. When the queue is full the oldest is dropped with a warning. Default: 64.
         pub fn event_queue_len(mut self, events: usize) -> Self {
             self.config.event_queue_len = events;
+            self
+        }
+
+        #[doc = concat!("The cap on the queue of frames waiting to be written to ", $peer, ": `frames` frames or ")]
+        /// `bytes` bytes, whichever is reached first. Events fired at a peer whose queue is full are skipped (see
+        /// `Fired`), replies to its calls are dropped (its calls then time out); calls this side makes are not capped
+        /// (each has a deadline). A queue that stays full for the slow-peer grace period gets the peer disconnected.
+        /// Defaults: 4096 frames, 4 MiB.
+        pub fn max_queued(mut self, frames: usize, bytes: usize) -> Self {
+            self.config.max_queued_frames = frames.max(1);
+            self.config.max_queued_bytes = bytes.max(1);
+            self
+        }
+
+        #[doc = concat!("How long the outgoing queue to ", $peer, " may stay full before it is disconnected (its ")]
+        /// pending calls settle `Disconnected`). Checked at each keepalive tick. Default: 5 s.
+        pub fn slow_peer_grace(mut self, grace: std::time::Duration) -> Self {
+            self.config.slow_peer_grace = grace;
+            self
+        }
+
+        #[doc = concat!("Keepalive: a ping is sent to ", $peer, " every `ping_interval`, and the connection is ")]
+        /// closed when nothing at all has arrived for `idle_timeout` (a live peer always answers pings, so a silent
+        /// one is dead or stuck). The interval is capped at a third of the timeout. Defaults: 10 s and 30 s.
+        pub fn keepalive(mut self, ping_interval: std::time::Duration, idle_timeout: std::time::Duration) -> Self {
+            self.config.idle_timeout = idle_timeout.max(std::time::Duration::from_millis(3));
+            self.config.ping_interval =
+                ping_interval.min(self.config.idle_timeout / 3).max(std::time::Duration::from_millis(1));
             self
         }
 

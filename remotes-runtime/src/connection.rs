@@ -20,13 +20,13 @@ use crate::config::millis;
 use crate::dispatch::Dispatcher;
 use crate::endpoint::{Endpoint, Reply, ReplyFuture};
 use crate::interface::{Direction, RemoteKind};
-use crate::outbox::{Batch, Outbox, SHARE_THRESHOLD};
+use crate::outbox::{Batch, Outbox, QueueLimits};
 use crate::pending::{CallGuard, IdMap, PendingTable};
 use crate::player::{Player, PlayerInner};
 use crate::rate_limit::{RateLimit, TokenBucket};
 use crate::remote::Invoke;
-use crate::wire::frame::{FrameError, body_len, put_frame, split_frame};
-use crate::wire::message::{kind, put_request};
+use crate::wire::frame::{FrameError, body_len, split_frame};
+use crate::wire::message::{kind, request_header};
 
 /// Reader buffers start this small and grow with the traffic; idle connections stay cheap.
 const INITIAL_READ_BUFFER: usize = 1024;
@@ -77,6 +77,7 @@ pub(crate) struct Link {
     /// The largest frame the peer accepts.
     peer_max_frame: usize,
     max_in_flight: usize,
+    queue_limits: QueueLimits,
     /// The direction of the remotes this side handles.
     pub(crate) handles: Direction,
     /// Events that arrived before this side bound an interface (a client between `connect` and attaching).
@@ -122,6 +123,7 @@ pub(crate) struct LinkSettings {
     pub peer_default: Duration,
     pub peer_max_frame: usize,
     pub max_in_flight: usize,
+    pub queue_limits: QueueLimits,
     pub handles: Direction,
     pub early_events_max: usize,
     pub boundary: Arc<Boundary>,
@@ -140,6 +142,7 @@ impl Link {
             peer_default: settings.peer_default,
             peer_max_frame: settings.peer_max_frame,
             max_in_flight: settings.max_in_flight,
+            queue_limits: settings.queue_limits,
             handles: settings.handles,
             early_events: Mutex::new(VecDeque::new()),
             early_events_max: settings.early_events_max,
@@ -246,22 +249,28 @@ impl Link {
         }
     }
 
-    /// Queues an encoded frame (`body_len` is the length its prefix announces). `false` when the connection is
-    /// closed or the frame exceeds the peer's maximum.
+    /// Queues an encoded event frame (`body_len` is the length its prefix announces). `false` when the connection
+    /// is closed, its outgoing queue is full, or the frame exceeds the peer's maximum.
     pub(crate) fn queue_frame(&self, frame: &Bytes, body_len: usize) -> bool {
         if body_len > self.peer_max_frame {
             tracing::warn!(peer = %self.peer, len = body_len, max = self.peer_max_frame, "event exceeds the peer's maximum frame length; not sent");
             return false;
         }
-        self.outbox
-            .with(|state| {
-                if frame.len() >= SHARE_THRESHOLD {
-                    state.push_shared(frame);
-                } else {
-                    state.buf.extend_from_slice(frame);
-                }
-            })
-            .is_some()
+        let queued = self.outbox.with(|state| {
+            let room = state.has_room(self.queue_limits, frame.len());
+            if room {
+                state.push_frame(frame);
+            }
+            room
+        });
+        match queued {
+            Some(true) => true,
+            Some(false) => {
+                tracing::debug!(peer = %self.peer, "outgoing queue full; event skipped");
+                false
+            }
+            None => false,
+        }
     }
 
     pub(crate) fn binding(&self) -> Option<&Binding> {
@@ -307,7 +316,8 @@ impl Link {
             let id = state.next_request;
             state.next_request = id.wrapping_add(1);
             self.pending.insert(id, settle);
-            put_request(&mut state.buf, remote, timeout_ms, args);
+            let (kind, header, len) = request_header(remote, timeout_ms);
+            state.put(kind, &header[..len], args);
             id
         });
         match queued {
@@ -316,9 +326,23 @@ impl Link {
         }
     }
 
+    /// Answers a keepalive ping.
+    pub(crate) fn send_pong(&self) {
+        self.outbox.with(|state| state.put(kind::PONG, &[], &[]));
+    }
+
+    /// Sends a keepalive ping, unless the outgoing queue is full (which the slow-peer check then notices).
+    fn send_ping(&self) {
+        self.outbox.with(|state| {
+            if state.has_room(self.queue_limits, 2) {
+                state.put(kind::PING, &[], &[]);
+            }
+        });
+    }
+
     /// Tells the peer that this side gave up on call `id`.
     pub(crate) fn send_cancel(&self, id: u32) {
-        self.outbox.with(|state| put_frame(&mut state.buf, kind::CANCEL, &[id], &[]));
+        self.outbox.with(|state| state.put(kind::CANCEL, &[id], &[]));
     }
 
     /// Sends the reply to the peer's call `id`.
@@ -335,10 +359,25 @@ impl Link {
             }
             other => other,
         };
-        self.outbox.with(|state| match reply {
-            Ok(value) => put_frame(&mut state.buf, kind::REPLY_OK, &[id], &value),
-            Err(error) => put_frame(&mut state.buf, kind::REPLY_ERR, &[id], &[error.wire_code()]),
+        let code;
+        let (kind, payload) = match &reply {
+            Ok(value) => (kind::REPLY_OK, value.as_slice()),
+            Err(error) => {
+                code = [error.wire_code()];
+                (kind::REPLY_ERR, &code[..])
+            }
+        };
+        let queued = self.outbox.with(|state| {
+            // Replies answer the peer's own calls: a peer that does not read them cannot make them pile up.
+            let room = state.has_room(self.queue_limits, payload.len() + 8);
+            if room {
+                state.put(kind, &[id], payload);
+            }
+            room
         });
+        if queued == Some(false) {
+            tracing::debug!(peer = %self.peer, call = id, "outgoing queue full; reply dropped");
+        }
     }
 
     /// `true` when the peer already has as many handled calls in flight here as it may.
@@ -379,6 +418,17 @@ impl Link {
     /// How many of the peer's calls are being handled here.
     pub(crate) fn in_flight(&self) -> usize {
         self.lock_inflight().len()
+    }
+
+    /// Shuts the connection down: every call being handled is aborted and answered `Cancelled` (this side abandons
+    /// it), then the connection closes (see `close`); the writer flushes the answers first.
+    pub(crate) fn shutdown(&self) {
+        let handlers: Vec<(u32, AbortHandle)> = self.lock_inflight().drain().collect();
+        for (id, task) in handlers {
+            task.abort();
+            self.reply(id, Err(FunctionError::Cancelled));
+        }
+        self.close();
     }
 
     /// Closes the connection: nothing more is queued, every pending call settles `Disconnected`, both tasks stop.
@@ -434,20 +484,46 @@ pub(crate) enum Stop {
     Io(std::io::Error),
     /// The peer sent a frame that cannot be read.
     Frame(FrameError),
+    /// Nothing arrived from the peer for the idle timeout.
+    Idle(Duration),
+    /// The peer's outgoing queue stayed full past the grace period.
+    SlowPeer(Duration),
 }
 
-/// Reads frames until the stream ends, the link closes or a frame is unreadable, dispatching each one.
-/// `buf` holds bytes already read (past the handshake).
+/// The keepalive and slow-peer timers of a connection.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Timers {
+    pub ping_interval: Duration,
+    pub idle_timeout: Duration,
+    pub slow_peer_grace: Duration,
+}
+
+impl Timers {
+    pub(crate) fn from_config(config: &crate::config::Config) -> Timers {
+        Timers {
+            ping_interval: config.ping_interval,
+            idle_timeout: config.idle_timeout,
+            slow_peer_grace: config.slow_peer_grace,
+        }
+    }
+}
+
+/// Reads frames until the stream ends, the link closes, a frame is unreadable, the peer falls silent or stops
+/// reading, dispatching each frame. `buf` holds bytes already read (past the handshake).
 pub(crate) async fn read_loop<Rd>(
     link: &Arc<Link>,
     mut reader: Rd,
     mut buf: BytesMut,
     max_frame: usize,
+    timers: Timers,
     dispatcher: &mut Dispatcher,
 ) -> Stop
 where
     Rd: AsyncRead + Unpin,
 {
+    let mut last_received = Instant::now();
+    let tick = tokio::time::sleep_until(last_received + timers.ping_interval);
+    tokio::pin!(tick);
     loop {
         loop {
             match split_frame(&mut buf, max_frame) {
@@ -465,10 +541,21 @@ where
         tokio::select! {
             read = reader.read_buf(&mut buf) => match read {
                 Ok(0) => return Stop::Eof,
-                Ok(_) => {}
+                Ok(_) => last_received = Instant::now(),
                 Err(error) => return Stop::Io(error),
             },
             () = link.closed() => return Stop::Closed,
+            () = &mut tick => {
+                let silent = last_received.elapsed();
+                if silent >= timers.idle_timeout {
+                    return Stop::Idle(silent);
+                }
+                if let Some(full) = link.outbox.full_for().filter(|full| *full >= timers.slow_peer_grace) {
+                    return Stop::SlowPeer(full);
+                }
+                link.send_ping();
+                tick.as_mut().reset(Instant::now() + timers.ping_interval);
+            }
         }
     }
 }
@@ -515,8 +602,16 @@ pub(crate) fn log_stop(peer: &str, stop: &Stop) {
         Stop::Eof => tracing::debug!(peer, "peer closed the connection"),
         Stop::Closed => tracing::debug!(peer, "connection closed"),
         Stop::Io(error) => tracing::debug!(peer, %error, "connection failed"),
-        Stop::Frame(error) => {
-            tracing::warn!(peer, %error, "unreadable frame; closing this connection")
+        Stop::Frame(error) => tracing::warn!(peer, %error, "unreadable frame; closing this connection"),
+        Stop::Idle(silent) => {
+            tracing::warn!(peer, ?silent, "nothing received within the idle timeout; closing this connection")
+        }
+        Stop::SlowPeer(full) => {
+            tracing::warn!(
+                peer,
+                ?full,
+                "the peer's outgoing queue stayed full past the grace period; closing this connection"
+            )
         }
     }
 }

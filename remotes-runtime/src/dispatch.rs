@@ -57,6 +57,9 @@ impl Dispatcher {
             Message::ReplyErr { call, code } => self.on_reply(call, Err(FunctionError::from_wire_code(code))),
             Message::Cancel { call } => self.link.cancel_handler(call),
             Message::Event { remote, args } => self.link.on_event(self.player.as_ref(), remote, args),
+            Message::Ping => self.link.send_pong(),
+            // Any frame counts as a sign of life; the reader noted it.
+            Message::Pong => {}
             Message::Hello(_) | Message::Welcome(_) | Message::Reject(_) => {
                 tracing::warn!(peer = %self.link.peer, "handshake message after the handshake; dropped");
             }

@@ -95,11 +95,16 @@ where
     };
     if hello.protocol != PROTOCOL_VERSION {
         let reason = format!("this server speaks protocol version {PROTOCOL_VERSION}, the client {}", hello.protocol);
-        let reject = Reject { protocol: PROTOCOL_VERSION, reason };
-        let _ = write_frame(writer, kind::REJECT, &encode_map(&reject)).await;
+        reject(writer, reason).await;
         return Err(ConnectError::VersionMismatch { client: hello.protocol, server: PROTOCOL_VERSION });
     }
     Ok(hello)
+}
+
+/// Sends `REJECT` with `reason` (best effort: the connection closes right after).
+pub(crate) async fn reject<Wr: AsyncWrite + Unpin>(writer: &mut Wr, reason: String) {
+    let reject = Reject { protocol: PROTOCOL_VERSION, reason };
+    let _ = write_frame(writer, kind::REJECT, &encode_map(&reject)).await;
 }
 
 /// A duration announced in milliseconds, with 0 read as "not given" (the receiver's own default then applies).

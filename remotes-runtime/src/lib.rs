@@ -58,6 +58,7 @@
 //! entry.
 #![warn(missing_docs)]
 
+mod auth;
 mod boundary;
 mod client;
 mod config;
@@ -86,6 +87,7 @@ mod wire;
 #[path = "private.rs"]
 pub mod __private;
 
+pub use auth::{Accept, Handshake};
 pub use client::{Client, ClientBuilder};
 pub use error::{ConnectError, FunctionError};
 pub use hooks::{Argument, BadRequestReport, BadResponseReport};

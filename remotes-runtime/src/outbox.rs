@@ -13,6 +13,9 @@ use std::sync::Mutex;
 
 use bytes::{Bytes, BytesMut};
 use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use crate::wire::frame::put_frame;
 
 /// Frames at least this long are shared between recipients rather than copied into each outbox.
 pub(crate) const SHARE_THRESHOLD: usize = 1024;
@@ -26,28 +29,63 @@ pub(crate) struct Outbox {
 pub(crate) struct OutboxState {
     /// Bytes queued before `buf`, as shared segments.
     segments: VecDeque<Bytes>,
+    /// The bytes in `segments`.
+    segment_bytes: usize,
     /// The newest queued bytes. Callers append frames here.
-    pub(crate) buf: BytesMut,
+    buf: BytesMut,
+    /// Frames queued since the writer last took the queue.
+    frames: usize,
+    /// When a frame was first refused because the queue was full (cleared when the writer takes the queue).
+    full_since: Option<Instant>,
     /// The id the next request frame gets.
     pub(crate) next_request: u32,
     /// Set when the connection closed: nothing more is queued.
     closed: bool,
 }
 
+/// Caps on one outbox (see `ServerBuilder::max_queued`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct QueueLimits {
+    pub frames: usize,
+    pub bytes: usize,
+}
+
 impl OutboxState {
-    /// Queues a shared segment (a whole frame or several).
-    pub(crate) fn push_shared(&mut self, frame: &Bytes) {
-        if !self.buf.is_empty() {
-            let tail = self.buf.split().freeze();
-            self.segments.push_back(tail);
+    /// Appends one frame (see `put_frame`).
+    pub(crate) fn put(&mut self, kind: u8, header: &[u32], payload: &[u8]) {
+        put_frame(&mut self.buf, kind, header, payload);
+        self.frames += 1;
+    }
+
+    /// Appends one already encoded frame: shared when it is large, copied otherwise.
+    pub(crate) fn push_frame(&mut self, frame: &Bytes) {
+        if frame.len() >= SHARE_THRESHOLD {
+            if !self.buf.is_empty() {
+                let tail = self.buf.split().freeze();
+                self.segment_bytes += tail.len();
+                self.segments.push_back(tail);
+            }
+            self.segment_bytes += frame.len();
+            self.segments.push_back(frame.clone());
+        } else {
+            self.buf.extend_from_slice(frame);
         }
-        self.segments.push_back(frame.clone());
+        self.frames += 1;
     }
 
     /// How many bytes are waiting to be written.
-    #[cfg(test)]
     pub(crate) fn queued_bytes(&self) -> usize {
-        self.buf.len() + self.segments.iter().map(Bytes::len).sum::<usize>()
+        self.buf.len() + self.segment_bytes
+    }
+
+    /// `true` when a frame of `len` bytes fits under `limits`. A refusal marks the queue full from now on, until
+    /// the writer takes it.
+    pub(crate) fn has_room(&mut self, limits: QueueLimits, len: usize) -> bool {
+        let room = self.frames < limits.frames && self.queued_bytes() + len <= limits.bytes;
+        if !room {
+            self.full_since.get_or_insert_with(Instant::now);
+        }
+        room
     }
 }
 
@@ -63,7 +101,10 @@ impl Outbox {
         Outbox {
             state: Mutex::new(OutboxState {
                 segments: VecDeque::new(),
+                segment_bytes: 0,
                 buf: BytesMut::new(),
+                frames: 0,
+                full_since: None,
                 next_request: 0,
                 closed: false,
             }),
@@ -93,7 +134,15 @@ impl Outbox {
         }
         std::mem::swap(&mut state.segments, &mut batch.segments);
         std::mem::swap(&mut state.buf, &mut batch.tail);
+        state.segment_bytes = 0;
+        state.frames = 0;
+        state.full_since = None;
         true
+    }
+
+    /// How long frames have been refused for lack of room, if they are.
+    pub(crate) fn full_for(&self) -> Option<std::time::Duration> {
+        self.lock().full_since.map(|since| since.elapsed())
     }
 
     /// Waits until something may have been queued (or the outbox closed).
@@ -129,15 +178,19 @@ mod tests {
     #[test]
     fn shared_segments_keep_their_place_in_line() {
         let outbox = Outbox::new();
-        outbox.with(|s| s.buf.extend_from_slice(b"ab"));
-        outbox.with(|s| s.push_shared(&Bytes::from_static(b"SHARED")));
-        outbox.with(|s| s.buf.extend_from_slice(b"cd"));
-        outbox.with(|s| assert_eq!(s.queued_bytes(), 10));
+        let shared = Bytes::from(vec![b'S'; SHARE_THRESHOLD]);
+        outbox.with(|s| s.push_frame(&Bytes::from_static(b"ab")));
+        outbox.with(|s| s.push_frame(&shared));
+        outbox.with(|s| s.push_frame(&Bytes::from_static(b"cd")));
+        outbox.with(|s| assert_eq!((s.queued_bytes(), s.frames), (SHARE_THRESHOLD + 4, 3)));
         let mut batch = Batch::default();
         assert!(outbox.take(&mut batch));
         let mut written: Vec<u8> = batch.segments.iter().flat_map(|s| s.iter().copied()).collect();
         written.extend_from_slice(&batch.tail);
-        assert_eq!(written, b"abSHAREDcd");
+        let mut expected = b"ab".to_vec();
+        expected.extend_from_slice(&shared);
+        expected.extend_from_slice(b"cd");
+        assert_eq!(written, expected);
         batch.segments.clear();
         batch.tail.clear();
         assert!(!outbox.take(&mut batch));
@@ -148,7 +201,7 @@ mod tests {
         let frame = Bytes::from(vec![7u8; SHARE_THRESHOLD]);
         let outboxes = [Outbox::new(), Outbox::new(), Outbox::new()];
         for outbox in &outboxes {
-            outbox.with(|s| s.push_shared(&frame));
+            outbox.with(|s| s.push_frame(&frame));
         }
         for outbox in &outboxes {
             let mut batch = Batch::default();
@@ -159,10 +212,29 @@ mod tests {
     }
 
     #[test]
+    fn the_queue_is_capped_in_frames_and_bytes() {
+        let outbox = Outbox::new();
+        let limits = QueueLimits { frames: 2, bytes: 100 };
+        outbox.with(|s| {
+            assert!(s.has_room(limits, 10));
+            s.put(0x20, &[1], &[0; 8]);
+            assert!(!s.has_room(limits, 100));
+            assert!(s.has_room(limits, 10));
+            s.put(0x20, &[1], &[0; 8]);
+            assert!(!s.has_room(limits, 1));
+        });
+        assert!(outbox.full_for().is_some());
+        let mut batch = Batch::default();
+        assert!(outbox.take(&mut batch));
+        assert!(outbox.full_for().is_none());
+        outbox.with(|s| assert!(s.has_room(limits, 10)));
+    }
+
+    #[test]
     fn nothing_is_queued_after_close() {
         let outbox = Outbox::new();
         assert!(outbox.close(|| {}));
         assert!(!outbox.close(|| {}));
-        assert_eq!(outbox.with(|s| s.buf.extend_from_slice(b"x")), None);
+        assert_eq!(outbox.with(|s| s.put(0x20, &[1], b"x")), None);
     }
 }

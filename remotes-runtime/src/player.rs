@@ -4,6 +4,9 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Weak};
 
+use std::any::Any;
+
+use crate::auth::Accept;
 use crate::connection::Link;
 
 /// A connected client, as the server sees it. Cheap to clone; equal when it is the same connection.
@@ -26,11 +29,32 @@ pub struct Player {
 pub(crate) struct PlayerInner {
     id: u64,
     link: Arc<Link>,
+    name: Option<String>,
+    data: Option<Arc<dyn Any + Send + Sync>>,
 }
 
 impl Player {
-    pub(crate) fn new(id: u64, link: Arc<Link>) -> Player {
-        Player { inner: Arc::new(PlayerInner { id, link }) }
+    pub(crate) fn new(id: u64, link: Arc<Link>, accept: Accept) -> Player {
+        Player { inner: Arc::new(PlayerInner { id, link, name: accept.name, data: accept.data }) }
+    }
+
+    /// The display name the authentication hook gave the player ([`Accept::name`]), if any.
+    pub fn name(&self) -> Option<&str> {
+        self.inner.name.as_deref()
+    }
+
+    /// The value the authentication hook attached to the player ([`Accept::data`]), if it is a `T`.
+    ///
+    /// ```no_run
+    /// # fn demo(player: remotes_runtime::Player) {
+    /// struct Account { coins: u64 }
+    /// if let Some(account) = player.data::<Account>() {
+    ///     println!("{} coins", account.coins);
+    /// }
+    /// # }
+    /// ```
+    pub fn data<T: Any + Send + Sync>(&self) -> Option<&T> {
+        self.inner.data.as_deref()?.downcast_ref()
     }
 
     /// The player's id: unique among the players of one server, never reused, stable for the connection's life.
@@ -101,6 +125,10 @@ impl Hash for Player {
 
 impl fmt::Debug for Player {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Player").field("id", &self.inner.id).field("connected", &self.is_connected()).finish()
+        f.debug_struct("Player")
+            .field("id", &self.inner.id)
+            .field("name", &self.inner.name)
+            .field("connected", &self.is_connected())
+            .finish()
     }
 }

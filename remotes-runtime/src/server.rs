@@ -6,28 +6,31 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::Duration;
 
 use bytes::BytesMut;
 use tokio::net::{TcpListener, ToSocketAddrs};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::AbortHandle;
 
+use crate::auth::{Accept, AuthHook, Handshake, auth_hook};
 use crate::boundary::Boundary;
 use crate::config::{self, Config, millis};
-use crate::connection::{Binding, Link, LinkSettings, log_stop, read_loop, write_loop};
+use crate::connection::{Binding, Link, LinkSettings, Timers, log_stop, read_loop, write_loop};
 use crate::dispatch::Dispatcher;
+use crate::endpoint::CatchUnwind;
 use crate::endpoint::{Endpoint, Side};
 use crate::handshake::{self, announced, announced_max_frame};
 use crate::hooks::{BadRequestReport, BadResponseReport};
 use crate::interface::{Direction, Interface};
 use crate::middleware::{Reject, Request};
+use crate::outbox::QueueLimits;
 use crate::player::Player;
 use crate::rate_limit::RateLimit;
 use crate::transport::{ReadHalf, WriteHalf, tcp};
-use crate::wire::frame::put_frame;
-use crate::wire::message::{PROTOCOL_VERSION, Welcome, WireRemote, encode_map, kind};
+use crate::wire::message::{Hello, PROTOCOL_VERSION, Welcome, WireRemote, encode_map, kind};
 
 type PlayerCallback = Arc<dyn Fn(Player) + Send + Sync>;
 
@@ -62,22 +65,85 @@ pub(crate) struct ServerShared {
     on_added: RwLock<Vec<PlayerCallback>>,
     on_removing: RwLock<Vec<PlayerCallback>>,
     accept_task: Mutex<Option<AbortHandle>>,
+    auth: Option<AuthHook>,
+    /// Set by `shutdown`: handshakes in progress are refused.
+    shutdown: watch::Sender<bool>,
+    /// Connection tasks running (handshake included); `shutdown` waits for none.
+    active: AtomicUsize,
+    idle: Notify,
 }
 
+/// Decrements the active-connection count when a connection task ends (it was counted when spawned).
+struct PreCounted(Arc<ServerShared>);
+
+impl Drop for PreCounted {
+    fn drop(&mut self) {
+        if self.0.active.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
+
+/// Waits for a connection's writer to flush and end; one that cannot (a peer that does not read) is aborted.
+async fn finish_writer(writer: tokio::task::JoinHandle<()>) {
+    let abort = writer.abort_handle();
+    if tokio::time::timeout(FLUSH_ON_CLOSE, writer).await.is_err() {
+        abort.abort();
+    }
+}
+
+/// How long a closing connection's writer may take to flush.
+const FLUSH_ON_CLOSE: Duration = Duration::from_secs(1);
+
 /// Settings for a [`Server`]. Every setting has a documented default.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ServerBuilder {
     config: Config,
+    auth: Option<AuthHook>,
+}
+
+impl std::fmt::Debug for ServerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerBuilder").field("config", &self.config).field("auth", &self.auth.is_some()).finish()
+    }
 }
 
 impl ServerBuilder {
     config::shared_settings!(peer = "a client", handshake = "a client's handshake");
 
+    /// Sets the authentication hook: it runs during each client's handshake (within the handshake deadline, before
+    /// any remote is reachable) and accepts the client with player data, or refuses it with a reason the client
+    /// receives as [`ConnectError::Rejected`](crate::ConnectError::Rejected). Without a hook every client is accepted.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> std::io::Result<()> {
+    /// use remotes_runtime::{Accept, Handshake, Reject, Server};
+    ///
+    /// let server = Server::builder()
+    ///     .authenticate(|handshake: Handshake| async move {
+    ///         match handshake.token.as_deref() {
+    ///             Some("let-me-in") => Ok(Accept::new().name("alice")),
+    ///             _ => Err(Reject::new("unknown token")),
+    ///         }
+    ///     })
+    ///     .bind("127.0.0.1:0")
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn authenticate<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(Handshake) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Accept, Reject>> + Send + 'static,
+    {
+        self.auth = Some(auth_hook(hook));
+        self
+    }
+
     /// Binds a TCP listener on `addr` and starts accepting clients. Must be called within a tokio runtime.
     pub async fn bind(self, addr: impl ToSocketAddrs) -> io::Result<Server> {
         let listener = TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
-        let server = Server::new(self.config, Some(local_addr));
+        let server = Server::new(self.config, self.auth, Some(local_addr));
         let task = tokio::spawn(tcp::accept_loop(listener, Arc::clone(&server.shared)));
         *server.shared.lock_accept() = Some(task.abort_handle());
         tracing::debug!(%local_addr, "server listening");
@@ -86,7 +152,7 @@ impl ServerBuilder {
 
     /// A server without a socket: clients reach it with [`Client::connect_in_memory`](crate::Client::connect_in_memory).
     pub fn in_memory(self) -> Server {
-        Server::new(self.config, None)
+        Server::new(self.config, self.auth, None)
     }
 }
 
@@ -101,7 +167,7 @@ impl Server {
         ServerBuilder::default()
     }
 
-    fn new(config: Config, local_addr: Option<SocketAddr>) -> Server {
+    fn new(config: Config, auth: Option<AuthHook>, local_addr: Option<SocketAddr>) -> Server {
         Server {
             shared: Arc::new(ServerShared {
                 boundary: Boundary::new(Side::Server, config.rejection_log_level),
@@ -114,6 +180,10 @@ impl Server {
                 on_added: RwLock::new(Vec::new()),
                 on_removing: RwLock::new(Vec::new()),
                 accept_task: Mutex::new(None),
+                auth,
+                shutdown: watch::Sender::new(false),
+                active: AtomicUsize::new(0),
+                idle: Notify::new(),
             }),
         }
     }
@@ -146,6 +216,13 @@ impl Server {
     /// [`players`](Self::players). Its pending calls have already settled `Disconnected`.
     pub fn on_player_removing(&self, callback: impl Fn(Player) + Send + Sync + 'static) {
         self.shared.on_removing.write().unwrap_or_else(|p| p.into_inner()).push(Arc::new(callback));
+    }
+
+    /// Shuts the server down gracefully: stops accepting, answers every call being handled with `Cancelled`,
+    /// settles every call the server is waiting on (`Disconnected`), flushes what is queued, runs the
+    /// player-removing callbacks, and returns once every connection task has ended. New handshakes are refused.
+    pub async fn shutdown(&self) {
+        self.shared.shutdown().await;
     }
 
     /// Adds a global middleware: it sees every incoming request and event (player, remote, kind, payload size)
@@ -260,24 +337,44 @@ impl ServerShared {
         peer: String,
     ) {
         let server = Arc::clone(self);
-        tokio::spawn(async move { server.serve(reader, writer, peer).await });
+        // Counted before the task starts, so `shutdown` cannot miss a connection that is being spawned.
+        self.active.fetch_add(1, Ordering::AcqRel);
+        tokio::spawn(async move {
+            let counted = PreCounted(Arc::clone(&server));
+            server.serve(reader, writer, peer).await;
+            drop(counted);
+        });
     }
 
     async fn serve<Rd: ReadHalf, Wr: WriteHalf>(self: Arc<Self>, mut reader: Rd, mut writer: Wr, peer: String) {
         let config = &self.config;
         let mut buf = BytesMut::new();
-        let handshake = tokio::time::timeout(config.handshake_timeout, async {
+        let mut shutdown = self.shutdown.subscribe();
+        let handshake = async {
             let hello = handshake::server_hello(&mut reader, &mut writer, &mut buf, config.max_frame_len).await?;
             let mut attached = self.attached.subscribe();
             // The sender lives as long as `self`, so this only fails if the server is gone.
             let _ = attached.wait_for(|attached| *attached).await;
-            Ok::<_, crate::ConnectError>(hello)
-        })
-        .await;
-        let hello = match handshake {
-            Ok(Ok(hello)) => hello,
+            let accept = self.authenticate(&hello, &peer).await;
+            Ok::<_, crate::ConnectError>((hello, accept))
+        };
+        let outcome = tokio::select! {
+            outcome = tokio::time::timeout(config.handshake_timeout, handshake) => outcome,
+            () = async { drop(shutdown.wait_for(|down| *down).await) } => {
+                return handshake::reject(&mut writer, "the server is shutting down".into()).await;
+            }
+        };
+        let (hello, accept) = match outcome {
+            Ok(Ok((hello, Ok(accept)))) => (hello, accept),
+            Ok(Ok((_, Err(reject)))) => {
+                tracing::debug!(%peer, reason = %reject, "authentication refused the client");
+                return handshake::reject(&mut writer, reject.reason().to_string()).await;
+            }
             Ok(Err(error)) => return tracing::debug!(%peer, %error, "handshake failed"),
-            Err(_) => return tracing::debug!(%peer, "handshake timed out"),
+            Err(_) => {
+                tracing::debug!(%peer, "handshake timed out");
+                return handshake::reject(&mut writer, "the handshake did not finish in time".into()).await;
+            }
         };
         let Some(endpoint) = self.endpoint.get().cloned() else {
             return;
@@ -290,6 +387,7 @@ impl ServerShared {
             peer_default: announced(hello.timeout_ms, config.default_timeout),
             peer_max_frame: announced_max_frame(hello.max_frame, config.max_frame_len),
             max_in_flight: config.max_in_flight,
+            queue_limits: QueueLimits { frames: config.max_queued_frames, bytes: config.max_queued_bytes },
             handles: Direction::ToServer,
             early_events_max: config.event_queue_len,
             boundary: Arc::clone(&self.boundary),
@@ -303,21 +401,65 @@ impl ServerShared {
         };
         link.bind(Binding::identity(endpoint));
         // The player is listed before its welcome leaves, so a client that has connected finds itself in `players()`.
-        let player = Player::new(id, Arc::clone(&link));
+        let player = Player::new(id, Arc::clone(&link), accept);
         link.set_player(&player);
         self.lock_players().insert(id, player.clone());
         // The welcome is the first frame in the outbox, so it precedes anything sent to the player.
-        link.outbox.with(|state| put_frame(&mut state.buf, kind::WELCOME, &[], &encode_map(&welcome)));
-        tokio::spawn(write_loop(Arc::clone(&link), writer));
+        link.outbox.with(|state| state.put(kind::WELCOME, &[], &encode_map(&welcome)));
+        let writer = tokio::spawn(write_loop(Arc::clone(&link), writer));
         tracing::debug!(%peer, player = id, "player joined");
         self.run_callbacks(&self.on_added, &player, "player-added");
 
         let mut dispatcher = Dispatcher::new(Arc::clone(&link), Some(player.clone()));
-        let stop = read_loop(&link, reader, buf, config.max_frame_len, &mut dispatcher).await;
+        let stop =
+            read_loop(&link, reader, buf, config.max_frame_len, Timers::from_config(config), &mut dispatcher).await;
         log_stop(&link.peer, &stop);
         link.close();
         self.run_callbacks(&self.on_removing, &player, "player-removing");
         self.lock_players().remove(&id);
+        // The writer flushes what is queued (replies to abandoned calls, on shutdown) and ends; a peer that does not
+        // read gets a second to take it.
+        finish_writer(writer).await;
+    }
+
+    /// Runs the authentication hook, if any. A hook that panics refuses the client.
+    async fn authenticate(&self, hello: &Hello, peer: &str) -> Result<Accept, Reject> {
+        let Some(hook) = &self.auth else {
+            return Ok(Accept::new());
+        };
+        let mismatches =
+            hello.remotes.as_ref().and_then(|table| Some(self.endpoint.get()?.interface().mismatches(table)));
+        let handshake = Handshake { token: hello.token.clone(), peer: peer.to_string(), mismatches };
+        let Ok(verdict) = std::panic::catch_unwind(AssertUnwindSafe(|| hook(handshake))) else {
+            tracing::error!(peer, "authentication hook panicked");
+            return Err(Reject::new("authentication failed"));
+        };
+        match (CatchUnwind { inner: verdict }).await {
+            Ok(verdict) => verdict,
+            Err(_) => {
+                tracing::error!(peer, "authentication hook panicked");
+                Err(Reject::new("authentication failed"))
+            }
+        }
+    }
+
+    /// Stops accepting, abandons every call being handled (answered `Cancelled`), settles every pending call
+    /// (`Disconnected`), runs the player-removing callbacks and waits for every connection task to end.
+    pub(crate) async fn shutdown(&self) {
+        self.shutdown.send_replace(true);
+        if let Some(task) = self.lock_accept().take() {
+            task.abort();
+        }
+        for player in self.connected_players() {
+            player.link().shutdown();
+        }
+        loop {
+            let idle = self.idle.notified();
+            if self.active.load(Ordering::Acquire) == 0 {
+                break;
+            }
+            idle.await;
+        }
     }
 
     /// The players connected right now, in the order they joined.

@@ -99,6 +99,10 @@ pub enum RawMessage {
         /// Encoded arguments.
         args: Vec<u8>,
     },
+    /// A keepalive ping (answer it with [`RawClient::send_frame`]`(kinds::PONG, &[])` to stay connected).
+    Ping,
+    /// A keepalive pong.
+    Pong,
     /// A frame the raw client could not parse: its body.
     Unparsed(Vec<u8>),
 }
@@ -138,30 +142,50 @@ pub struct RawClient {
     reader: Box<dyn AsyncRead + Unpin + Send>,
     writer: Box<dyn AsyncWrite + Unpin + Send>,
     buf: BytesMut,
+    token: Option<String>,
 }
 
 impl RawClient {
     /// Connects over TCP (no handshake yet).
     pub async fn connect(addr: impl tokio::net::ToSocketAddrs) -> io::Result<RawClient> {
         let (reader, writer) = crate::transport::tcp::connect(addr).await?;
-        Ok(RawClient { reader: Box::new(reader), writer: Box::new(writer), buf: BytesMut::new() })
+        Ok(RawClient { reader: Box::new(reader), writer: Box::new(writer), buf: BytesMut::new(), token: None })
     }
 
     /// Connects to `server` in-process (no handshake yet). Must be called within a tokio runtime.
     pub fn connect_in_memory(server: &Server) -> RawClient {
         let (client_end, server_end) = memory::pair(DEFAULT_MEMORY_PIPE_BYTES);
         server.shared().spawn_connection(server_end.reader, server_end.writer, "raw in-memory".to_string());
-        RawClient { reader: Box::new(client_end.reader), writer: Box::new(client_end.writer), buf: BytesMut::new() }
+        RawClient {
+            reader: Box::new(client_end.reader),
+            writer: Box::new(client_end.writer),
+            buf: BytesMut::new(),
+            token: None,
+        }
     }
 
-    /// Sends a valid `HELLO` (default timeout and maximum frame) and returns the decoded `WELCOME`.
-    pub async fn handshake(&mut self) -> io::Result<RawWelcome> {
+    /// Sets the token the next [`handshake`](Self::handshake) sends.
+    pub fn with_token(mut self, token: impl Into<String>) -> RawClient {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// Sends a valid `HELLO` (default timeout and maximum frame, and the token if one was set) without waiting for
+    /// the answer; read it with [`recv`](Self::recv).
+    pub async fn send_hello(&mut self) -> io::Result<()> {
         let hello = Hello {
             protocol: PROTOCOL_VERSION,
             timeout_ms: millis(DEFAULT_TIMEOUT),
             max_frame: DEFAULT_MAX_FRAME_LEN as u32,
+            token: self.token.clone(),
+            remotes: None,
         };
-        self.send_frame(kind::HELLO, &encode_map(&hello)).await?;
+        self.send_frame(kind::HELLO, &encode_map(&hello)).await
+    }
+
+    /// Sends a valid `HELLO` (default timeout and maximum frame) and returns the decoded `WELCOME`.
+    pub async fn handshake(&mut self) -> io::Result<RawWelcome> {
+        self.send_hello().await?;
         let body = read_frame(&mut self.reader, &mut self.buf, RAW_MAX_FRAME).await.map_err(to_io)?;
         let Ok(Message::Welcome(map)) = Message::parse(body) else {
             return Err(io::Error::new(io::ErrorKind::InvalidData, "expected WELCOME"));
@@ -257,6 +281,8 @@ fn raw_message(body: Bytes) -> RawMessage {
         }
         Ok(Message::Cancel { call }) => RawMessage::Cancel { call },
         Ok(Message::Event { remote, args }) => RawMessage::Event { remote, args: args.to_vec() },
+        Ok(Message::Ping) => RawMessage::Ping,
+        Ok(Message::Pong) => RawMessage::Pong,
         Ok(Message::Hello(_)) | Err(_) => RawMessage::Unparsed(copy),
     }
 }
@@ -265,6 +291,48 @@ fn to_io(error: ConnectError) -> io::Error {
     match error {
         ConnectError::Io(error) => error,
         other => io::Error::new(io::ErrorKind::InvalidData, other.to_string()),
+    }
+}
+
+/// A server that speaks the wire protocol frame by frame: it completes the handshake with an empty interface and
+/// then does only what the test makes it do (for example, nothing at all, to play a dead server).
+#[derive(Debug)]
+pub struct RawServer {
+    listener: tokio::net::TcpListener,
+}
+
+impl RawServer {
+    /// Listens on a free port of 127.0.0.1.
+    pub async fn bind() -> io::Result<RawServer> {
+        Ok(RawServer { listener: tokio::net::TcpListener::bind("127.0.0.1:0").await? })
+    }
+
+    /// The address clients connect to.
+    pub fn local_addr(&self) -> io::Result<std::net::SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Accepts one client and answers its `HELLO` with a `WELCOME` naming it player `player_id`, with no remotes.
+    /// The connection is returned as a [`RawClient`], whose methods send and read frames either way.
+    pub async fn accept(&self, player_id: u64) -> io::Result<RawClient> {
+        let (stream, _) = self.listener.accept().await?;
+        stream.set_nodelay(true)?;
+        let (reader, writer) = stream.into_split();
+        let mut conn =
+            RawClient { reader: Box::new(reader), writer: Box::new(writer), buf: BytesMut::new(), token: None };
+        let body = read_frame(&mut conn.reader, &mut conn.buf, RAW_MAX_FRAME).await.map_err(to_io)?;
+        if !matches!(Message::parse(body), Ok(Message::Hello(_))) {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "expected HELLO"));
+        }
+        let welcome = Welcome {
+            protocol: PROTOCOL_VERSION,
+            player: player_id,
+            timeout_ms: millis(DEFAULT_TIMEOUT),
+            max_frame: DEFAULT_MAX_FRAME_LEN as u32,
+            remotes: Vec::new(),
+        };
+        conn.send_frame(kind::WELCOME, &encode_map(&welcome)).await?;
+        Ok(conn)
     }
 }
 

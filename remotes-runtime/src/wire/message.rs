@@ -29,6 +29,10 @@ pub(crate) mod kind {
     pub const CANCEL: u8 = 0x14;
     /// A one-way event: `remote` varint, arguments.
     pub const EVENT: u8 = 0x20;
+    /// Keepalive: "are you there?". No body. Answered with `PONG`.
+    pub const PING: u8 = 0x30;
+    /// Keepalive: the answer to `PING`. No body.
+    pub const PONG: u8 = 0x31;
 }
 
 /// A frame body, parsed. Payloads are slices of the frame (no copies).
@@ -42,6 +46,8 @@ pub(crate) enum Message {
     ReplyErr { call: u32, code: u8 },
     Cancel { call: u32 },
     Event { remote: u32, args: Bytes },
+    Ping,
+    Pong,
 }
 
 /// Why a frame body is not a message. The connection stays open: the frame is dropped.
@@ -80,17 +86,26 @@ impl Message {
             }
             kind::CANCEL => Message::Cancel { call: take_varint(&mut body).ok_or(truncated)? },
             kind::EVENT => Message::Event { remote: take_varint(&mut body).ok_or(truncated)?, args: body },
+            kind::PING if body.is_empty() => Message::Ping,
+            kind::PONG if body.is_empty() => Message::Pong,
+            kind::PING | kind::PONG => return Err(truncated),
             other => return Err(MessageError::UnknownKind(other)),
         })
     }
 }
 
+/// The kind and header of a request frame. `timeout_ms: None` means "my default", announced in the handshake.
+pub(crate) fn request_header(remote: u32, timeout_ms: Option<u32>) -> (u8, [u32; 2], usize) {
+    match timeout_ms {
+        None => (kind::REQUEST, [remote, 0], 1),
+        Some(ms) => (kind::REQUEST_TIMED, [remote, ms], 2),
+    }
+}
+
 /// Appends a request frame. `timeout_ms: None` means "my default", announced in the handshake.
 pub(crate) fn put_request(out: &mut BytesMut, remote: u32, timeout_ms: Option<u32>, args: &[u8]) {
-    match timeout_ms {
-        None => put_frame(out, kind::REQUEST, &[remote], args),
-        Some(ms) => put_frame(out, kind::REQUEST_TIMED, &[remote, ms], args),
-    }
+    let (kind, header, len) = request_header(remote, timeout_ms);
+    put_frame(out, kind, &header[..len], args);
 }
 
 /// The client's first frame.
@@ -101,6 +116,12 @@ pub(crate) struct Hello {
     pub timeout_ms: u32,
     /// The largest frame the client accepts.
     pub max_frame: u32,
+    /// The client's credentials for the server's authentication hook, if any.
+    #[serde(default)]
+    pub token: Option<String>,
+    /// The client's interface table, when it knows it at connect time (see `ClientBuilder::interface`).
+    #[serde(default)]
+    pub remotes: Option<Vec<WireRemote>>,
 }
 
 /// The server's answer when it accepts.
@@ -154,9 +175,12 @@ pub(crate) fn encode_map<T: Serialize>(value: &T) -> Vec<u8> {
     rmp_serde::to_vec_named(value).expect("handshake structs always encode")
 }
 
-/// Decodes a handshake map.
+/// Decodes a handshake map. Unknown fields are skipped, with a shallow nesting limit so a hostile handshake cannot
+/// recurse deeply.
 pub(crate) fn decode_map<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, String> {
-    rmp_serde::from_slice(bytes).map_err(|e| e.to_string())
+    let mut de = rmp_serde::Deserializer::from_read_ref(bytes);
+    de.set_max_depth(16);
+    T::deserialize(&mut de).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
