@@ -403,17 +403,21 @@ fn render(report: &Report, opts: &Opts, elapsed: Duration) -> String {
     }
     if !report.wire.is_empty() {
         let _ = writeln!(out, "### Bytes on the wire (counted through a TCP proxy; payload = the encoded structs)\n");
-        let _ = writeln!(out, "| system | what | bytes on the wire | payload bytes | overhead |");
-        let _ = writeln!(out, "|---|---|---:|---:|---:|");
+        let _ = writeln!(
+            out,
+            "| system | what | bytes on the wire | payload bytes (structs) | overhead beyond the structs | overhead beyond the argument array |"
+        );
+        let _ = writeln!(out, "|---|---|---:|---:|---:|---:|");
         for row in &report.wire {
             let _ = writeln!(
                 out,
-                "| {} | {} | {:.2} | {} | {:.2} |",
+                "| {} | {} | {:.2} | {} | {:.2} | {:.2} |",
                 row.system,
                 row.what,
                 row.wire,
                 row.payload,
-                row.overhead()
+                row.overhead(),
+                row.overhead_beyond_args()
             );
         }
         out.push('\n');
