@@ -38,7 +38,7 @@ OPTIONS:
   --reps N             repetitions (default 3; medians are reported)
   --only A,B           scenarios whose name contains A or B: tcp-1x1 tcp-32x1 tcp-32x16 mem-1x1 mem-32x1
                        mem-32x16 s2c-32x16 broadcast wire memory   (e.g. --only 32x16, --only tcp, --only mem-1x1)
-  --systems A,B        only these systems: remotes, hand, tarpc (targets need the peers)
+  --systems A,B        only these systems: remotes, hand, hand-yield, tarpc (targets need the peers)
   --warmup MS          warm-up per run (default 500, quick 200)
   --measure MS         measuring window per run (default 2000, quick 700)
   --memory-clients N   idle clients for the memory scenario (default 10000)
@@ -65,7 +65,7 @@ impl Opts {
         let mut opts = Opts {
             reps: if quick { 1 } else { 3 },
             only: Vec::new(),
-            systems: vec!["remotes".into(), "hand".into(), "tarpc".into()],
+            systems: vec!["remotes".into(), "hand".into(), "hand-yield".into(), "tarpc".into()],
             lengths: if quick {
                 Lengths { warmup: Duration::from_millis(200), measure: Duration::from_millis(700) }
             } else {
@@ -179,7 +179,16 @@ fn remotes_s2c(t: Transport, c: usize, k: usize, l: Lengths) -> LoadResult {
     on_runtime(|t, c, k, l| Box::pin(sys_remotes::server_to_client(t, c, k, l)), t, c, k, l)
 }
 fn hand_c2s(t: Transport, c: usize, k: usize, l: Lengths) -> LoadResult {
-    on_runtime(|t, c, k, l| Box::pin(sys_hand::client_to_server(t, c, k, l)), t, c, k, l)
+    on_runtime(|t, c, k, l| Box::pin(sys_hand::client_to_server(t, c, k, l, sys_hand::Batching::Drain)), t, c, k, l)
+}
+fn hand_yield_c2s(t: Transport, c: usize, k: usize, l: Lengths) -> LoadResult {
+    on_runtime(
+        |t, c, k, l| Box::pin(sys_hand::client_to_server(t, c, k, l, sys_hand::Batching::YieldFirst)),
+        t,
+        c,
+        k,
+        l,
+    )
 }
 fn tarpc_c2s(t: Transport, c: usize, k: usize, l: Lengths) -> LoadResult {
     on_runtime(|t, c, k, l| Box::pin(sys_tarpc::client_to_server(t, c, k, l)), t, c, k, l)
@@ -187,8 +196,12 @@ fn tarpc_c2s(t: Transport, c: usize, k: usize, l: Lengths) -> LoadResult {
 
 /// The load scenarios: name, transport, clients, calls in flight per client, systems.
 fn load_scenarios() -> Vec<LoadScenario> {
-    let c2s: Vec<LoadSystem> =
-        vec![("remotes", "remotes", remotes_c2s), ("hand-written", "hand", hand_c2s), ("tarpc", "tarpc", tarpc_c2s)];
+    let c2s: Vec<LoadSystem> = vec![
+        ("remotes", "remotes", remotes_c2s),
+        ("hand-written", "hand", hand_c2s),
+        ("hand-written+yield", "hand-yield", hand_yield_c2s),
+        ("tarpc", "tarpc", tarpc_c2s),
+    ];
     let s2c: Vec<LoadSystem> = vec![("remotes s->c", "remotes", remotes_s2c), ("remotes c->s", "remotes", remotes_c2s)];
     vec![
         ("tcp-1x1", Transport::Tcp, 1, 1, c2s.clone()),
@@ -352,9 +365,9 @@ fn render(report: &Report, opts: &Opts, elapsed: Duration) -> String {
         let _ = writeln!(out, "### Calls (request: id u64, 64-byte name, 8 x u32; reply: 2 x u64)\n");
         let _ = writeln!(
             out,
-            "| scenario | system | calls/s | p50 µs | p99 µs | calls/s vs hand-written | calls/s vs tarpc | p50 vs hand-written |"
+            "| scenario | system | calls/s | p50 µs | p99 µs | calls/s vs hand-written | calls/s vs hand-written+yield | calls/s vs tarpc | p50 vs hand-written |"
         );
-        let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|");
+        let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|");
         for row in &report.load {
             let peer = |system: &str, f: fn(&LoadResult) -> f64| {
                 if row.system == system {
@@ -366,7 +379,7 @@ fn render(report: &Report, opts: &Opts, elapsed: Duration) -> String {
             let errors: u64 = row.runs.iter().map(|r| r.errors).sum();
             let _ = writeln!(
                 out,
-                "| {} | {}{} | {:.0} | {:.1} | {:.1} | {} | {} | {} |",
+                "| {} | {}{} | {:.0} | {:.1} | {:.1} | {} | {} | {} | {} |",
                 row.scenario,
                 row.system,
                 if errors > 0 { format!(" ({errors} errors)") } else { String::new() },
@@ -374,6 +387,7 @@ fn render(report: &Report, opts: &Opts, elapsed: Duration) -> String {
                 row.med(|r| r.p50_us),
                 row.med(|r| r.p99_us),
                 peer("hand-written", |r| r.calls_per_sec),
+                peer("hand-written+yield", |r| r.calls_per_sec),
                 peer("tarpc", |r| r.calls_per_sec),
                 peer("hand-written", |r| r.p50_us),
             );
@@ -446,8 +460,12 @@ fn render(report: &Report, opts: &Opts, elapsed: Duration) -> String {
     check("TCP 32x16 ≥ 0.8x hand-written", r, |x| x >= 0.8, fmt_ratio(r));
     let r = report.ratio(("tcp-32x16", "remotes"), ("tcp-32x16", "tarpc"), thr);
     check("TCP 32x16 ≥ 3x tarpc", r, |x| x >= 3.0, fmt_ratio(r));
+    let r = report.ratio(("tcp-32x16", "remotes"), ("tcp-32x16", "hand-written+yield"), thr);
+    check("(context) TCP 32x16 ≥ 0.8x hand-written+yield", r, |x| x >= 0.8, fmt_ratio(r));
     let r = report.ratio(("tcp-1x1", "remotes"), ("tcp-1x1", "hand-written"), p50);
     check("TCP 1x1 p50 ≤ 1.15x hand-written", r, |x| x <= 1.15, fmt_ratio(r));
+    let r = report.ratio(("tcp-1x1", "remotes"), ("tcp-1x1", "hand-written+yield"), p50);
+    check("(context) TCP 1x1 p50 ≤ 1.15x hand-written+yield", r, |x| x <= 1.15, fmt_ratio(r));
     let r = report.ratio(("mem-1x1", "remotes"), ("mem-1x1", "tarpc"), thr);
     check("in-process 1x1 ≥ 1x tarpc in-memory", r, |x| x >= 1.0, fmt_ratio(r));
     let r = report.ratio(("mem-32x16", "remotes"), ("mem-32x16", "tarpc"), thr);

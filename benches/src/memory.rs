@@ -103,7 +103,7 @@ pub fn server_child(system: &str, clients: usize) {
                 (addr, Box::new(move || server.players().len()))
             }
             "hand" => {
-                let (addr, count) = crate::sys_hand::tcp_server().await;
+                let (addr, count) = crate::sys_hand::tcp_server(crate::sys_hand::Batching::Drain).await;
                 (addr, Box::new(move || count.load(std::sync::atomic::Ordering::Relaxed)))
             }
             "tarpc" => {
@@ -142,7 +142,9 @@ pub fn clients_child(system: &str, addr: &str, clients: usize) {
                         let remotes = crate::proto::net::client(&client);
                         Box::new((client, remotes))
                     }
-                    "hand" => Box::new(crate::sys_hand::HandClient::connect(addr).await),
+                    "hand" => {
+                        Box::new(crate::sys_hand::HandClient::connect(addr, crate::sys_hand::Batching::Drain).await)
+                    }
                     "tarpc" => Box::new(crate::sys_tarpc::tcp_client(addr).await),
                     other => panic!("unknown system {other}"),
                 };

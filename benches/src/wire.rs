@@ -176,9 +176,9 @@ pub async fn measure() -> Vec<WireRow> {
     drop(server);
 
     // hand-written
-    let (target, _) = crate::sys_hand::tcp_server().await;
+    let (target, _) = crate::sys_hand::tcp_server(crate::sys_hand::Batching::Drain).await;
     let (addr, counts) = proxy(target).await;
-    let hand = crate::sys_hand::HandClient::connect(addr).await;
+    let hand = crate::sys_hand::HandClient::connect(addr, crate::sys_hand::Batching::Drain).await;
     let call = || async { assert!(hand.call(&req).await.is_some()) };
     for _ in 0..16_384 {
         call().await;
