@@ -431,9 +431,17 @@ impl Link {
         self.close();
     }
 
-    /// Closes the connection: nothing more is queued, every pending call settles `Disconnected`, both tasks stop.
+    /// Closes the connection: nothing more is queued, every pending call settles `Disconnected`, every call being
+    /// handled for the peer is stopped (nobody is left to take its reply), and both tasks stop.
     pub(crate) fn close(&self) {
         if self.outbox.close(|| self.pending.settle_all(FunctionError::Disconnected)) {
+            let handlers: Vec<AbortHandle> = self.lock_inflight().drain().map(|(_, task)| task).collect();
+            if !handlers.is_empty() {
+                tracing::debug!(peer = %self.peer, calls = handlers.len(), "connection closed; stopping the calls it was handling");
+            }
+            for task in handlers {
+                task.abort();
+            }
             self.closed.notify_waiters();
         }
     }

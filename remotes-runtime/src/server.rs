@@ -359,10 +359,11 @@ impl ServerShared {
             Ok::<_, crate::ConnectError>((hello, accept))
         };
         let outcome = tokio::select! {
-            outcome = tokio::time::timeout(config.handshake_timeout, handshake) => outcome,
+            biased;
             () = async { drop(shutdown.wait_for(|down| *down).await) } => {
                 return handshake::reject(&mut writer, "the server is shutting down".into()).await;
             }
+            outcome = tokio::time::timeout(config.handshake_timeout, handshake) => outcome,
         };
         let (hello, accept) = match outcome {
             Ok(Ok((hello, Ok(accept)))) => (hello, accept),
@@ -376,6 +377,9 @@ impl ServerShared {
                 return handshake::reject(&mut writer, "the handshake did not finish in time".into()).await;
             }
         };
+        if *self.shutdown.borrow() {
+            return handshake::reject(&mut writer, "the server is shutting down".into()).await;
+        }
         let Some(endpoint) = self.endpoint.get().cloned() else {
             return;
         };

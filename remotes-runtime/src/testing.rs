@@ -56,6 +56,42 @@ pub fn encode_args<A: Args>(args: &A) -> Vec<u8> {
     out
 }
 
+/// Feeds arbitrary bytes through everything a connection's reader does before user code: the frame decoder (with
+/// `max_frame`), the message parser, the handshake maps and the argument decoders (for a few argument shapes, with and
+/// without declared length limits). Returns how many frames were read. For fuzzers: it must never panic, and it
+/// never allocates more than the frame it is looking at.
+pub fn decode_all(bytes: &[u8], max_frame: usize) -> usize {
+    use crate::interface::ArgDef;
+    let limits = [ArgDef { name: "a", max_len: Some(16) }, ArgDef { name: "b", max_len: Some(16) }];
+    let mut buf = BytesMut::from(bytes);
+    let mut frames = 0;
+    while let Ok(Some(body)) = crate::wire::frame::split_frame(&mut buf, max_frame) {
+        frames += 1;
+        match Message::parse(body) {
+            Ok(Message::Request { args, .. } | Message::Event { args, .. }) => {
+                for limits in [&[][..], &limits[..]] {
+                    let _ = <(u32, u8)>::decode(&args, limits);
+                    let _ = <(String,)>::decode(&args, limits);
+                    let _ = <(Vec<(i32, i32)>, f64)>::decode(&args, limits);
+                    let _ = <(std::collections::HashMap<String, Vec<u8>>, Option<bool>)>::decode(&args, limits);
+                    let _ = <()>::decode(&args, limits);
+                }
+            }
+            Ok(Message::ReplyOk { value, .. }) => {
+                let _ = crate::wire::args::decode_value::<Vec<String>>(&value);
+            }
+            Ok(Message::Hello(map)) => {
+                let _ = decode_map::<Hello>(&map);
+            }
+            Ok(Message::Welcome(map)) => {
+                let _ = decode_map::<Welcome>(&map);
+            }
+            _ => {}
+        }
+    }
+    frames
+}
+
 /// A frame, as the raw client reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

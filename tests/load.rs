@@ -1,0 +1,107 @@
+//! Load (issue #7, point 7): one client floods requests as fast as it can while 20 honest clients keep working. The
+//! honest clients' calls all succeed; the flood is held by the in-flight cap and the rate limit; the flooder's
+//! state on the server stays bounded.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use common::{Harness, Receipt, Transport, within};
+use remotes_runtime::testing::encode_args;
+use remotes_runtime::{Direction, Player, RateLimit, RemoteKind, Server};
+
+const HONEST: usize = 20;
+const ROUNDS: u32 = 100;
+
+async fn flood_while_honest_clients_work(transport: Transport) {
+    let builder = Server::builder().max_in_flight(32).max_queued(1024, 1 << 20);
+    let h = Harness::with(transport, builder).await;
+    h.server.rate_limit(RateLimit::per_second(2_000.0).burst(200));
+    h.remotes.functions.buy_item.set_callback(|_player: Player, item, quantity| async move {
+        // Some real work per call, so the flood competes for the server.
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        Receipt { item, quantity, coins_left: 90 }
+    });
+    h.remotes.functions.echo.set_callback(|_player, text| async move { text });
+
+    // The flooder: a raw client writing requests as fast as it can, never reading a reply.
+    let mut flood = h.raw().await;
+    let welcome = flood.handshake().await.unwrap();
+    let buy = welcome.id_of("buy_item", RemoteKind::Function, Direction::ToServer).unwrap();
+    let flooder = h.server.player(welcome.player_id).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let flooded = Arc::new(AtomicUsize::new(0));
+    let flooding = {
+        let (stop, flooded) = (stop.clone(), flooded.clone());
+        let args = encode_args(&(1u32, 1u8));
+        tokio::spawn(async move {
+            let mut batch = Vec::new();
+            for _ in 0..256 {
+                batch.push(0); // length placeholder, fixed below
+                batch.push(remotes_runtime::testing::kinds::REQUEST);
+                batch.push(buy as u8);
+                batch.extend(&args);
+            }
+            // Frame lengths: every request here is the same size.
+            let len = 2 + args.len();
+            for frame in batch.chunks_mut(len + 1) {
+                frame[0] = len as u8;
+            }
+            while !stop.load(Ordering::SeqCst) {
+                if flood.send_bytes(&batch).await.is_err() {
+                    break;
+                }
+                flooded.fetch_add(256, Ordering::SeqCst);
+            }
+        })
+    };
+
+    // Twenty honest clients, each making sequential calls and checking every answer.
+    let mut honest = Vec::new();
+    for c in 0..HONEST {
+        let (client, remotes) = h.client().await;
+        honest.push(tokio::spawn(async move {
+            for round in 0..ROUNDS {
+                let item = (c as u32) * 1000 + round;
+                assert_eq!(
+                    remotes.functions.buy_item.invoke(item, 3).await,
+                    Ok(Receipt { item, quantity: 3, coins_left: 90 }),
+                    "honest client {c}, round {round}"
+                );
+                let text = format!("{c}/{round}");
+                assert_eq!(remotes.functions.echo.invoke(text.clone()).await, Ok(text));
+            }
+            client
+        }));
+    }
+    let mut honest_clients = Vec::new();
+    for task in honest {
+        honest_clients.push(within("honest client", task).await.expect("every honest call succeeded"));
+    }
+    stop.store(true, Ordering::SeqCst);
+    let _ = within("flooder", flooding).await;
+
+    // The flood was held back by the caps, and never held more than its share of the server.
+    assert!(flooded.load(Ordering::SeqCst) > 10_000, "the flood did not flood: {}", flooded.load(Ordering::SeqCst));
+    assert!(flooder.rate_limited() > 0, "the rate limit never engaged");
+    assert!(flooder.calls_in_flight() <= 32);
+    assert_eq!(flooder.pending_calls(), 0);
+    for client in &honest_clients {
+        let player = h.player(client);
+        assert_eq!((player.rate_limited(), player.bad_requests()), (0, 0));
+        assert_eq!(client.pending_calls(), 0);
+    }
+    assert!(honest_clients.iter().all(|c| c.is_connected()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_does_not_starve_honest_clients_tcp() {
+    flood_while_honest_clients_work(Transport::Tcp).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_does_not_starve_honest_clients_memory() {
+    flood_while_honest_clients_work(Transport::Memory).await;
+}
