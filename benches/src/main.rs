@@ -1,0 +1,518 @@
+//! The runtime benchmark suite of `remotes` (issue #6): remotes against tarpc and a hand-written socket loop, in one
+//! run on 127.0.0.1, every figure a median of repetitions and every target a ratio to a peer measured in the same
+//! run. See BENCHMARKS.md.
+//!
+//! ```text
+//! cargo run --release -p remotes-bench                        # everything, 3 repetitions
+//! cargo run --release -p remotes-bench -- --quick --only 32x16  # one scenario family, in seconds
+//! ```
+
+mod broadcast;
+mod harness;
+mod memory;
+mod proto;
+mod sys_hand;
+mod sys_remotes;
+mod sys_tarpc;
+mod wire;
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use harness::{Lengths, LoadResult, median, on_fresh_runtime};
+
+/// Which transport a load scenario uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Tcp,
+    Memory,
+}
+
+const USAGE: &str = "\
+remotes-bench: remotes against tarpc and a hand-written socket loop (127.0.0.1 only)
+
+USAGE: cargo run --release -p remotes-bench -- [OPTIONS]
+
+OPTIONS:
+  --quick              1 repetition, short windows, 2,000 idle clients for memory (seconds per scenario)
+  --reps N             repetitions (default 3; medians are reported)
+  --only A,B           scenarios whose name contains A or B: tcp-1x1 tcp-32x1 tcp-32x16 mem-1x1 mem-32x1
+                       mem-32x16 s2c-32x16 broadcast wire memory   (e.g. --only 32x16, --only tcp, --only mem-1x1)
+  --systems A,B        only these systems: remotes, hand, hand-yield, tarpc (targets need the peers)
+  --warmup MS          warm-up per run (default 500, quick 200)
+  --measure MS         measuring window per run (default 2000, quick 700)
+  --memory-clients N   idle clients for the memory scenario (default 10000)
+  --broadcast-clients N  clients for the broadcast scenario (default 1000)
+  --max-secs S         abort the whole run after S seconds (default 1500)
+";
+
+struct Opts {
+    reps: usize,
+    only: Vec<String>,
+    systems: Vec<String>,
+    lengths: Lengths,
+    memory_clients: usize,
+    broadcast_clients: usize,
+    broadcast_rounds: usize,
+    broadcast_stream: Duration,
+    max_secs: u64,
+}
+
+impl Opts {
+    fn parse() -> Opts {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        let quick = args.iter().any(|a| a == "--quick");
+        let mut opts = Opts {
+            reps: if quick { 1 } else { 3 },
+            only: Vec::new(),
+            systems: vec!["remotes".into(), "hand".into(), "hand-yield".into(), "tarpc".into()],
+            lengths: if quick {
+                Lengths { warmup: Duration::from_millis(200), measure: Duration::from_millis(700) }
+            } else {
+                Lengths { warmup: Duration::from_millis(500), measure: Duration::from_millis(2000) }
+            },
+            memory_clients: if quick { 2000 } else { 10_000 },
+            broadcast_clients: 1000,
+            broadcast_rounds: if quick { 50 } else { 200 },
+            broadcast_stream: Duration::from_millis(if quick { 700 } else { 2000 }),
+            max_secs: 1500,
+        };
+        let mut it = args.iter();
+        let list = |v: Option<&String>| -> Vec<String> {
+            v.map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+                .unwrap_or_default()
+        };
+        let num = |v: Option<&String>, what: &str| -> u64 {
+            v.and_then(|v| v.parse().ok()).unwrap_or_else(|| {
+                eprintln!("{what} needs a number\n\n{USAGE}");
+                std::process::exit(2)
+            })
+        };
+        while let Some(arg) = it.next() {
+            match arg.as_str() {
+                "--quick" => {}
+                "--reps" => opts.reps = num(it.next(), "--reps").max(1) as usize,
+                "--only" => opts.only = list(it.next()),
+                "--systems" => opts.systems = list(it.next()),
+                "--warmup" => opts.lengths.warmup = Duration::from_millis(num(it.next(), "--warmup")),
+                "--measure" => opts.lengths.measure = Duration::from_millis(num(it.next(), "--measure").max(1)),
+                "--memory-clients" => opts.memory_clients = num(it.next(), "--memory-clients").max(1) as usize,
+                "--broadcast-clients" => opts.broadcast_clients = num(it.next(), "--broadcast-clients").max(1) as usize,
+                "--max-secs" => opts.max_secs = num(it.next(), "--max-secs"),
+                "-h" | "--help" => {
+                    print!("{USAGE}");
+                    std::process::exit(0)
+                }
+                other => {
+                    eprintln!("unknown argument {other}\n\n{USAGE}");
+                    std::process::exit(2)
+                }
+            }
+        }
+        opts
+    }
+
+    fn wants(&self, scenario: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|o| scenario.contains(o.as_str()))
+    }
+
+    fn has(&self, system: &str) -> bool {
+        self.systems.iter().any(|s| s == system)
+    }
+}
+
+/// The figures of one (scenario, system) over the repetitions.
+struct LoadRow {
+    scenario: &'static str,
+    system: &'static str,
+    runs: Vec<LoadResult>,
+}
+
+impl LoadRow {
+    fn med(&self, f: fn(&LoadResult) -> f64) -> f64 {
+        median(&self.runs.iter().map(f).collect::<Vec<_>>())
+    }
+}
+
+/// Everything measured, for the report.
+#[derive(Default)]
+struct Report {
+    load: Vec<LoadRow>,
+    broadcast: Vec<(&'static str, Vec<broadcast::BroadcastResult>)>,
+    wire: Vec<wire::WireRow>,
+    memory: Vec<(&'static str, Vec<memory::MemoryResult>)>,
+}
+
+impl Report {
+    fn row(&self, scenario: &str, system: &str) -> Option<&LoadRow> {
+        self.load.iter().find(|r| r.scenario == scenario && r.system == system)
+    }
+
+    /// Median over repetitions of the per-repetition ratio `f(a) / f(b)` (both measured in the same repetition).
+    fn ratio(&self, a: (&str, &str), b: (&str, &str), f: fn(&LoadResult) -> f64) -> f64 {
+        let (Some(a), Some(b)) = (self.row(a.0, a.1), self.row(b.0, b.1)) else { return f64::NAN };
+        median(&a.runs.iter().zip(&b.runs).map(|(x, y)| f(x) / f(y)).collect::<Vec<_>>())
+    }
+}
+
+type LoadFn = fn(Transport, usize, usize, Lengths) -> LoadResult;
+/// One system of a load scenario: its label in the table, its name for `--systems`, how to run it.
+type LoadSystem = (&'static str, &'static str, LoadFn);
+/// A load scenario: name, transport, clients, calls in flight per client, systems.
+type LoadScenario = (&'static str, Transport, usize, usize, Vec<LoadSystem>);
+type BroadcastFn = fn(usize, usize, Duration) -> broadcast::BroadcastResult;
+
+fn on_runtime(
+    f: impl FnOnce(Transport, usize, usize, Lengths) -> std::pin::Pin<Box<dyn std::future::Future<Output = LoadResult>>>,
+    t: Transport,
+    c: usize,
+    k: usize,
+    l: Lengths,
+) -> LoadResult {
+    on_fresh_runtime(|| f(t, c, k, l))
+}
+
+fn remotes_c2s(t: Transport, c: usize, k: usize, l: Lengths) -> LoadResult {
+    on_runtime(|t, c, k, l| Box::pin(sys_remotes::client_to_server(t, c, k, l)), t, c, k, l)
+}
+fn remotes_s2c(t: Transport, c: usize, k: usize, l: Lengths) -> LoadResult {
+    on_runtime(|t, c, k, l| Box::pin(sys_remotes::server_to_client(t, c, k, l)), t, c, k, l)
+}
+fn hand_c2s(t: Transport, c: usize, k: usize, l: Lengths) -> LoadResult {
+    on_runtime(|t, c, k, l| Box::pin(sys_hand::client_to_server(t, c, k, l, sys_hand::Batching::Drain)), t, c, k, l)
+}
+fn hand_yield_c2s(t: Transport, c: usize, k: usize, l: Lengths) -> LoadResult {
+    on_runtime(
+        |t, c, k, l| Box::pin(sys_hand::client_to_server(t, c, k, l, sys_hand::Batching::YieldFirst)),
+        t,
+        c,
+        k,
+        l,
+    )
+}
+fn tarpc_c2s(t: Transport, c: usize, k: usize, l: Lengths) -> LoadResult {
+    on_runtime(|t, c, k, l| Box::pin(sys_tarpc::client_to_server(t, c, k, l)), t, c, k, l)
+}
+
+/// The load scenarios: name, transport, clients, calls in flight per client, systems.
+fn load_scenarios() -> Vec<LoadScenario> {
+    let c2s: Vec<LoadSystem> = vec![
+        ("remotes", "remotes", remotes_c2s),
+        ("hand-written", "hand", hand_c2s),
+        ("hand-written+yield", "hand-yield", hand_yield_c2s),
+        ("tarpc", "tarpc", tarpc_c2s),
+    ];
+    let s2c: Vec<LoadSystem> = vec![("remotes s->c", "remotes", remotes_s2c), ("remotes c->s", "remotes", remotes_c2s)];
+    vec![
+        ("tcp-1x1", Transport::Tcp, 1, 1, c2s.clone()),
+        ("tcp-32x1", Transport::Tcp, 32, 1, c2s.clone()),
+        ("tcp-32x16", Transport::Tcp, 32, 16, c2s.clone()),
+        ("mem-1x1", Transport::Memory, 1, 1, c2s.clone()),
+        ("mem-32x1", Transport::Memory, 32, 1, c2s.clone()),
+        ("mem-32x16", Transport::Memory, 32, 16, c2s),
+        ("s2c-32x16", Transport::Tcp, 32, 16, s2c),
+    ]
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    // Child modes of the memory scenario.
+    match args.get(1).map(String::as_str) {
+        Some("--memory-server") => return memory::server_child(&args[2], args[3].parse().expect("a count")),
+        Some("--memory-clients") => {
+            return memory::clients_child(&args[2], &args[3], args[4].parse().expect("a count"));
+        }
+        _ => {}
+    }
+    let opts = Opts::parse();
+    let max = opts.max_secs;
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(max));
+        eprintln!("remotes-bench: still running after {max} s (--max-secs); aborting");
+        std::process::exit(3);
+    });
+    let fds = harness::raise_fd_limit();
+    let started = Instant::now();
+    eprintln!(
+        "remotes-bench: {} repetition(s), warm-up {:?}, window {:?}, open-file limit {fds}",
+        opts.reps, opts.lengths.warmup, opts.lengths.measure
+    );
+    let mut report = Report::default();
+
+    for (scenario, transport, clients, in_flight, systems) in load_scenarios() {
+        if !opts.wants(scenario) {
+            continue;
+        }
+        let systems: Vec<_> = systems.into_iter().filter(|s| opts.has(s.1)).collect();
+        let first = report.load.len();
+        for (label, _, _) in &systems {
+            report.load.push(LoadRow { scenario, system: label, runs: Vec::new() });
+        }
+        for rep in 0..opts.reps {
+            // Rotate the order each repetition, so no system always runs first (or last) on a warming machine.
+            for i in 0..systems.len() {
+                let index = (i + rep) % systems.len();
+                let (label, _, run) = systems[index];
+                let result = run(transport, clients, in_flight, opts.lengths);
+                eprintln!(
+                    "  {scenario:<10} {label:<13} rep {}: {:>9.0} calls/s  p50 {:>7.1} us  p99 {:>8.1} us{}",
+                    rep + 1,
+                    result.calls_per_sec,
+                    result.p50_us,
+                    result.p99_us,
+                    if result.errors > 0 { format!("  ({} errors)", result.errors) } else { String::new() }
+                );
+                report.load[first + index].runs.push(result);
+            }
+        }
+    }
+
+    if opts.wants("broadcast") {
+        let mut systems: Vec<(&'static str, BroadcastFn)> = Vec::new();
+        if opts.has("remotes") {
+            systems.push(("remotes", |c, r, s| on_fresh_runtime(|| broadcast::remotes(c, r, s))));
+        }
+        if opts.has("hand") {
+            systems.push(("hand-written", |c, r, s| on_fresh_runtime(|| broadcast::hand(c, r, s))));
+        }
+        let first = report.broadcast.len();
+        for (label, _) in &systems {
+            report.broadcast.push((label, Vec::new()));
+        }
+        for rep in 0..opts.reps {
+            for i in 0..systems.len() {
+                let index = (i + rep) % systems.len();
+                let (label, run) = systems[index];
+                let r = run(opts.broadcast_clients, opts.broadcast_rounds, opts.broadcast_stream);
+                eprintln!(
+                    "  broadcast  {label:<13} rep {}: all {} clients in p50 {:>7.1} us, p99 {:>8.1} us; {:>9.0} deliveries/s{}",
+                    rep + 1,
+                    opts.broadcast_clients,
+                    r.p50_us,
+                    r.p99_us,
+                    r.deliveries_per_sec,
+                    if r.incomplete > 0 { format!("  ({} incomplete)", r.incomplete) } else { String::new() }
+                );
+                report.broadcast[first + index].1.push(r);
+            }
+        }
+    }
+
+    if opts.wants("wire") {
+        report.wire = on_fresh_runtime(wire::measure);
+        for row in &report.wire {
+            eprintln!(
+                "  wire       {:<13} {:<30} {:>7.2} bytes, overhead {:>6.2}",
+                row.system,
+                row.what,
+                row.wire,
+                row.overhead()
+            );
+        }
+    }
+
+    if opts.wants("memory") {
+        let mut systems: Vec<(&'static str, &'static str)> = Vec::new();
+        for (label, name) in [("remotes", "remotes"), ("hand-written", "hand"), ("tarpc", "tarpc")] {
+            if opts.has(name) {
+                systems.push((label, name));
+            }
+        }
+        for (label, name) in systems {
+            let mut runs = Vec::new();
+            for rep in 0..opts.reps {
+                let r = memory::measure(name, opts.memory_clients);
+                eprintln!(
+                    "  memory     {label:<13} rep {}: {} idle clients: server {:>7.0} B/client, client side {:>7.0} B/client",
+                    rep + 1,
+                    r.clients,
+                    r.server_per_client,
+                    r.client_per_client
+                );
+                runs.push(r);
+            }
+            report.memory.push((label, runs));
+        }
+    }
+
+    print!("{}", render(&report, &opts, started.elapsed()));
+}
+
+fn fmt_ratio(x: f64) -> String {
+    if x.is_nan() { "–".into() } else { format!("{x:.2}x") }
+}
+
+fn verdict(ok: Option<bool>) -> &'static str {
+    match ok {
+        Some(true) => "met",
+        Some(false) => "**missed**",
+        None => "not measured",
+    }
+}
+
+/// The report, as Markdown (it is pasted into BENCHMARKS.md).
+fn render(report: &Report, opts: &Opts, elapsed: Duration) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\n## Results ({} repetition(s), warm-up {} ms, window {} ms, medians; ratios are medians of same-repetition ratios; {:.0} s in all)\n",
+        opts.reps,
+        opts.lengths.warmup.as_millis(),
+        opts.lengths.measure.as_millis(),
+        elapsed.as_secs_f64()
+    );
+    if !report.load.is_empty() {
+        let _ = writeln!(out, "### Calls (request: id u64, 64-byte name, 8 x u32; reply: 2 x u64)\n");
+        let _ = writeln!(
+            out,
+            "| scenario | system | calls/s | p50 µs | p99 µs | calls/s vs hand-written | calls/s vs hand-written+yield | calls/s vs tarpc | p50 vs hand-written |"
+        );
+        let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        for row in &report.load {
+            let peer = |system: &str, f: fn(&LoadResult) -> f64| {
+                if row.system == system {
+                    "–".to_string()
+                } else {
+                    fmt_ratio(report.ratio((row.scenario, row.system), (row.scenario, system), f))
+                }
+            };
+            let errors: u64 = row.runs.iter().map(|r| r.errors).sum();
+            let _ = writeln!(
+                out,
+                "| {} | {}{} | {:.0} | {:.1} | {:.1} | {} | {} | {} | {} |",
+                row.scenario,
+                row.system,
+                if errors > 0 { format!(" ({errors} errors)") } else { String::new() },
+                row.med(|r| r.calls_per_sec),
+                row.med(|r| r.p50_us),
+                row.med(|r| r.p99_us),
+                peer("hand-written", |r| r.calls_per_sec),
+                peer("hand-written+yield", |r| r.calls_per_sec),
+                peer("tarpc", |r| r.calls_per_sec),
+                peer("hand-written", |r| r.p50_us),
+            );
+        }
+        out.push('\n');
+    }
+    if !report.broadcast.is_empty() {
+        let _ = writeln!(out, "### Broadcast of a 64-byte event to {} TCP clients\n", opts.broadcast_clients);
+        let _ = writeln!(
+            out,
+            "| system | time to all, p50 µs | p99 µs | deliveries/s (stream, {} in flight) |",
+            broadcast::WINDOW
+        );
+        let _ = writeln!(out, "|---|---:|---:|---:|");
+        for (label, runs) in &report.broadcast {
+            let m = broadcast::medians(runs);
+            let _ = writeln!(
+                out,
+                "| {label}{} | {:.0} | {:.0} | {:.0} |",
+                if m.incomplete > 0 { format!(" ({} incomplete)", m.incomplete) } else { String::new() },
+                m.p50_us,
+                m.p99_us,
+                m.deliveries_per_sec
+            );
+        }
+        out.push('\n');
+    }
+    if !report.wire.is_empty() {
+        let _ = writeln!(out, "### Bytes on the wire (counted through a TCP proxy; payload = the encoded structs)\n");
+        let _ = writeln!(
+            out,
+            "| system | what | bytes on the wire | payload bytes (structs) | overhead beyond the structs | overhead beyond the argument array |"
+        );
+        let _ = writeln!(out, "|---|---|---:|---:|---:|---:|");
+        for row in &report.wire {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {:.2} | {} | {:.2} | {:.2} |",
+                row.system,
+                row.what,
+                row.wire,
+                row.payload,
+                row.overhead(),
+                row.overhead_beyond_args()
+            );
+        }
+        out.push('\n');
+    }
+    if !report.memory.is_empty() {
+        let _ =
+            writeln!(out, "### Resident memory per idle connected client (server and clients in separate processes)\n");
+        let _ = writeln!(out, "| system | clients | server side, bytes/client | client side, bytes/client |");
+        let _ = writeln!(out, "|---|---:|---:|---:|");
+        for (label, runs) in &report.memory {
+            let s = median(&runs.iter().map(|r| r.server_per_client).collect::<Vec<_>>());
+            let c = median(&runs.iter().map(|r| r.client_per_client).collect::<Vec<_>>());
+            let _ = writeln!(out, "| {label} | {} | {s:.0} | {c:.0} |", runs.first().map_or(0, |r| r.clients));
+        }
+        out.push('\n');
+    }
+
+    // Targets.
+    let thr = |r: &LoadResult| r.calls_per_sec;
+    let p50 = |r: &LoadResult| r.p50_us;
+    let mut targets: Vec<(String, String, Option<bool>)> = Vec::new();
+    let mut check = |name: &str, value: f64, ok: fn(f64) -> bool, shown: String| {
+        targets.push((name.to_string(), shown, (!value.is_nan()).then(|| ok(value))));
+    };
+    let r = report.ratio(("tcp-32x16", "remotes"), ("tcp-32x16", "hand-written"), thr);
+    check("TCP 32x16 ≥ 0.8x hand-written", r, |x| x >= 0.8, fmt_ratio(r));
+    let r = report.ratio(("tcp-32x16", "remotes"), ("tcp-32x16", "tarpc"), thr);
+    check("TCP 32x16 ≥ 3x tarpc", r, |x| x >= 3.0, fmt_ratio(r));
+    let r = report.ratio(("tcp-32x16", "remotes"), ("tcp-32x16", "hand-written+yield"), thr);
+    check("(context) TCP 32x16 ≥ 0.8x hand-written+yield", r, |x| x >= 0.8, fmt_ratio(r));
+    let r = report.ratio(("tcp-1x1", "remotes"), ("tcp-1x1", "hand-written"), p50);
+    check("TCP 1x1 p50 ≤ 1.15x hand-written", r, |x| x <= 1.15, fmt_ratio(r));
+    let r = report.ratio(("tcp-1x1", "remotes"), ("tcp-1x1", "hand-written+yield"), p50);
+    check("(context) TCP 1x1 p50 ≤ 1.15x hand-written+yield", r, |x| x <= 1.15, fmt_ratio(r));
+    let r = report.ratio(("mem-1x1", "remotes"), ("mem-1x1", "tarpc"), thr);
+    check("in-process 1x1 ≥ 1x tarpc in-memory", r, |x| x >= 1.0, fmt_ratio(r));
+    let r = report.ratio(("mem-32x16", "remotes"), ("mem-32x16", "tarpc"), thr);
+    check("in-process 32x16 ≥ 1x tarpc in-memory", r, |x| x >= 1.0, fmt_ratio(r));
+    let r = report.ratio(("s2c-32x16", "remotes s->c"), ("s2c-32x16", "remotes c->s"), thr);
+    check("server->client 32x16 ≥ 0.9x client->server", r, |x| x >= 0.9, fmt_ratio(r));
+    let bc = |label: &str| report.broadcast.iter().find(|b| b.0 == label).map(|b| &b.1);
+    let (b_thr, b_time) = match (bc("remotes"), bc("hand-written")) {
+        (Some(a), Some(b)) => {
+            let t =
+                median(&a.iter().zip(b).map(|(x, y)| x.deliveries_per_sec / y.deliveries_per_sec).collect::<Vec<_>>());
+            let l = median(&a.iter().zip(b).map(|(x, y)| y.p50_us / x.p50_us).collect::<Vec<_>>());
+            (t, l)
+        }
+        _ => (f64::NAN, f64::NAN),
+    };
+    check("broadcast deliveries/s ≥ 0.8x hand-written", b_thr, |x| x >= 0.8, fmt_ratio(b_thr));
+    check(
+        "broadcast time to all: speed ≥ 0.8x hand-written (hand p50 / remotes p50)",
+        b_time,
+        |x| x >= 0.8,
+        fmt_ratio(b_time),
+    );
+    for row in report.wire.iter().filter(|r| r.system == "remotes") {
+        let (o, a) = (row.overhead(), row.overhead_beyond_args());
+        let shown = format!("{o:.2} bytes beyond the structs, {a:.2} beyond the argument array");
+        check(&format!("wire overhead ≤ 6 bytes beyond the encoded arguments: {}", row.what), a, |x| x <= 6.0, shown);
+    }
+    if let Some((_, runs)) = report.memory.iter().find(|m| m.0 == "remotes") {
+        let s = median(&runs.iter().map(|r| r.server_per_client).collect::<Vec<_>>());
+        check(
+            "memory ≤ 16 KiB per idle client (server side)",
+            s,
+            |x| x <= 16.0 * 1024.0,
+            format!("{:.1} KiB", s / 1024.0),
+        );
+        let c = median(&runs.iter().map(|r| r.client_per_client).collect::<Vec<_>>());
+        check(
+            "memory ≤ 16 KiB per idle client (client side, for context)",
+            c,
+            |x| x <= 16.0 * 1024.0,
+            format!("{:.1} KiB", c / 1024.0),
+        );
+    }
+    let _ = writeln!(out, "### Targets\n\n| target | measured | verdict |\n|---|---:|---|");
+    for (name, shown, ok) in targets {
+        let _ = writeln!(out, "| {name} | {shown} | {} |", verdict(ok));
+    }
+    out
+}

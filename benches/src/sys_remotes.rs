@@ -1,0 +1,72 @@
+//! remotes: client -> server and server -> client calls over TCP or the in-process transport.
+
+use std::sync::Arc;
+
+use remotes_runtime::{Client, Player, Server};
+
+use crate::Transport;
+use crate::harness::{Lengths, LoadResult, drive};
+use crate::proto::{Req, handle, net, request};
+
+/// A server whose `work` answers every request, over `transport`.
+pub async fn server(transport: Transport) -> Server {
+    let server = match transport {
+        Transport::Tcp => Server::bind("127.0.0.1:0").await.expect("bind 127.0.0.1"),
+        Transport::Memory => Server::builder().in_memory(),
+    };
+    let remotes = net::server(&server);
+    remotes.functions.work.set_callback(|_player: Player, req: Req| async move { handle(&req) });
+    server
+}
+
+/// A client of `server` whose `work_on_client` answers every request.
+pub async fn client(server: &Server, transport: Transport) -> (Client, net::client::Remotes) {
+    let client = match transport {
+        Transport::Tcp => Client::connect(server.local_addr()).await,
+        Transport::Memory => Client::connect_in_memory(server).await,
+    }
+    .expect("connect");
+    let remotes = net::client(&client);
+    remotes.functions.work_on_client.set_callback(|req: Req| async move { handle(&req) });
+    (client, remotes)
+}
+
+/// `clients` x `in_flight` client -> server calls.
+pub async fn client_to_server(transport: Transport, clients: usize, in_flight: usize, lengths: Lengths) -> LoadResult {
+    let server = server(transport).await;
+    let mut handles = Vec::new();
+    for _ in 0..clients {
+        handles.push(Arc::new(client(&server, transport).await));
+    }
+    let req = request();
+    let result = drive(&handles, in_flight, lengths, move |c: Arc<(Client, net::client::Remotes)>| {
+        let req = req.clone();
+        async move { c.1.functions.work.invoke(req).await.is_ok() }
+    })
+    .await;
+    drop(handles);
+    drop(server);
+    result
+}
+
+/// `clients` x `in_flight` server -> client calls.
+pub async fn server_to_client(transport: Transport, clients: usize, in_flight: usize, lengths: Lengths) -> LoadResult {
+    let server = server(transport).await;
+    let remotes = net::server(&server);
+    let mut connected = Vec::new();
+    for _ in 0..clients {
+        connected.push(client(&server, transport).await);
+    }
+    let targets: Vec<Arc<(net::server::Remotes, Player)>> =
+        server.players().into_iter().map(|player| Arc::new((remotes.clone(), player))).collect();
+    assert_eq!(targets.len(), clients, "every client is a player");
+    let req = request();
+    let result = drive(&targets, in_flight, lengths, move |t: Arc<(net::server::Remotes, Player)>| {
+        let req = req.clone();
+        async move { t.0.functions.work_on_client.invoke(&t.1, req).await.is_ok() }
+    })
+    .await;
+    drop(connected);
+    drop(server);
+    result
+}
