@@ -621,6 +621,12 @@ where
             return;
         }
         link.outbox.wait().await;
+        // Batching: the task that queued a frame woke this one, and the runtime runs it next. When this side waits
+        // on more calls than are queued, their callers are likely about to queue frames too: let them run first,
+        // so one write carries them all. A lone call (or a reply) still leaves at once.
+        if link.pending.len() > link.outbox.queued_frames() {
+            tokio::task::yield_now().await;
+        }
     }
 }
 

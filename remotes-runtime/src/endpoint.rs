@@ -119,7 +119,7 @@ where
     Box::pin(async move {
         match (CatchUnwind { inner: future }).await {
             Ok(value) => {
-                let mut out = Vec::new();
+                let mut out = Vec::with_capacity(crate::remote::function::ENCODE_CAPACITY);
                 encode_value(&value, &mut out).map_err(|reason| {
                     tracing::error!(remote = name, %reason, "callback's return value failed to encode");
                     FunctionError::InvalidResult

@@ -140,6 +140,11 @@ impl Outbox {
         true
     }
 
+    /// How many frames are queued.
+    pub(crate) fn queued_frames(&self) -> usize {
+        self.lock().frames
+    }
+
     /// How long frames have been refused for lack of room, if they are.
     pub(crate) fn full_for(&self) -> Option<std::time::Duration> {
         self.lock().full_since.map(|since| since.elapsed())

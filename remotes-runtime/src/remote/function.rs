@@ -160,6 +160,9 @@ fn predict<A: Args, R: Wire>(endpoint: &Arc<Endpoint>, index: usize, caller: Opt
     }
 }
 
+/// Room reserved up front for encoded arguments and return values: most fit, so encoding does not reallocate.
+pub(crate) const ENCODE_CAPACITY: usize = 128;
+
 /// Encodes outgoing arguments after checking them against the declared constraints: an honest program learns of
 /// its own bug at once, without a round trip.
 pub(crate) fn encode_outgoing<A: Args>(args: &A, check: Option<Check<A>>, remote: &'static str) -> Option<Vec<u8>> {
@@ -167,7 +170,7 @@ pub(crate) fn encode_outgoing<A: Args>(args: &A, check: Option<Check<A>>, remote
         tracing::warn!(remote, argument = violation.index, reason = %violation.reason, "outgoing arguments break the declared constraints; not sent");
         return None;
     }
-    let mut bytes = Vec::new();
+    let mut bytes = Vec::with_capacity(ENCODE_CAPACITY);
     match args.encode(&mut bytes) {
         Ok(()) => Some(bytes),
         Err(reason) => {
