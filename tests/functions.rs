@@ -377,6 +377,44 @@ both_transports! {
         assert_eq!(client.pending_calls(), 0);
     }
 
+    // Replies name their call by its place among the unanswered ones: with replies out of order, late replies after
+    // timeouts, and cancellations all mixed, every call still gets its own answer and nothing else.
+    async fn replies_never_reach_the_wrong_call(transport) {
+        let h = Harness::new(transport).await;
+        h.remotes.functions.sync.set_callback(|_player, x| async move {
+            tokio::time::sleep(Duration::from_millis(u64::from(x % 13))).await;
+            x.wrapping_mul(3)
+        });
+        let (client, remotes) = h.client().await;
+        let player = h.player(&client);
+        for batch in 0..10u32 {
+            let mut calls = Vec::new();
+            for i in 0..200u32 {
+                let x = batch * 1000 + i;
+                let call = if i % 3 == 0 {
+                    remotes.functions.sync.invoke_with_timeout(Duration::from_millis(4), x)
+                } else {
+                    remotes.functions.sync.invoke(x)
+                };
+                if i % 5 == 0 {
+                    drop(call); // cancelled: the server answers it Cancelled, and the answer goes nowhere
+                } else {
+                    calls.push((x, i % 3 == 0, tokio::spawn(call)));
+                }
+            }
+            for (x, may_time_out, call) in calls {
+                match within("call", call).await.unwrap() {
+                    Ok(value) => assert_eq!(value, x.wrapping_mul(3), "call {x} got another call's answer"),
+                    Err(FunctionError::Timeout) if may_time_out => {}
+                    other => panic!("call {x}: {other:?}"),
+                }
+            }
+            eventually("batch answered", || player.calls_in_flight() == 0).await;
+        }
+        assert_eq!(client.pending_calls(), 0);
+        assert_eq!(within("after", remotes.functions.sync.invoke(7)).await, Ok(21));
+    }
+
     // Point 6: predict runs this side's callback with no network: same results and errors.
     async fn predict_runs_the_local_callback(transport) {
         let h = Harness::new(transport).await;

@@ -28,6 +28,21 @@ use crate::remote::Invoke;
 use crate::wire::frame::{FrameError, body_len, split_frame};
 use crate::wire::message::{kind, request_header};
 
+/// A peer that leaves this many of our calls unanswered is not keeping up (or is hostile): the connection closes.
+/// An honest peer answers every call, at the latest at the call's deadline.
+const MAX_UNANSWERED: usize = 65_536;
+
+/// What became of a reply.
+enum Replied {
+    Sent,
+    Already,
+    Full,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// Reader buffers start this small and grow with the traffic; idle connections stay cheap.
 const INITIAL_READ_BUFFER: usize = 1024;
 /// A buffer that grew past this while busy is released once it is empty again.
@@ -68,6 +83,11 @@ pub(crate) struct Link {
     inflight: Mutex<IdMap<AbortHandle>>,
     /// The in-flight table's size, readable without its lock.
     in_flight: AtomicUsize,
+    /// The peer's requests not answered yet, in arrival order: a reply names its call by its place here.
+    unanswered: Mutex<VecDeque<u32>>,
+    /// This side's requests the peer has not answered yet, in sending order (the peer's `unanswered`, plus what
+    /// is still on its way).
+    outstanding: Mutex<VecDeque<u32>>,
     binding: OnceLock<Binding>,
     closed: Notify,
     /// Who is at the other end, for logs: `player 3`, `server`.
@@ -138,6 +158,8 @@ impl Link {
             pending: PendingTable::default(),
             inflight: Mutex::new(IdMap::default()),
             in_flight: AtomicUsize::new(0),
+            unanswered: Mutex::new(VecDeque::new()),
+            outstanding: Mutex::new(VecDeque::new()),
             binding: OnceLock::new(),
             closed: Notify::new(),
             peer: settings.peer,
@@ -316,16 +338,39 @@ impl Link {
         let (settle, reply) = oneshot::channel();
         let deadline = Instant::now() + timeout;
         let queued = self.outbox.with(|state| {
+            let mut outstanding = lock(&self.outstanding);
+            if outstanding.len() >= MAX_UNANSWERED {
+                return None;
+            }
             let id = state.next_request;
             state.next_request = id.wrapping_add(1);
+            outstanding.push_back(id);
             self.pending.insert(id, settle);
             let (kind, header, len) = request_header(remote, timeout_ms);
             state.put(kind, &header[..len], args);
-            id
+            Some(id)
         });
         match queued {
-            Some(id) => Invoke::waiting(reply, CallGuard::new(Arc::clone(self), id, name), deadline),
+            Some(Some(id)) => Invoke::waiting(reply, CallGuard::new(Arc::clone(self), id, name), deadline),
+            Some(None) => {
+                tracing::warn!(peer = %self.peer, max = MAX_UNANSWERED, "the peer leaves too many calls unanswered; closing this connection");
+                self.close();
+                Invoke::failed(FunctionError::Disconnected)
+            }
             None => Invoke::failed(FunctionError::Disconnected),
+        }
+    }
+
+    /// Settles the call a reply names by its slot: its position among this side's requests not answered yet.
+    pub(crate) fn on_reply(&self, slot: u32, outcome: Result<Bytes, FunctionError>) {
+        let id = lock(&self.outstanding).remove(slot as usize);
+        match id {
+            Some(id) => {
+                if !self.pending.settle(id, outcome) {
+                    tracing::debug!(peer = %self.peer, call = id, "late reply to a call that already settled; dropped");
+                }
+            }
+            None => tracing::warn!(peer = %self.peer, slot, "reply naming no unanswered call; dropped"),
         }
     }
 
@@ -348,10 +393,19 @@ impl Link {
         self.outbox.with(|state| state.put(kind::CANCEL, &[id], &[]));
     }
 
-    /// Sends the reply to the peer's call `id`.
+    /// Records a request of the peer as unanswered (the reader does, for every frame of a request kind, in arrival
+    /// order). Replies name a request by its place in this list.
+    pub(crate) fn received_request(&self, id: u32) {
+        lock(&self.unanswered).push_back(id);
+    }
+
+    /// Sends the one reply to the peer's call `id`. The reply names the call by its slot: its position among the
+    /// peer's requests not answered yet, in arrival order (usually 0). A call already answered is never answered
+    /// again. A peer that does not read its replies cannot make them pile up: when its queue is full, the connection
+    /// closes instead of dropping a reply (every request must get exactly one).
     pub(crate) fn reply(&self, id: u32, reply: Reply) {
         let reply = match reply {
-            Ok(value) if body_len(&[id], value.len()) > self.peer_max_frame => {
+            Ok(value) if body_len(&[0], value.len()) > self.peer_max_frame => {
                 tracing::error!(
                     peer = %self.peer,
                     len = value.len(),
@@ -370,16 +424,25 @@ impl Link {
                 (kind::REPLY_ERR, &code[..])
             }
         };
-        let queued = self.outbox.with(|state| {
-            // Replies answer the peer's own calls: a peer that does not read them cannot make them pile up.
-            let room = state.has_room(self.queue_limits, payload.len() + 8);
-            if room {
-                state.put(kind, &[id], payload);
+        let sent = self.outbox.with(|state| {
+            let mut unanswered = lock(&self.unanswered);
+            let Some(slot) = unanswered.iter().position(|&unanswered| unanswered == id) else {
+                return Replied::Already;
+            };
+            if !state.has_room(self.queue_limits, payload.len() + 8) {
+                return Replied::Full;
             }
-            room
+            unanswered.remove(slot);
+            state.put(kind, &[slot as u32], payload);
+            Replied::Sent
         });
-        if queued == Some(false) {
-            tracing::debug!(peer = %self.peer, call = id, "outgoing queue full; reply dropped");
+        match sent {
+            Some(Replied::Full) => {
+                tracing::warn!(peer = %self.peer, call = id, "the peer does not read its replies and its queue is full; closing this connection");
+                self.close();
+            }
+            Some(Replied::Already) => tracing::debug!(peer = %self.peer, call = id, "call already answered"),
+            Some(Replied::Sent) | None => {}
         }
     }
 
@@ -399,11 +462,15 @@ impl Link {
         // The task cannot remove its entry before it is inserted: it needs this lock first.
         let task = tokio::spawn(async move {
             let outcome = tokio::time::timeout(timeout, reply).await;
-            link.forget_handler(id);
+            // Whoever takes the call out of the in-flight table answers it (this task, a cancellation, a shutdown).
+            if link.forget_handler(id).is_none() {
+                return;
+            }
             match outcome {
                 Ok(reply) => link.reply(id, reply),
                 Err(_) => {
-                    tracing::debug!(peer = %link.peer, call = id, "callback outlived the call's deadline; stopped")
+                    tracing::debug!(peer = %link.peer, call = id, "callback outlived the call's deadline; stopped");
+                    link.reply(id, Err(FunctionError::Timeout));
                 }
             }
         });
@@ -431,6 +498,7 @@ impl Link {
     pub(crate) fn cancel_handler(&self, id: u32) {
         if let Some(task) = self.forget_handler(id) {
             task.abort();
+            self.reply(id, Err(FunctionError::Cancelled));
             tracing::debug!(peer = %self.peer, call = id, "caller cancelled the call; callback aborted");
         }
     }

@@ -12,7 +12,7 @@ use crate::boundary::log_at;
 use crate::connection::Link;
 use crate::interface::RemoteKind;
 use crate::player::Player;
-use crate::wire::message::{Message, MessageError, kind};
+use crate::wire::message::{Message, kind};
 
 /// The reader's dispatch state for one connection.
 pub(crate) struct Dispatcher {
@@ -34,13 +34,15 @@ impl Dispatcher {
         let request_id = matches!(body[0], kind::REQUEST | kind::REQUEST_TIMED).then(|| {
             let id = self.next_request;
             self.next_request = id.wrapping_add(1);
+            // Every request gets exactly one reply, which names it by its place among the unanswered ones.
+            self.link.received_request(id);
             id
         });
         let message = match Message::parse(body) {
             Ok(message) => message,
             Err(error) => {
                 tracing::warn!(peer = %self.link.peer, %error, "dropped a malformed frame");
-                if let (Some(id), MessageError::Truncated(_)) = (request_id, error) {
+                if let Some(id) = request_id {
                     self.link.reply(id, Err(FunctionError::BadRequest));
                 }
                 return;
@@ -53,8 +55,8 @@ impl Dispatcher {
                     timeout_ms.map_or(self.link.peer_default_timeout(), |ms| Duration::from_millis(ms.into()));
                 self.on_request(id, remote, timeout, &args);
             }
-            Message::ReplyOk { call, value } => self.on_reply(call, Ok(value)),
-            Message::ReplyErr { call, code } => self.on_reply(call, Err(FunctionError::from_wire_code(code))),
+            Message::ReplyOk { slot, value } => self.link.on_reply(slot, Ok(value)),
+            Message::ReplyErr { slot, code } => self.link.on_reply(slot, Err(FunctionError::from_wire_code(code))),
             Message::Cancel { call } => self.link.cancel_handler(call),
             Message::Event { remote, args } => self.link.on_event(self.player.as_ref(), remote, args),
             Message::Ping => self.link.send_pong(),
@@ -63,12 +65,6 @@ impl Dispatcher {
             Message::Hello(_) | Message::Welcome(_) | Message::Reject(_) => {
                 tracing::warn!(peer = %self.link.peer, "handshake message after the handshake; dropped");
             }
-        }
-    }
-
-    fn on_reply(&self, call: u32, outcome: Result<Bytes, FunctionError>) {
-        if !self.link.pending.settle(call, outcome) {
-            tracing::debug!(peer = %self.link.peer, call, "reply to a call that is not pending (late or unknown); dropped");
         }
     }
 

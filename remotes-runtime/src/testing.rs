@@ -15,6 +15,7 @@
 //! # Ok(()) }
 //! ```
 
+use std::collections::VecDeque;
 use std::io;
 
 use bytes::{Bytes, BytesMut};
@@ -111,14 +112,14 @@ pub enum RawMessage {
     },
     /// A successful reply.
     ReplyOk {
-        /// The call it answers.
+        /// The call it answers (its slot, for requests not sent with `send_request`).
         call: u32,
         /// The encoded return value.
         value: Vec<u8>,
     },
     /// A failed reply.
     ReplyErr {
-        /// The call it answers.
+        /// The call it answers (its slot, for requests not sent with `send_request`).
         call: u32,
         /// Why it failed.
         error: FunctionError,
@@ -179,13 +180,24 @@ pub struct RawClient {
     writer: Box<dyn AsyncWrite + Unpin + Send>,
     buf: BytesMut,
     token: Option<String>,
+    /// The number of the next request [`send_request`](Self::send_request) sends.
+    next_request: u32,
+    /// Requests sent with `send_request` and not answered yet, in order: replies name them by position.
+    outstanding: VecDeque<u32>,
 }
 
 impl RawClient {
     /// Connects over TCP (no handshake yet).
     pub async fn connect(addr: impl tokio::net::ToSocketAddrs) -> io::Result<RawClient> {
         let (reader, writer) = crate::transport::tcp::connect(addr).await?;
-        Ok(RawClient { reader: Box::new(reader), writer: Box::new(writer), buf: BytesMut::new(), token: None })
+        Ok(RawClient {
+            reader: Box::new(reader),
+            writer: Box::new(writer),
+            buf: BytesMut::new(),
+            token: None,
+            next_request: 0,
+            outstanding: VecDeque::new(),
+        })
     }
 
     /// Connects to `server` in-process (no handshake yet). Must be called within a tokio runtime.
@@ -197,6 +209,8 @@ impl RawClient {
             writer: Box::new(client_end.writer),
             buf: BytesMut::new(),
             token: None,
+            next_request: 0,
+            outstanding: VecDeque::new(),
         }
     }
 
@@ -253,10 +267,15 @@ impl RawClient {
         self.send_bytes(&out).await
     }
 
-    /// Writes a `REQUEST` (or `REQUEST_TIMED` with a timeout) for remote `remote` with encoded `args`.
+    /// Writes a `REQUEST` (or `REQUEST_TIMED` with a timeout) for remote `remote` with encoded `args`. Requests
+    /// are numbered from 0 in the order they are sent with this method; [`recv`](Self::recv) reports replies to them
+    /// by that number. (Requests written with [`send_bytes`](Self::send_bytes) are not counted: replies then carry
+    /// their raw slot.)
     pub async fn send_request(&mut self, remote: u32, timeout_ms: Option<u32>, args: &[u8]) -> io::Result<()> {
         let mut out = BytesMut::new();
         put_request(&mut out, remote, timeout_ms, args);
+        self.outstanding.push_back(self.next_request);
+        self.next_request = self.next_request.wrapping_add(1);
         self.send_bytes(&out).await
     }
 
@@ -267,10 +286,15 @@ impl RawClient {
         self.send_bytes(&out).await
     }
 
-    /// Reads the next frame. `None` when the server closed the connection.
+    /// Reads the next frame. `None` when the server closed the connection. A reply's `call` is the number of the
+    /// request it answers (see [`send_request`](Self::send_request)).
     pub async fn recv(&mut self) -> io::Result<Option<RawMessage>> {
         match read_frame(&mut self.reader, &mut self.buf, RAW_MAX_FRAME).await {
-            Ok(body) => Ok(Some(raw_message(body))),
+            Ok(body) => Ok(Some(match raw_message(body) {
+                RawMessage::ReplyOk { call, value } => RawMessage::ReplyOk { call: self.answered(call), value },
+                RawMessage::ReplyErr { call, error } => RawMessage::ReplyErr { call: self.answered(call), error },
+                other => other,
+            })),
             Err(ConnectError::Io(error)) if error.kind() == io::ErrorKind::UnexpectedEof => Ok(None),
             Err(ConnectError::Io(error)) if error.kind() == io::ErrorKind::ConnectionReset => Ok(None),
             Err(error) => Err(to_io(error)),
@@ -297,6 +321,13 @@ impl RawClient {
     }
 }
 
+impl RawClient {
+    /// The number of the request a reply's slot names, taking it off the outstanding list.
+    fn answered(&mut self, slot: u32) -> u32 {
+        self.outstanding.remove(slot as usize).unwrap_or(slot)
+    }
+}
+
 impl std::fmt::Debug for RawClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RawClient").finish_non_exhaustive()
@@ -311,8 +342,8 @@ fn raw_message(body: Bytes) -> RawMessage {
         Ok(Message::Request { remote, timeout_ms, args }) => {
             RawMessage::Request { remote, timeout_ms, args: args.to_vec() }
         }
-        Ok(Message::ReplyOk { call, value }) => RawMessage::ReplyOk { call, value: value.to_vec() },
-        Ok(Message::ReplyErr { call, code }) => {
+        Ok(Message::ReplyOk { slot, value }) => RawMessage::ReplyOk { call: slot, value: value.to_vec() },
+        Ok(Message::ReplyErr { slot: call, code }) => {
             RawMessage::ReplyErr { call, error: FunctionError::from_wire_code(code) }
         }
         Ok(Message::Cancel { call }) => RawMessage::Cancel { call },
@@ -354,8 +385,14 @@ impl RawServer {
         let (stream, _) = self.listener.accept().await?;
         stream.set_nodelay(true)?;
         let (reader, writer) = stream.into_split();
-        let mut conn =
-            RawClient { reader: Box::new(reader), writer: Box::new(writer), buf: BytesMut::new(), token: None };
+        let mut conn = RawClient {
+            reader: Box::new(reader),
+            writer: Box::new(writer),
+            buf: BytesMut::new(),
+            token: None,
+            next_request: 0,
+            outstanding: VecDeque::new(),
+        };
         let body = read_frame(&mut conn.reader, &mut conn.buf, RAW_MAX_FRAME).await.map_err(to_io)?;
         if !matches!(Message::parse(body), Ok(Message::Hello(_))) {
             return Err(io::Error::new(io::ErrorKind::InvalidData, "expected HELLO"));

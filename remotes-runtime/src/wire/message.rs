@@ -21,9 +21,9 @@ pub(crate) mod kind {
     pub const REQUEST: u8 = 0x10;
     /// A call with an explicit timeout: `remote` varint, `timeout_ms` varint, arguments.
     pub const REQUEST_TIMED: u8 = 0x11;
-    /// A successful reply: `call` varint, the return value.
+    /// A successful reply: `slot` varint (the call's position among the receiver's unanswered requests), the value.
     pub const REPLY_OK: u8 = 0x12;
-    /// A failed reply: `call` varint, one error-code byte.
+    /// A failed reply: `slot` varint, one error-code byte.
     pub const REPLY_ERR: u8 = 0x13;
     /// The caller gave up on a call: `call` varint.
     pub const CANCEL: u8 = 0x14;
@@ -42,8 +42,8 @@ pub(crate) enum Message {
     Welcome(Bytes),
     Reject(Bytes),
     Request { remote: u32, timeout_ms: Option<u32>, args: Bytes },
-    ReplyOk { call: u32, value: Bytes },
-    ReplyErr { call: u32, code: u8 },
+    ReplyOk { slot: u32, value: Bytes },
+    ReplyErr { slot: u32, code: u8 },
     Cancel { call: u32 },
     Event { remote: u32, args: Bytes },
     Ping,
@@ -76,13 +76,13 @@ impl Message {
                 let timeout_ms = take_varint(&mut body).ok_or(truncated)?;
                 Message::Request { remote, timeout_ms: Some(timeout_ms), args: body }
             }
-            kind::REPLY_OK => Message::ReplyOk { call: take_varint(&mut body).ok_or(truncated)?, value: body },
+            kind::REPLY_OK => Message::ReplyOk { slot: take_varint(&mut body).ok_or(truncated)?, value: body },
             kind::REPLY_ERR => {
-                let call = take_varint(&mut body).ok_or(truncated.clone())?;
+                let slot = take_varint(&mut body).ok_or(truncated.clone())?;
                 if body.len() != 1 {
                     return Err(truncated);
                 }
-                Message::ReplyErr { call, code: body[0] }
+                Message::ReplyErr { slot, code: body[0] }
             }
             kind::CANCEL => Message::Cancel { call: take_varint(&mut body).ok_or(truncated)? },
             kind::EVENT => Message::Event { remote: take_varint(&mut body).ok_or(truncated)?, args: body },
@@ -210,9 +210,9 @@ mod tests {
     fn replies_and_cancels_roundtrip() {
         assert_eq!(
             roundtrip(|b| put_frame(b, kind::REPLY_OK, &[70_000], b"\xc3")),
-            Message::ReplyOk { call: 70_000, value: Bytes::from_static(b"\xc3") }
+            Message::ReplyOk { slot: 70_000, value: Bytes::from_static(b"\xc3") }
         );
-        assert_eq!(roundtrip(|b| put_frame(b, kind::REPLY_ERR, &[1], &[2])), Message::ReplyErr { call: 1, code: 2 });
+        assert_eq!(roundtrip(|b| put_frame(b, kind::REPLY_ERR, &[1], &[2])), Message::ReplyErr { slot: 1, code: 2 });
         assert_eq!(roundtrip(|b| put_frame(b, kind::CANCEL, &[9], &[])), Message::Cancel { call: 9 });
     }
 
