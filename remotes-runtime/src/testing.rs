@@ -190,28 +190,14 @@ impl RawClient {
     /// Connects over TCP (no handshake yet).
     pub async fn connect(addr: impl tokio::net::ToSocketAddrs) -> io::Result<RawClient> {
         let (reader, writer) = crate::transport::tcp::connect(addr).await?;
-        Ok(RawClient {
-            reader: Box::new(reader),
-            writer: Box::new(writer),
-            buf: BytesMut::new(),
-            token: None,
-            next_request: 0,
-            outstanding: VecDeque::new(),
-        })
+        Ok(RawClient::from_halves(reader, writer))
     }
 
     /// Connects to `server` in-process (no handshake yet). Must be called within a tokio runtime.
     pub fn connect_in_memory(server: &Server) -> RawClient {
         let (client_end, server_end) = memory::pair(DEFAULT_MEMORY_PIPE_BYTES);
         server.shared().spawn_connection(server_end.reader, server_end.writer, "raw in-memory".to_string());
-        RawClient {
-            reader: Box::new(client_end.reader),
-            writer: Box::new(client_end.writer),
-            buf: BytesMut::new(),
-            token: None,
-            next_request: 0,
-            outstanding: VecDeque::new(),
-        }
+        RawClient::from_halves(client_end.reader, client_end.writer)
     }
 
     /// Sets the token the next [`handshake`](Self::handshake) sends.
@@ -322,6 +308,20 @@ impl RawClient {
 }
 
 impl RawClient {
+    fn from_halves(
+        reader: impl AsyncRead + Unpin + Send + 'static,
+        writer: impl AsyncWrite + Unpin + Send + 'static,
+    ) -> RawClient {
+        RawClient {
+            reader: Box::new(reader),
+            writer: Box::new(writer),
+            buf: BytesMut::new(),
+            token: None,
+            next_request: 0,
+            outstanding: VecDeque::new(),
+        }
+    }
+
     /// The number of the request a reply's slot names, taking it off the outstanding list.
     fn answered(&mut self, slot: u32) -> u32 {
         self.outstanding.remove(slot as usize).unwrap_or(slot)
@@ -385,14 +385,7 @@ impl RawServer {
         let (stream, _) = self.listener.accept().await?;
         stream.set_nodelay(true)?;
         let (reader, writer) = stream.into_split();
-        let mut conn = RawClient {
-            reader: Box::new(reader),
-            writer: Box::new(writer),
-            buf: BytesMut::new(),
-            token: None,
-            next_request: 0,
-            outstanding: VecDeque::new(),
-        };
+        let mut conn = RawClient::from_halves(reader, writer);
         let body = read_frame(&mut conn.reader, &mut conn.buf, RAW_MAX_FRAME).await.map_err(to_io)?;
         if !matches!(Message::parse(body), Ok(Message::Hello(_))) {
             return Err(io::Error::new(io::ErrorKind::InvalidData, "expected HELLO"));
