@@ -296,3 +296,23 @@ async fn excess_calls_in_flight_are_refused_at_once() {
     }
     assert_eq!(h.server.player(welcome.player_id).unwrap().calls_in_flight(), 4);
 }
+
+// Point 2: connection limits, per address and in total; a refused connection is closed before its handshake.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_limits_per_address_and_in_total() {
+    let h = Harness::with(Transport::Tcp, Server::builder().max_connections_per_address(2)).await;
+    let (first, _) = h.client().await;
+    let (_second, _) = h.client().await;
+    assert!(within("refused", h.connect(Client::builder())).await.is_err(), "a third connection from 127.0.0.1");
+    assert_eq!(h.server.players().len(), 2);
+    drop(first);
+    eventually("a place is free again", || h.server.players().len() == 1).await;
+    let (_third, remotes) = h.client().await;
+    h.remotes.functions.echo.set_callback(|_player, text| async move { text });
+    assert_eq!(within("echo", remotes.functions.echo.invoke("in".into())).await, Ok("in".to_string()));
+
+    let m = Harness::with(Transport::Memory, Server::builder().max_connections(1)).await;
+    let (_only, _) = m.client().await;
+    assert!(within("refused", m.connect(Client::builder())).await.is_err(), "a second connection in all");
+    assert_eq!(m.server.players().len(), 1);
+}

@@ -126,7 +126,12 @@ impl ClientBuilder {
 
     async fn connect_to_shared(self, server: &Arc<ServerShared>) -> Result<Client, ConnectError> {
         let (client_end, server_end) = memory::pair(self.memory_pipe_bytes);
-        server.spawn_connection(server_end.reader, server_end.writer, "in-memory".to_string());
+        // Refused under the server's connection limit: dropping the server's end closes the pipe, and the handshake
+        // below fails.
+        match server.admit(None) {
+            Some(slot) => server.spawn_connection(server_end.reader, server_end.writer, "in-memory".to_string(), slot),
+            None => drop(server_end),
+        }
         let deadline = self.config.handshake_timeout;
         let dial = Dial::Memory(Arc::downgrade(server));
         tokio::time::timeout(deadline, self.establish(client_end.reader, client_end.writer, dial))

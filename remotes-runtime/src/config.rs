@@ -20,6 +20,8 @@ pub const DEFAULT_MAX_QUEUED_FRAMES: usize = 4096;
 pub const DEFAULT_MAX_QUEUED_BYTES: usize = 4 << 20;
 /// Default time a peer's outgoing queue may stay full before the peer is disconnected: 5 seconds.
 pub const DEFAULT_SLOW_PEER_GRACE: Duration = Duration::from_secs(5);
+/// Default cap on the connections a server holds at once (handshakes included): 65,536.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 65_536;
 /// Default interval between keepalive pings: 10 seconds.
 pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(10);
 /// Default time without any frame from the peer after which it is considered dead: 30 seconds.
@@ -50,6 +52,10 @@ pub(crate) struct Config {
     pub ping_interval: Duration,
     /// Time without any frame from the peer after which the connection is closed.
     pub idle_timeout: Duration,
+    /// (Server) connections held at once, handshakes included.
+    pub max_connections: usize,
+    /// (Server) TCP connections held at once from one IP address.
+    pub max_connections_per_address: Option<usize>,
 }
 
 impl Default for Config {
@@ -66,6 +72,8 @@ impl Default for Config {
             slow_peer_grace: DEFAULT_SLOW_PEER_GRACE,
             ping_interval: DEFAULT_PING_INTERVAL,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_address: None,
         }
     }
 }

@@ -1,9 +1,10 @@
 //! The server: accepts connections (TCP or in-process), keeps the set of players, runs the handshake and the
 //! connection task set for each.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::io;
+use std::net::IpAddr;
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -71,6 +72,28 @@ pub(crate) struct ServerShared {
     /// Connection tasks running (handshake included); `shutdown` waits for none.
     active: AtomicUsize,
     idle: Notify,
+    /// TCP connections held, per IP address (only while `max_connections_per_address` is set).
+    per_address: Mutex<HashMap<IpAddr, usize>>,
+}
+
+/// A connection's place under the server's connection limits, given back when the connection ends.
+pub(crate) struct ConnectionSlot {
+    server: Arc<ServerShared>,
+    address: Option<IpAddr>,
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        if let Some(address) = self.address {
+            let mut per_address = self.server.per_address.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(count) = per_address.get_mut(&address) {
+                *count -= 1;
+                if *count == 0 {
+                    per_address.remove(&address);
+                }
+            }
+        }
+    }
 }
 
 /// Decrements the active-connection count when a connection task ends (it was counted when spawned).
@@ -110,6 +133,20 @@ impl std::fmt::Debug for ServerBuilder {
 
 impl ServerBuilder {
     config::shared_settings!(peer = "a client", handshake = "a client's handshake");
+
+    /// The most connections the server holds at once, handshakes included; further ones are closed as soon as
+    /// they are accepted, before their handshake. Default: 65,536.
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.config.max_connections = connections;
+        self
+    }
+
+    /// The most TCP connections the server holds at once from one IP address; further ones from that address are
+    /// closed as soon as they are accepted. Default: no limit (players behind one NAT share an address).
+    pub fn max_connections_per_address(mut self, connections: usize) -> Self {
+        self.config.max_connections_per_address = Some(connections);
+        self
+    }
 
     /// Sets the authentication hook: it runs during each client's handshake (within the handshake deadline, before
     /// any remote is reachable) and accepts the client with player data, or refuses it with a reason the client
@@ -184,6 +221,7 @@ impl Server {
                 shutdown: watch::Sender::new(false),
                 active: AtomicUsize::new(0),
                 idle: Notify::new(),
+                per_address: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -329,12 +367,36 @@ impl ServerShared {
         self.endpoint.get().map_or("?", |e| e.remote_name(index))
     }
 
+    /// Takes a place for a new connection from `address` (TCP) under the connection limits; `None` when the server
+    /// already holds as many as it may (the connection is then closed at once).
+    pub(crate) fn admit(self: &Arc<Self>, address: Option<IpAddr>) -> Option<ConnectionSlot> {
+        if self.active.load(Ordering::Acquire) >= self.config.max_connections {
+            tracing::warn!(?address, max = self.config.max_connections, "connection limit reached; connection closed");
+            return None;
+        }
+        let address = match (address, self.config.max_connections_per_address) {
+            (Some(address), Some(max)) => {
+                let mut per_address = self.per_address.lock().unwrap_or_else(|p| p.into_inner());
+                let count = per_address.entry(address).or_insert(0);
+                if *count >= max {
+                    tracing::warn!(%address, max, "connection limit per address reached; connection closed");
+                    return None;
+                }
+                *count += 1;
+                Some(address)
+            }
+            _ => None,
+        };
+        Some(ConnectionSlot { server: Arc::clone(self), address })
+    }
+
     /// Runs the handshake and then the connection task set for one accepted stream, in a task of its own.
     pub(crate) fn spawn_connection<Rd: ReadHalf, Wr: WriteHalf>(
         self: &Arc<Self>,
         reader: Rd,
         writer: Wr,
         peer: String,
+        slot: ConnectionSlot,
     ) {
         let server = Arc::clone(self);
         // Counted before the task starts, so `shutdown` cannot miss a connection that is being spawned.
@@ -342,6 +404,7 @@ impl ServerShared {
         tokio::spawn(async move {
             let counted = PreCounted(Arc::clone(&server));
             server.serve(reader, writer, peer).await;
+            drop(slot);
             drop(counted);
         });
     }

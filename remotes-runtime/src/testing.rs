@@ -196,7 +196,9 @@ impl RawClient {
     /// Connects to `server` in-process (no handshake yet). Must be called within a tokio runtime.
     pub fn connect_in_memory(server: &Server) -> RawClient {
         let (client_end, server_end) = memory::pair(DEFAULT_MEMORY_PIPE_BYTES);
-        server.shared().spawn_connection(server_end.reader, server_end.writer, "raw in-memory".to_string());
+        if let Some(slot) = server.shared().admit(None) {
+            server.shared().spawn_connection(server_end.reader, server_end.writer, "raw in-memory".to_string(), slot);
+        }
         RawClient::from_halves(client_end.reader, client_end.writer)
     }
 

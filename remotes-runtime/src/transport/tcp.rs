@@ -21,11 +21,15 @@ pub(crate) async fn accept_loop(listener: TcpListener, server: Arc<ServerShared>
     loop {
         match listener.accept().await {
             Ok((stream, addr)) => {
+                let Some(slot) = server.admit(Some(addr.ip())) else {
+                    drop(stream);
+                    continue;
+                };
                 if let Err(error) = stream.set_nodelay(true) {
                     tracing::debug!(%addr, %error, "could not set TCP_NODELAY");
                 }
                 let (reader, writer) = stream.into_split();
-                server.spawn_connection(reader, writer, addr.to_string());
+                server.spawn_connection(reader, writer, addr.to_string(), slot);
             }
             Err(error) => {
                 // Accept errors are per-connection (the peer reset before we accepted) or resource exhaustion
