@@ -234,6 +234,40 @@ both_transports! {
         eventually("no task left", || tokio::runtime::Handle::current().metrics().num_alive_tasks() == 0).await;
     }
 
+    // Flushing before closing: every event fired before `flush` arrives, whichever side closes.
+    async fn flush_before_close_loses_nothing(transport) {
+        let h = Harness::new(transport).await;
+        let heard = Arc::new(AtomicUsize::new(0));
+        let counter = heard.clone();
+        h.remotes.events.seq.connect(move |_player, _n| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async {}
+        });
+        let (client, remotes) = h.client().await;
+        for n in 0..1000 {
+            remotes.events.seq.fire(n);
+        }
+        within("client flush", client.flush()).await;
+        client.close();
+        eventually("all 1000 heard", || heard.load(Ordering::SeqCst) == 1000).await;
+
+        let (client, remotes) = h.client().await;
+        let got = Arc::new(AtomicUsize::new(0));
+        let counter = got.clone();
+        remotes.events.ping.connect(move |_n| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async {}
+        });
+        let player = h.player(&client);
+        for n in 0..1000 {
+            h.remotes.events.ping.fire(&player, n);
+        }
+        within("player flush", player.flush()).await;
+        player.disconnect();
+        eventually("all 1000 received", || got.load(Ordering::SeqCst) == 1000).await;
+        within("closed", client.closed()).await;
+    }
+
     // Point 8: a client that loses its connection reports it and can connect again.
     async fn a_client_notices_the_loss_and_reconnects(transport) {
         let h = Harness::new(transport).await;
@@ -315,4 +349,27 @@ async fn connection_limits_per_address_and_in_total() {
     let (_only, _) = m.client().await;
     assert!(within("refused", m.connect(Client::builder())).await.is_err(), "a second connection in all");
     assert_eq!(m.server.players().len(), 1);
+}
+
+// `flush` waits for the transport to take everything queued: behind a peer that is not reading yet, it waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flush_waits_until_the_queue_is_written() {
+    let h = Harness::new(Transport::Memory).await;
+    let mut raw = h.raw().await;
+    let welcome = raw.handshake().await.unwrap();
+    let player = h.server.player(welcome.player_id).unwrap();
+    let blob = vec![1u8; 4 << 10];
+    for _ in 0..200 {
+        h.remotes.events.blob.fire(&player, blob.clone());
+    }
+    // 200 events of 4 KiB cannot fit the 256 KiB in-process pipe while nobody reads.
+    let mut flushing = Box::pin(player.flush());
+    assert!(tokio::time::timeout(Duration::from_millis(200), &mut flushing).await.is_err(), "flush resolved early");
+    let mut events = 0;
+    while events < 200 {
+        if let Some(RawMessage::Event { .. }) = within("event", raw.recv()).await.unwrap() {
+            events += 1;
+        }
+    }
+    within("flush", flushing).await;
 }

@@ -256,7 +256,22 @@ impl Client {
         }
     }
 
-    /// Closes the connection. Pending calls settle `Disconnected`.
+    /// Resolves once everything this client queued so far (events, calls, replies) has been written to the
+    /// transport, or the connection has closed. Use it before [`close`](Self::close) (or before exiting) so fired
+    /// events are not lost with the connection.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: remotes_runtime::Client) {
+    /// client.flush().await;
+    /// client.close();
+    /// # }
+    /// ```
+    pub async fn flush(&self) {
+        self.shared.link.outbox.flushed().await;
+    }
+
+    /// Closes the connection. Pending calls settle `Disconnected`; queued frames not yet written are dropped (see
+    /// [`flush`](Self::flush)).
     pub fn close(&self) {
         self.shared.link.close();
     }

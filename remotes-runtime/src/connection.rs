@@ -682,6 +682,7 @@ where
             if batch.tail.capacity() > RETAINED_BUFFER {
                 batch.tail = BytesMut::new();
             }
+            link.outbox.written();
             continue;
         }
         if link.is_closed() {

@@ -24,6 +24,8 @@ pub(crate) const SHARE_THRESHOLD: usize = 1024;
 pub(crate) struct Outbox {
     state: Mutex<OutboxState>,
     wake_writer: Notify,
+    /// Signalled each time the writer finished a batch.
+    written: Notify,
 }
 
 pub(crate) struct OutboxState {
@@ -41,6 +43,8 @@ pub(crate) struct OutboxState {
     pub(crate) next_request: u32,
     /// Set when the connection closed: nothing more is queued.
     closed: bool,
+    /// The writer holds a batch it has not finished writing.
+    writing: bool,
 }
 
 /// Caps on one outbox (see `ServerBuilder::max_queued`).
@@ -107,8 +111,10 @@ impl Outbox {
                 full_since: None,
                 next_request: 0,
                 closed: false,
+                writing: false,
             }),
             wake_writer: Notify::new(),
+            written: Notify::new(),
         }
     }
 
@@ -137,7 +143,29 @@ impl Outbox {
         state.segment_bytes = 0;
         state.frames = 0;
         state.full_since = None;
+        state.writing = true;
         true
+    }
+
+    /// The writer finished writing the batch it took.
+    pub(crate) fn written(&self) {
+        self.lock().writing = false;
+        self.written.notify_waiters();
+    }
+
+    /// Resolves once everything queued so far has been handed to the transport, or the connection closed.
+    pub(crate) async fn flushed(&self) {
+        loop {
+            let written = self.written.notified();
+            {
+                let state = self.lock();
+                let idle = !state.writing && state.buf.is_empty() && state.segments.is_empty();
+                if idle || state.closed {
+                    return;
+                }
+            }
+            written.await;
+        }
     }
 
     /// How many frames are queued.
@@ -164,6 +192,7 @@ impl Outbox {
         then();
         drop(state);
         self.wake_writer.notify_one();
+        self.written.notify_waiters();
         was_open
     }
 

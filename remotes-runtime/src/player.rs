@@ -67,6 +67,12 @@ impl Player {
         !self.inner.link.is_closed()
     }
 
+    /// Resolves once everything the server queued for this player so far has been written to its transport, or
+    /// the connection has closed (for example, to say goodbye before [`disconnect`](Self::disconnect)).
+    pub async fn flush(&self) {
+        self.inner.link.outbox.flushed().await;
+    }
+
     /// Closes this player's connection. Its pending calls settle `Disconnected`; the server's player-removing
     /// callbacks run.
     pub fn disconnect(&self) {
