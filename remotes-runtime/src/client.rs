@@ -7,12 +7,13 @@ use tokio::net::ToSocketAddrs;
 
 use crate::boundary::Boundary;
 use crate::config::{self, Config, DEFAULT_MEMORY_PIPE_BYTES, millis};
-use crate::connection::{Binding, Link, LinkSettings, Timers, log_stop, read_loop, write_loop};
+use crate::connection::{Timers, log_stop, read_loop, write_loop};
 use crate::dispatch::Dispatcher;
 use crate::endpoint::{Endpoint, Side};
 use crate::handshake::{self, announced, announced_max_frame};
 use crate::hooks::{BadRequestReport, BadResponseReport};
 use crate::interface::{Direction, Interface, MismatchKind};
+use crate::link::{Binding, Link, LinkSettings};
 use crate::middleware::{Reject, Request};
 use crate::outbox::QueueLimits;
 use crate::server::{Server, ServerShared};

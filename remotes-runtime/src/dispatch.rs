@@ -9,8 +9,8 @@ use bytes::Bytes;
 
 use crate::FunctionError;
 use crate::boundary::log_at;
-use crate::connection::Link;
 use crate::interface::RemoteKind;
+use crate::link::Link;
 use crate::player::Player;
 use crate::wire::message::{Message, kind};
 

@@ -50,12 +50,12 @@
 //! floods before decoding; [`Server::on_bad_request`] and [`Player::bad_requests`] let a game act on offenders.
 //!
 //! Layout of this crate, following the path of a call: the typed handles in `remote/` encode the arguments
-//! (`wire/args.rs`) into a frame (`wire/frame.rs`, `wire/message.rs`) queued on the connection's outbox
-//! (`outbox.rs`) with an entry in the pending-call table (`pending.rs`); the connection task (`connection.rs`)
-//! writes it, and the peer's connection task reads it and dispatches it (`dispatch.rs`) to the callback registered
-//! in its endpoint (`endpoint.rs`) through the remote's pipeline (`pipeline.rs`: `validate.rs`, `middleware.rs`;
-//! rate limits in `rate_limit.rs`, rejection reports in `boundary.rs` and `hooks.rs`), whose reply settles the pending
-//! entry.
+//! (`wire/args.rs`) into a frame (`wire/frame.rs`, `wire/message.rs`), which the connection's shared state
+//! (`link.rs`) queues on its outbox (`outbox.rs`) with an entry in the pending-call table (`pending.rs`). The
+//! connection task (`connection.rs`) writes it; the peer's connection task reads it and dispatches it
+//! (`dispatch.rs`) to the callback registered in its endpoint (`endpoint.rs`) through the remote's pipeline
+//! (`pipeline.rs`: `validate.rs`, `middleware.rs`; rate limits in `rate_limit.rs`, rejection reports in `boundary.rs`
+//! and `hooks.rs`), and the reply settles the pending entry.
 #![warn(missing_docs)]
 
 mod auth;
@@ -69,6 +69,7 @@ mod error;
 mod handshake;
 mod hooks;
 mod interface;
+mod link;
 mod listeners;
 mod middleware;
 mod outbox;

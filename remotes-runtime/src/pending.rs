@@ -12,7 +12,7 @@ use bytes::Bytes;
 use tokio::sync::oneshot;
 
 use crate::FunctionError;
-use crate::connection::Link;
+use crate::link::Link;
 
 /// What settles a pending call: the reply's encoded value, or why there is none.
 pub(crate) type Settlement = Result<Bytes, FunctionError>;

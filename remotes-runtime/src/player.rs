@@ -7,7 +7,7 @@ use std::sync::{Arc, Weak};
 use std::any::Any;
 
 use crate::auth::Accept;
-use crate::connection::Link;
+use crate::link::Link;
 
 /// A connected client, as the server sees it. Cheap to clone; equal when it is the same connection.
 ///

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 
 use crate::client::ClientShared;
-use crate::connection::Link;
 use crate::endpoint::Endpoint;
+use crate::link::Link;
 use crate::listeners::EventFuture;
 use crate::middleware::Reject;
 use crate::player::Player;

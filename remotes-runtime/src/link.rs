@@ -1,0 +1,563 @@
+//! The link: one connection's shared state, which callers, reply tasks and the connection's tasks all use. It
+//! queues calls with an entry in the pending-call table, sends replies (naming each call by its slot among the
+//! unanswered ones), tracks the calls it handles for the peer (so a `CANCEL` or a deadline can stop them), holds the
+//! peer's token buckets and its counters, and delivers events, holding those that arrive before an interface is bound.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::{Notify, oneshot};
+use tokio::task::AbortHandle;
+use tokio::time::Instant;
+
+use crate::FunctionError;
+use crate::boundary::{Boundary, log_at};
+use crate::config::millis;
+use crate::endpoint::{Endpoint, Reply, ReplyFuture};
+use crate::interface::{Direction, RemoteKind};
+use crate::outbox::{Outbox, QueueLimits};
+use crate::pending::{CallGuard, IdMap, PendingTable};
+use crate::player::{Player, PlayerInner};
+use crate::rate_limit::{RateLimit, TokenBucket};
+use crate::remote::Invoke;
+use crate::wire::frame::body_len;
+use crate::wire::message::{kind, request_header};
+
+/// A peer that leaves this many of our calls unanswered is not keeping up (or is hostile): the connection closes.
+/// An honest peer answers every call, at the latest at the call's deadline.
+const MAX_UNANSWERED: usize = 65_536;
+
+/// What became of a reply.
+enum Replied {
+    Sent,
+    Already,
+    Full,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// How a peer's remote ids map to this side's remotes. The server's table is the wire's numbering, so on the
+/// server it is the identity; the client builds it from the server's table at attach time.
+pub(crate) struct Binding {
+    pub(crate) endpoint: Arc<Endpoint>,
+    /// Wire id -> local index; `None` for remotes this side lacks or declares differently.
+    incoming: Box<[Option<usize>]>,
+    /// Wire id -> name, for logs.
+    names: Box<[String]>,
+}
+
+impl Binding {
+    pub(crate) fn new(endpoint: Arc<Endpoint>, incoming: Box<[Option<usize>]>, names: Box<[String]>) -> Binding {
+        Binding { endpoint, incoming, names }
+    }
+
+    /// The server's binding: wire ids are its own local indices.
+    pub(crate) fn identity(endpoint: Arc<Endpoint>) -> Binding {
+        let remotes = endpoint.interface().remotes();
+        let incoming = (0..remotes.len()).map(Some).collect();
+        let names = remotes.iter().map(|r| r.name.to_string()).collect();
+        Binding { endpoint, incoming, names }
+    }
+
+    pub(crate) fn local_index(&self, wire_id: u32) -> Option<usize> {
+        self.incoming.get(wire_id as usize).copied().flatten()
+    }
+}
+
+/// One connection's shared state.
+pub(crate) struct Link {
+    pub(crate) outbox: Outbox,
+    pub(crate) pending: PendingTable,
+    inflight: Mutex<IdMap<AbortHandle>>,
+    /// The in-flight table's size, readable without its lock.
+    in_flight: AtomicUsize,
+    /// The peer's requests not answered yet, in arrival order: a reply names its call by its place here.
+    unanswered: Mutex<VecDeque<u32>>,
+    /// This side's requests the peer has not answered yet, in sending order (the peer's `unanswered`, plus what
+    /// is still on its way).
+    outstanding: Mutex<VecDeque<u32>>,
+    binding: OnceLock<Binding>,
+    closed: Notify,
+    /// Who is at the other end, for logs: `player 3`, `server`.
+    pub(crate) peer: String,
+    /// The timeout this side announced: requests with exactly this timeout leave it out.
+    local_default: Duration,
+    /// The timeout the peer announced, for its requests that leave theirs out.
+    peer_default: Duration,
+    /// The largest frame the peer accepts.
+    peer_max_frame: usize,
+    max_in_flight: usize,
+    queue_limits: QueueLimits,
+    /// The direction of the remotes this side handles.
+    pub(crate) handles: Direction,
+    /// Events that arrived before this side bound an interface (a client between `connect` and attaching).
+    early_events: Mutex<VecDeque<(u32, Bytes)>>,
+    early_events_max: usize,
+    /// This side's receiving policy: rejections of what the peer sends are reported there.
+    pub(crate) boundary: Arc<Boundary>,
+    /// The player at the other end (server side), for reports about its replies.
+    player: OnceLock<Weak<PlayerInner>>,
+    /// Token buckets of this peer: the global one and one per remote that has a limit.
+    buckets: Mutex<Buckets>,
+    bad_requests: AtomicU64,
+    rate_limited: AtomicU64,
+}
+
+/// One peer's token buckets.
+#[derive(Default)]
+struct Buckets {
+    global: Option<TokenBucket>,
+    per_remote: Vec<Option<TokenBucket>>,
+}
+
+/// Takes a token from `slot`'s bucket, (re)creating it when the limit changed; no limit admits everything.
+fn take_token(slot: &mut Option<TokenBucket>, limit: Option<RateLimit>) -> bool {
+    match limit {
+        None => {
+            *slot = None;
+            true
+        }
+        Some(limit) => {
+            if slot.as_ref().is_none_or(|bucket| bucket.limit() != limit) {
+                *slot = Some(TokenBucket::new(limit));
+            }
+            slot.as_mut().is_some_and(TokenBucket::admit)
+        }
+    }
+}
+
+/// Settings a link needs from the handshake.
+pub(crate) struct LinkSettings {
+    pub peer: String,
+    pub local_default: Duration,
+    pub peer_default: Duration,
+    pub peer_max_frame: usize,
+    pub max_in_flight: usize,
+    pub queue_limits: QueueLimits,
+    pub handles: Direction,
+    pub early_events_max: usize,
+    pub boundary: Arc<Boundary>,
+}
+
+impl Link {
+    pub(crate) fn new(settings: LinkSettings) -> Arc<Link> {
+        Arc::new(Link {
+            outbox: Outbox::new(),
+            pending: PendingTable::default(),
+            inflight: Mutex::new(IdMap::default()),
+            in_flight: AtomicUsize::new(0),
+            unanswered: Mutex::new(VecDeque::new()),
+            outstanding: Mutex::new(VecDeque::new()),
+            binding: OnceLock::new(),
+            closed: Notify::new(),
+            peer: settings.peer,
+            local_default: settings.local_default,
+            peer_default: settings.peer_default,
+            peer_max_frame: settings.peer_max_frame,
+            max_in_flight: settings.max_in_flight,
+            queue_limits: settings.queue_limits,
+            handles: settings.handles,
+            early_events: Mutex::new(VecDeque::new()),
+            early_events_max: settings.early_events_max,
+            boundary: settings.boundary,
+            player: OnceLock::new(),
+            buckets: Mutex::new(Buckets::default()),
+            bad_requests: AtomicU64::new(0),
+            rate_limited: AtomicU64::new(0),
+        })
+    }
+
+    /// Records the player at the other end (server side).
+    pub(crate) fn set_player(&self, player: &Player) {
+        let _ = self.player.set(player.downgrade());
+    }
+
+    /// The player at the other end, on the server, while it exists.
+    pub(crate) fn player(&self) -> Option<Player> {
+        self.player.get().and_then(Player::upgrade)
+    }
+
+    pub(crate) fn count_bad_request(&self) {
+        self.bad_requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn bad_requests(&self) -> u64 {
+        self.bad_requests.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn rate_limited(&self) -> u64 {
+        self.rate_limited.load(Ordering::Relaxed)
+    }
+
+    /// Whether the peer may send one more request or event to remote `local` now: takes a token from the global
+    /// bucket and from the remote's own, where limits are set. A refusal is counted.
+    pub(crate) fn admit_rate(&self, endpoint: &Endpoint, local: usize) -> bool {
+        if !endpoint.boundary.any_rate_limit.load(Ordering::Acquire) {
+            return true;
+        }
+        let (global, own) = (endpoint.boundary.rate_limit(), endpoint.rate_limit(local));
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let buckets = &mut *buckets;
+        if buckets.per_remote.len() <= local {
+            buckets.per_remote.resize(local + 1, None);
+        }
+        let admitted = take_token(&mut buckets.global, global) && take_token(&mut buckets.per_remote[local], own);
+        if !admitted {
+            self.rate_limited.fetch_add(1, Ordering::Relaxed);
+        }
+        admitted
+    }
+
+    /// Sets how incoming remote ids map to local remotes (only the first binding counts), and hands the events that
+    /// arrived before it to the endpoint's held queues, in order.
+    pub(crate) fn bind(&self, binding: Binding) {
+        let mut early = self.lock_early();
+        for (remote, args) in early.drain(..) {
+            self.deliver_event(&binding, None, remote, args);
+        }
+        // Set under the lock: the reader checks the binding under it too, so no event can overtake the early ones.
+        let _ = self.binding.set(binding);
+    }
+
+    /// Delivers an event that arrived from the peer to this side's listeners.
+    pub(crate) fn on_event(&self, caller: Option<&Player>, remote: u32, args: Bytes) {
+        let binding = match self.binding() {
+            Some(binding) => binding,
+            None => {
+                let mut early = self.lock_early();
+                match self.binding() {
+                    Some(binding) => binding,
+                    None => {
+                        if early.len() >= self.early_events_max {
+                            early.pop_front();
+                            tracing::warn!(peer = %self.peer, "too many events before the interface was attached; dropped the oldest");
+                        }
+                        early.push_back((remote, args));
+                        return;
+                    }
+                }
+            }
+        };
+        self.deliver_event(binding, caller, remote, args);
+    }
+
+    fn deliver_event(&self, binding: &Binding, caller: Option<&Player>, remote: u32, args: Bytes) {
+        let local = binding.local_index(remote).filter(|&local| {
+            let def = binding.endpoint.def(local);
+            def.kind == RemoteKind::Event && def.direction == self.handles
+        });
+        match local {
+            Some(local) if !self.admit_rate(&binding.endpoint, local) => log_at!(
+                self.boundary.log_level,
+                peer = %self.peer,
+                event = binding.endpoint.remote_name(local),
+                "over the rate limit; event dropped without decoding"
+            ),
+            Some(local) => binding.endpoint.listeners.deliver(local, caller, args),
+            None => tracing::warn!(
+                peer = %self.peer,
+                remote = %binding.names.get(remote as usize).map_or("?", String::as_str),
+                "event for a remote this side does not hear (unknown id, or declared differently); dropped"
+            ),
+        }
+    }
+
+    /// Queues an encoded event frame (`body_len` is the length its prefix announces). `false` when the connection
+    /// is closed, its outgoing queue is full, or the frame exceeds the peer's maximum.
+    pub(crate) fn queue_frame(&self, frame: &Bytes, body_len: usize) -> bool {
+        if body_len > self.peer_max_frame {
+            tracing::warn!(peer = %self.peer, len = body_len, max = self.peer_max_frame, "event exceeds the peer's maximum frame length; not sent");
+            return false;
+        }
+        let queued = self.outbox.with(|state| {
+            let room = state.has_room(self.queue_limits, frame.len());
+            if room {
+                state.push_frame(frame);
+            }
+            room
+        });
+        match queued {
+            Some(true) => true,
+            Some(false) => {
+                tracing::debug!(peer = %self.peer, "outgoing queue full; event skipped");
+                false
+            }
+            None => false,
+        }
+    }
+
+    pub(crate) fn binding(&self) -> Option<&Binding> {
+        self.binding.get()
+    }
+
+    /// The name of the remote with wire id `remote`, for logs.
+    pub(crate) fn remote_label(&self, remote: u32) -> String {
+        self.binding().and_then(|b| b.names.get(remote as usize).cloned()).unwrap_or_else(|| format!("#{remote}"))
+    }
+
+    pub(crate) fn peer_default_timeout(&self) -> Duration {
+        self.peer_default
+    }
+
+    /// Queues a request for remote `remote` (a wire id) and returns the future of its reply.
+    pub(crate) fn call<R>(
+        self: &Arc<Self>,
+        remote: u32,
+        name: &'static str,
+        args: &[u8],
+        timeout: Duration,
+    ) -> Invoke<R> {
+        let timeout_ms = (timeout != self.local_default).then(|| millis(timeout));
+        let header: &[u32] = match &timeout_ms {
+            None => &[remote],
+            Some(ms) => &[remote, *ms],
+        };
+        let len = body_len(header, args.len());
+        if len > self.peer_max_frame {
+            tracing::warn!(
+                peer = %self.peer,
+                remote = name,
+                len,
+                max = self.peer_max_frame,
+                "request exceeds the peer's maximum frame length; not sent"
+            );
+            return Invoke::failed(FunctionError::BadRequest);
+        }
+        let (settle, reply) = oneshot::channel();
+        let deadline = Instant::now() + timeout;
+        let queued = self.outbox.with(|state| {
+            let mut outstanding = lock(&self.outstanding);
+            if outstanding.len() >= MAX_UNANSWERED {
+                return None;
+            }
+            let id = state.next_request;
+            state.next_request = id.wrapping_add(1);
+            outstanding.push_back(id);
+            self.pending.insert(id, settle);
+            let (kind, header, len) = request_header(remote, timeout_ms);
+            state.put(kind, &header[..len], args);
+            Some(id)
+        });
+        match queued {
+            Some(Some(id)) => Invoke::waiting(reply, CallGuard::new(Arc::clone(self), id, name), deadline),
+            Some(None) => {
+                tracing::warn!(peer = %self.peer, max = MAX_UNANSWERED, "the peer leaves too many calls unanswered; closing this connection");
+                self.close();
+                Invoke::failed(FunctionError::Disconnected)
+            }
+            None => Invoke::failed(FunctionError::Disconnected),
+        }
+    }
+
+    /// Settles the call a reply names by its slot: its position among this side's requests not answered yet.
+    pub(crate) fn on_reply(&self, slot: u32, outcome: Result<Bytes, FunctionError>) {
+        let id = lock(&self.outstanding).remove(slot as usize);
+        match id {
+            Some(id) => {
+                if !self.pending.settle(id, outcome) {
+                    tracing::debug!(peer = %self.peer, call = id, "late reply to a call that already settled; dropped");
+                }
+            }
+            None => tracing::warn!(peer = %self.peer, slot, "reply naming no unanswered call; dropped"),
+        }
+    }
+
+    /// Answers a keepalive ping.
+    pub(crate) fn send_pong(&self) {
+        self.outbox.with(|state| state.put(kind::PONG, &[], &[]));
+    }
+
+    /// Sends a keepalive ping, unless the outgoing queue is full (which the slow-peer check then notices).
+    pub(crate) fn send_ping(&self) {
+        self.outbox.with(|state| {
+            if state.has_room(self.queue_limits, 2) {
+                state.put(kind::PING, &[], &[]);
+            }
+        });
+    }
+
+    /// Tells the peer that this side gave up on call `id`.
+    pub(crate) fn send_cancel(&self, id: u32) {
+        self.outbox.with(|state| state.put(kind::CANCEL, &[id], &[]));
+    }
+
+    /// Records a request of the peer as unanswered (the reader does, for every frame of a request kind, in arrival
+    /// order). Replies name a request by its place in this list.
+    pub(crate) fn received_request(&self, id: u32) {
+        lock(&self.unanswered).push_back(id);
+    }
+
+    /// Sends the one reply to the peer's call `id`. The reply names the call by its slot: its position among the
+    /// peer's requests not answered yet, in arrival order (usually 0). A call already answered is never answered
+    /// again. A peer that does not read its replies cannot make them pile up: when its queue is full, the connection
+    /// closes instead of dropping a reply (every request must get exactly one).
+    pub(crate) fn reply(&self, id: u32, reply: Reply) {
+        let reply = match reply {
+            Ok(value) if body_len(&[0], value.len()) > self.peer_max_frame => {
+                tracing::error!(
+                    peer = %self.peer,
+                    len = value.len(),
+                    max = self.peer_max_frame,
+                    "return value exceeds the peer's maximum frame length; answering InvalidResult"
+                );
+                Err(FunctionError::InvalidResult)
+            }
+            other => other,
+        };
+        let code;
+        let (kind, payload) = match &reply {
+            Ok(value) => (kind::REPLY_OK, value.as_slice()),
+            Err(error) => {
+                code = [error.wire_code()];
+                (kind::REPLY_ERR, &code[..])
+            }
+        };
+        let sent = self.outbox.with(|state| {
+            let mut unanswered = lock(&self.unanswered);
+            let Some(slot) = unanswered.iter().position(|&unanswered| unanswered == id) else {
+                return Replied::Already;
+            };
+            if !state.has_room(self.queue_limits, payload.len() + 8) {
+                return Replied::Full;
+            }
+            unanswered.remove(slot);
+            state.put(kind, &[slot as u32], payload);
+            Replied::Sent
+        });
+        match sent {
+            Some(Replied::Full) => {
+                tracing::warn!(peer = %self.peer, call = id, "the peer does not read its replies and its queue is full; closing this connection");
+                self.close();
+            }
+            Some(Replied::Already) => tracing::debug!(peer = %self.peer, call = id, "call already answered"),
+            Some(Replied::Sent) | None => {}
+        }
+    }
+
+    /// `true` when the peer already has as many handled calls in flight here as it may.
+    pub(crate) fn at_in_flight_limit(&self) -> bool {
+        self.in_flight.load(Ordering::Acquire) >= self.max_in_flight
+    }
+
+    /// Starts a handled call: polls it once here (see `listeners::start`), replying at once if it finished;
+    /// otherwise it continues in a task of its own, bounded by `timeout`, and replies when it finishes.
+    pub(crate) fn start_handler(self: &Arc<Self>, id: u32, name: &str, timeout: Duration, reply: ReplyFuture) {
+        let Some(reply) = start_or_reply(name, reply, |outcome| self.reply(id, outcome)) else {
+            return;
+        };
+        let mut inflight = self.lock_inflight();
+        let link = Arc::clone(self);
+        // The task cannot remove its entry before it is inserted: it needs this lock first.
+        let task = tokio::spawn(async move {
+            let outcome = tokio::time::timeout(timeout, reply).await;
+            // Whoever takes the call out of the in-flight table answers it (this task, a cancellation, a shutdown).
+            if link.forget_handler(id).is_none() {
+                return;
+            }
+            match outcome {
+                Ok(reply) => link.reply(id, reply),
+                Err(_) => {
+                    tracing::debug!(peer = %link.peer, call = id, "callback outlived the call's deadline; stopped");
+                    link.reply(id, Err(FunctionError::Timeout));
+                }
+            }
+        });
+        inflight.insert(id, task.abort_handle());
+        self.in_flight.store(inflight.len(), Ordering::Release);
+    }
+
+    /// Removes handled call `id` from the in-flight table. `None` when it was not there.
+    fn forget_handler(&self, id: u32) -> Option<AbortHandle> {
+        let mut inflight = self.lock_inflight();
+        let task = inflight.remove(&id);
+        self.in_flight.store(inflight.len(), Ordering::Release);
+        task
+    }
+
+    /// Removes every handled call from the in-flight table.
+    fn forget_handlers(&self) -> Vec<(u32, AbortHandle)> {
+        let mut inflight = self.lock_inflight();
+        let all = inflight.drain().collect();
+        self.in_flight.store(0, Ordering::Release);
+        all
+    }
+
+    /// Aborts the handled call `id` (the caller cancelled it). Unknown ids are ignored.
+    pub(crate) fn cancel_handler(&self, id: u32) {
+        if let Some(task) = self.forget_handler(id) {
+            task.abort();
+            self.reply(id, Err(FunctionError::Cancelled));
+            tracing::debug!(peer = %self.peer, call = id, "caller cancelled the call; callback aborted");
+        }
+    }
+
+    /// How many of the peer's calls are being handled here.
+    pub(crate) fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Acquire)
+    }
+
+    /// Shuts the connection down: every call being handled is aborted and answered `Cancelled` (this side abandons
+    /// it), then the connection closes (see `close`); the writer flushes the answers first.
+    pub(crate) fn shutdown(&self) {
+        let handlers = self.forget_handlers();
+        for (id, task) in handlers {
+            task.abort();
+            self.reply(id, Err(FunctionError::Cancelled));
+        }
+        self.close();
+    }
+
+    /// Closes the connection: nothing more is queued, every pending call settles `Disconnected`, every call being
+    /// handled for the peer is stopped (nobody is left to take its reply), and both tasks stop.
+    pub(crate) fn close(&self) {
+        if self.outbox.close(|| self.pending.settle_all(FunctionError::Disconnected)) {
+            let handlers: Vec<AbortHandle> = self.forget_handlers().into_iter().map(|(_, task)| task).collect();
+            if !handlers.is_empty() {
+                tracing::debug!(peer = %self.peer, calls = handlers.len(), "connection closed; stopping the calls it was handling");
+            }
+            for task in handlers {
+                task.abort();
+            }
+            self.closed.notify_waiters();
+        }
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.outbox.is_closed()
+    }
+
+    /// Resolves once the connection is closed.
+    pub(crate) async fn closed(&self) {
+        let notified = self.closed.notified();
+        if self.is_closed() {
+            return;
+        }
+        notified.await;
+    }
+
+    fn lock_early(&self) -> std::sync::MutexGuard<'_, VecDeque<(u32, Bytes)>> {
+        self.early_events.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn lock_inflight(&self) -> std::sync::MutexGuard<'_, IdMap<AbortHandle>> {
+        self.inflight.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Polls a reply future once; if it finished, hands its outcome to `done` and returns `None`.
+fn start_or_reply(_name: &str, mut reply: ReplyFuture, done: impl FnOnce(Reply)) -> Option<ReplyFuture> {
+    // Handler futures catch their own panics (see `endpoint::TypedHandler`), so a plain poll is safe here.
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match reply.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(outcome) => {
+            done(outcome);
+            None
+        }
+        std::task::Poll::Pending => Some(reply),
+    }
+}
