@@ -472,6 +472,10 @@ impl ServerShared {
         let player = Player::new(id, Arc::clone(&link), accept);
         link.set_player(&player);
         self.lock_players().insert(id, player.clone());
+        // `shutdown` sets its flag before it sweeps the players: a player listed after the sweep sees the flag here.
+        if *self.shutdown.borrow() {
+            link.shutdown();
+        }
         // The welcome is the first frame in the outbox, so it precedes anything sent to the player.
         link.outbox.with(|state| state.put(kind::WELCOME, &[], &encode_map(&welcome)));
         let writer = tokio::spawn(write_loop(Arc::clone(&link), writer));
