@@ -124,9 +124,9 @@ macro_rules! shared_settings {
 
         #[doc = concat!("The cap on the queue of frames waiting to be written to ", $peer, ": `frames` frames or ")]
         /// `bytes` bytes, whichever is reached first. Events fired at a peer whose queue is full are skipped (see
-        /// `Fired`), replies to its calls are dropped (its calls then time out); calls this side makes are not capped
-        /// (each has a deadline). A queue that stays full for the slow-peer grace period gets the peer disconnected.
-        /// Defaults: 4096 frames, 4 MiB.
+        /// `Fired`); a reply to one of its calls that does not fit disconnects it (every call gets exactly one reply);
+        /// calls this side makes are not capped (each has a deadline). A queue that stays full for the slow-peer grace
+        /// period gets the peer disconnected. Defaults: 4096 frames, 4 MiB.
         pub fn max_queued(mut self, frames: usize, bytes: usize) -> Self {
             self.config.max_queued_frames = frames.max(1);
             self.config.max_queued_bytes = bytes.max(1);

@@ -52,9 +52,10 @@ impl FunctionError {
             FunctionError::BadRequest => 2,
             FunctionError::InvalidResult => 3,
             FunctionError::Unprocessed => 4,
-            // Neither is ever sent: a receiver that gives up simply does not answer, and the caller's own
-            // deadline or connection state settles the call. Mapped for completeness.
+            // Sent when the receiver stops a handler at the call's deadline (the caller has settled the call by
+            // then, and drops this answer).
             FunctionError::Timeout => 5,
+            // Never sent: a closed connection settles calls locally. Mapped for completeness.
             FunctionError::Disconnected => 6,
         }
     }

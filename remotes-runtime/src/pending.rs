@@ -106,7 +106,7 @@ impl CallGuard {
     }
 
     /// The deadline passed: remove the entry so a late reply is dropped. The receiver enforces the same deadline
-    /// on its side, so no cancellation is sent.
+    /// on its side (and answers `Timeout`), so no cancellation is sent.
     pub(crate) fn timed_out(&mut self) {
         self.armed = false;
         if self.link.pending.remove(self.id) {
