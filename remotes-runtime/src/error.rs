@@ -25,7 +25,7 @@ pub enum FunctionError {
     /// No reply arrived within the call's deadline. The pending call was removed; a late reply is dropped.
     #[error("the remote call timed out")]
     Timeout,
-    /// The receiver refused the request (its middleware rejected it, or it is at its limit of calls in flight)
+    /// The receiver refused the request (its middleware rejected it, a rate limit, or its limit of calls in flight)
     /// or abandoned it (shutdown).
     #[error("the receiver cancelled the remote call")]
     Cancelled,
