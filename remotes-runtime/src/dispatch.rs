@@ -101,7 +101,7 @@ impl Dispatcher {
         }
         // Decoding failures and broken constraints are reported by the remote's pipeline.
         match handler.call(self.player.as_ref(), args) {
-            Ok(reply) => link.start_handler(id, name, timeout, reply),
+            Ok(reply) => link.start_handler(id, timeout, reply),
             Err(error) => link.reply(id, Err(error)),
         }
     }

@@ -64,6 +64,11 @@ impl Binding {
         Binding { endpoint, incoming, names }
     }
 
+    /// The name of the remote with wire id `remote`, for logs (`#id` for an id the peer's table lacks).
+    pub(crate) fn label(&self, remote: u32) -> String {
+        self.names.get(remote as usize).cloned().unwrap_or_else(|| format!("#{remote}"))
+    }
+
     pub(crate) fn local_index(&self, wire_id: u32) -> Option<usize> {
         self.incoming.get(wire_id as usize).copied().flatten()
     }
@@ -261,7 +266,7 @@ impl Link {
             Some(local) => binding.endpoint.listeners.deliver(local, caller, args),
             None => tracing::warn!(
                 peer = %self.peer,
-                remote = %binding.names.get(remote as usize).map_or("?", String::as_str),
+                remote = %binding.label(remote),
                 "event for a remote this side does not hear (unknown id, or declared differently); dropped"
             ),
         }
@@ -297,7 +302,7 @@ impl Link {
 
     /// The name of the remote with wire id `remote`, for logs.
     pub(crate) fn remote_label(&self, remote: u32) -> String {
-        self.binding().and_then(|b| b.names.get(remote as usize).cloned()).unwrap_or_else(|| format!("#{remote}"))
+        self.binding().map_or_else(|| format!("#{remote}"), |binding| binding.label(remote))
     }
 
     pub(crate) fn peer_default_timeout(&self) -> Duration {
@@ -446,8 +451,8 @@ impl Link {
 
     /// Starts a handled call: polls it once here (see `listeners::start`), replying at once if it finished;
     /// otherwise it continues in a task of its own, bounded by `timeout`, and replies when it finishes.
-    pub(crate) fn start_handler(self: &Arc<Self>, id: u32, name: &str, timeout: Duration, reply: ReplyFuture) {
-        let Some(reply) = start_or_reply(name, reply, |outcome| self.reply(id, outcome)) else {
+    pub(crate) fn start_handler(self: &Arc<Self>, id: u32, timeout: Duration, reply: ReplyFuture) {
+        let Some(reply) = start_or_reply(reply, |outcome| self.reply(id, outcome)) else {
             return;
         };
         let mut inflight = self.lock_inflight();
@@ -550,7 +555,7 @@ impl Link {
 }
 
 /// Polls a reply future once; if it finished, hands its outcome to `done` and returns `None`.
-fn start_or_reply(_name: &str, mut reply: ReplyFuture, done: impl FnOnce(Reply)) -> Option<ReplyFuture> {
+fn start_or_reply(mut reply: ReplyFuture, done: impl FnOnce(Reply)) -> Option<ReplyFuture> {
     // Handler futures catch their own panics (see `endpoint::TypedHandler`), so a plain poll is safe here.
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
     match reply.as_mut().poll(&mut cx) {

@@ -12,10 +12,6 @@ use crate::client::{Client, ClientShared};
 use crate::endpoint::Endpoint;
 use crate::server::{Server, ServerShared};
 
-/// Requires `T: CrossesTheWire` (the bounds of `Wire`). Generated code names `<T as CrossesTheWire>::CROSSES` instead,
-/// once per argument and return type spanned at the type: one error at the type, with no note about this function.
-pub const fn assert_wire<T: CrossesTheWire + ?Sized>() {}
-
 /// Describes a remote for an interface's table.
 pub const fn remote(
     name: &'static str,
