@@ -390,7 +390,8 @@ async fn bad_event_payloads_are_dropped_with_a_warning() {
     }
 }
 
-// Point 4: dropping the oldest held event is logged.
+// Point 4: dropping the oldest held event is logged, once per overflow (issue #10: a peer cannot turn its events
+// into log lines).
 #[tokio::test]
 async fn a_full_event_queue_warns() {
     let (logs, _guard) = Logs::capture();
@@ -401,6 +402,6 @@ async fn a_full_event_queue_warns() {
         remotes.events.seq.fire(n);
     }
     barrier(&remotes).await;
-    let warnings = logs.lines_with(&["WARN", "event=\"seq\"", "dropped the oldest"]);
-    assert_eq!(warnings.len(), 3, "{}", logs.text());
+    let warnings = logs.lines_with(&["WARN", "event=\"seq\"", "dropping the oldest"]);
+    assert_eq!(warnings.len(), 1, "{}", logs.text());
 }

@@ -9,6 +9,7 @@ use tracing::Level;
 use crate::endpoint::Side;
 use crate::hooks::{Argument, BadRequestReport, BadResponseReport};
 use crate::interface::RemoteDef;
+use crate::log_limit::LogLimit;
 use crate::middleware::GlobalMiddleware;
 use crate::player::Player;
 use crate::rate_limit::RateLimit;
@@ -42,11 +43,15 @@ pub(crate) struct Boundary {
     pub(crate) any_rate_limit: AtomicBool,
     on_bad_request: RwLock<Vec<Hook<BadRequestReport>>>,
     on_bad_response: RwLock<Vec<Hook<BadResponseReport>>>,
+    /// Limits the rejection logs of a peer that has no player (the server, as a client sees it); a player's
+    /// rejections go through its connection's own limiter.
+    log_limit: LogLimit,
 }
 
 impl Boundary {
-    pub(crate) fn new(side: Side, log_level: Level) -> Arc<Boundary> {
+    pub(crate) fn new(side: Side, log_level: Level, log_limit: LogLimit) -> Arc<Boundary> {
         Arc::new(Boundary {
+            log_limit,
             side,
             log_level,
             middleware: RwLock::new(Arc::from(Vec::new())),
@@ -105,7 +110,8 @@ impl Boundary {
         if let Some(player) = caller {
             player.link().count_bad_request();
         }
-        log_at!(
+        if self.may_log(caller) {
+            log_at!(
             self.log_level,
             side = %self.side,
             player = caller.map(Player::id),
@@ -115,23 +121,36 @@ impl Boundary {
             argument_index = index,
             %reason,
             "rejected incoming arguments: they do not decode as declared or break a declared constraint"
-        );
+            );
+        }
         let report = BadRequestReport { player: caller.cloned(), remote: def.name, argument, reason };
         run_hooks(&self.on_bad_request, &report);
     }
 
     /// Reports a reply that did not decode as the declared return type.
     pub(crate) fn bad_response(&self, player: Option<Player>, remote: &'static str, reason: String) {
-        log_at!(
-            self.log_level,
-            side = %self.side,
-            player = player.as_ref().map(Player::id),
-            remote,
-            %reason,
-            "a reply did not decode as the declared return type"
-        );
+        if self.may_log(player.as_ref()) {
+            log_at!(
+                self.log_level,
+                side = %self.side,
+                player = player.as_ref().map(Player::id),
+                remote,
+                %reason,
+                "a reply did not decode as the declared return type"
+            );
+        }
         let report = BadResponseReport { player, remote, reason };
         run_hooks(&self.on_bad_response, &report);
+    }
+}
+
+impl Boundary {
+    /// Whether a rejection of what `caller` (or, without one, the server) sent may be logged now.
+    pub(crate) fn may_log(&self, caller: Option<&Player>) -> bool {
+        match caller {
+            Some(player) => player.link().may_log(),
+            None => self.log_limit.admit("server"),
+        }
     }
 }
 

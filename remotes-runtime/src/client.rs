@@ -7,7 +7,7 @@ use tokio::net::ToSocketAddrs;
 
 use crate::boundary::Boundary;
 use crate::config::{self, Config, DEFAULT_MEMORY_PIPE_BYTES, millis};
-use crate::connection::{Timers, log_stop, read_loop, write_loop};
+use crate::connection::{ReadLimits, log_stop, read_loop, write_loop};
 use crate::dispatch::Dispatcher;
 use crate::endpoint::{Endpoint, Side};
 use crate::handshake::{self, announced, announced_max_frame};
@@ -162,7 +162,7 @@ impl ClientBuilder {
                 return Err(ConnectError::InterfaceMismatch(mismatches));
             }
         }
-        let boundary = Boundary::new(Side::Client, config.rejection_log_level);
+        let boundary = Boundary::new(Side::Client, config.rejection_log_level, config.log_limit());
         let link = Link::new(LinkSettings {
             peer: "server".to_string(),
             local_default: config.default_timeout,
@@ -173,6 +173,8 @@ impl ClientBuilder {
             handles: Direction::ToClient,
             early_events_max: config.event_queue_len,
             boundary: Arc::clone(&boundary),
+            work: config.work_limits(),
+            log_limit: config.log_limit(),
         });
         let client = Client {
             shared: Arc::new(ClientShared {
@@ -190,12 +192,11 @@ impl ClientBuilder {
             client.shared.attach(interface);
         }
         tokio::spawn(write_loop(Arc::clone(&link), writer));
-        let max_frame = client.shared.config.max_frame_len;
-        let timers = Timers::from_config(&client.shared.config);
+        let limits = ReadLimits::from_config(&client.shared.config);
         tokio::spawn(async move {
             let mut dispatcher = Dispatcher::new(Arc::clone(&link), None);
-            let stop = read_loop(&link, reader, buf, max_frame, timers, &mut dispatcher).await;
-            log_stop(&link.peer, &stop);
+            let stop = read_loop(&link, reader, buf, limits, &mut dispatcher).await;
+            log_stop(&link.peer, &stop, &link.log_limit);
             link.close();
         });
         Ok(client)

@@ -24,8 +24,46 @@ pub const DEFAULT_SLOW_PEER_GRACE: Duration = Duration::from_secs(5);
 pub const DEFAULT_MAX_CONNECTIONS: usize = 65_536;
 /// Default interval between keepalive pings: 10 seconds.
 pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(10);
-/// Default time without any frame from the peer after which it is considered dead: 30 seconds.
+/// Default time without any complete frame from the peer after which it is considered dead: 30 seconds.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default cap on the handshake frame a client sends (`HELLO`: its token and interface table): 64 KiB.
+pub const DEFAULT_MAX_HANDSHAKE_LEN: usize = 64 << 10;
+/// Default number of events from one peer whose listeners may be running at once: 256.
+pub const DEFAULT_MAX_EVENTS_IN_FLIGHT: usize = 256;
+/// Default budget of payload bytes held by one peer's calls and events in progress: 8 MiB.
+pub const DEFAULT_MAX_IN_FLIGHT_BYTES: usize = 8 << 20;
+/// Default receive budget of one client, in frames per second (and burst): 10,000.
+pub const DEFAULT_RECEIVE_FRAMES_PER_SECOND: f64 = 10_000.0;
+/// Default receive budget of one client, in bytes per second (and burst): 1 MiB.
+pub const DEFAULT_RECEIVE_BYTES_PER_SECOND: f64 = (1 << 20) as f64;
+/// Default time a client may stay over its receive budget before it is disconnected: 10 seconds.
+pub const DEFAULT_FLOOD_GRACE: Duration = Duration::from_secs(10);
+/// Default number of rejections logged per connection before they are only counted: 10.
+pub const DEFAULT_REJECTION_LOG_BURST: u32 = 10;
+/// Default interval between summaries of the rejections a connection's log limiter counted: 10 seconds.
+pub const DEFAULT_REJECTION_LOG_INTERVAL: Duration = Duration::from_secs(10);
+
+/// A peer's receive budget: how many frames and bytes per second its connection's reader takes from the transport
+/// (token buckets whose burst is one second's worth). Over the budget the reader waits, so the peer's data waits
+/// in the transport (the operating system's buffers), not in the server's memory.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReceiveRate {
+    /// Frames per second, on average and at once.
+    pub frames_per_second: f64,
+    /// Bytes per second (framing included), on average and at once. A frame larger than a second's worth is
+    /// still read: it leaves the budget in debt.
+    pub bytes_per_second: f64,
+}
+
+impl Default for ReceiveRate {
+    /// 10,000 frames and 1 MiB per second: far above what a game client sends, far below what floods the server.
+    fn default() -> Self {
+        ReceiveRate {
+            frames_per_second: DEFAULT_RECEIVE_FRAMES_PER_SECOND,
+            bytes_per_second: DEFAULT_RECEIVE_BYTES_PER_SECOND,
+        }
+    }
+}
 
 /// Settings of one side. Builders fill it; connections read it.
 #[derive(Debug, Clone)]
@@ -56,6 +94,41 @@ pub(crate) struct Config {
     pub max_connections: usize,
     /// (Server) TCP connections held at once from one IP address.
     pub max_connections_per_address: Option<usize>,
+    /// (Server) The largest `HELLO` accepted.
+    pub max_handshake_len: usize,
+    /// Events from the peer whose listeners may run at once; further ones are dropped.
+    pub max_events_in_flight: usize,
+    /// Payload bytes the peer's calls and events in progress may hold; further ones are refused.
+    pub max_in_flight_bytes: usize,
+    /// How fast the reader takes frames from the peer (`None`: as fast as they come).
+    pub receive_rate: Option<ReceiveRate>,
+    /// How long the peer may stay over its receive budget before it is disconnected.
+    pub flood_grace: Duration,
+    /// Rejections logged per connection before the log limiter only counts them.
+    pub rejection_log_burst: u32,
+    /// How often a connection's log limiter logs a summary of what it counted.
+    pub rejection_log_interval: Duration,
+}
+
+impl Config {
+    /// A server's defaults: the client's, plus the receive budget.
+    pub(crate) fn server() -> Config {
+        Config { receive_rate: Some(ReceiveRate::default()), ..Config::default() }
+    }
+
+    /// A log limiter with these settings.
+    pub(crate) fn log_limit(&self) -> crate::log_limit::LogLimit {
+        crate::log_limit::LogLimit::new(
+            self.rejection_log_burst,
+            self.rejection_log_interval,
+            self.rejection_log_level,
+        )
+    }
+
+    /// The work budget of one peer.
+    pub(crate) fn work_limits(&self) -> crate::work::WorkLimits {
+        crate::work::WorkLimits { events: self.max_events_in_flight, bytes: self.max_in_flight_bytes }
+    }
 }
 
 impl Default for Config {
@@ -74,6 +147,13 @@ impl Default for Config {
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_connections_per_address: None,
+            max_handshake_len: DEFAULT_MAX_HANDSHAKE_LEN,
+            max_events_in_flight: DEFAULT_MAX_EVENTS_IN_FLIGHT,
+            max_in_flight_bytes: DEFAULT_MAX_IN_FLIGHT_BYTES,
+            receive_rate: None,
+            flood_grace: DEFAULT_FLOOD_GRACE,
+            rejection_log_burst: DEFAULT_REJECTION_LOG_BURST,
+            rejection_log_interval: DEFAULT_REJECTION_LOG_INTERVAL,
         }
     }
 }
@@ -141,8 +221,10 @@ macro_rules! shared_settings {
         }
 
         #[doc = concat!("Keepalive: a ping is sent to ", $peer, " every `ping_interval`, and the connection is ")]
-        /// closed when nothing at all has arrived for `idle_timeout` (a live peer always answers pings, so a silent
-        /// one is dead or stuck). The interval is capped at a third of the timeout. Defaults: 10 s and 30 s.
+        /// closed when no complete frame has arrived for `idle_timeout` (a live peer always answers pings, so a
+        /// silent one is dead or stuck; bytes that never complete a frame do not count, so a peer that trickles a
+        /// frame byte by byte is closed too). The interval is capped at a third of the timeout. Defaults: 10 s and
+        /// 30 s.
         pub fn keepalive(mut self, ping_interval: std::time::Duration, idle_timeout: std::time::Duration) -> Self {
             self.config.idle_timeout = idle_timeout.max(std::time::Duration::from_millis(3));
             self.config.ping_interval =
@@ -154,6 +236,32 @@ macro_rules! shared_settings {
         /// constraint, replies that do not decode, rate-limit and middleware refusals. Default: `WARN`.
         pub fn rejection_log_level(mut self, level: tracing::Level) -> Self {
             self.config.rejection_log_level = level;
+            self
+        }
+
+        /// How many rejections (and other complaints about what a peer sends) are logged per connection before
+        /// they are only counted, and how often a summary of the counted ones is logged. Whatever a peer sends, its
+        /// connection's log output stays under `burst` lines plus one line per `interval`. Defaults: 10 lines, 10 s.
+        pub fn rejection_log_limit(mut self, burst: u32, interval: std::time::Duration) -> Self {
+            self.config.rejection_log_burst = burst;
+            self.config.rejection_log_interval = interval.max(std::time::Duration::from_millis(1));
+            self
+        }
+
+        #[doc = concat!("How many events from ", $peer, " may have listeners running at once (listeners that ")]
+        /// await). Further events are dropped before decoding and counted in `rate_limited`, so a flood of events
+        /// cannot pile up tasks. Events whose listeners finish without waiting are not counted. Default: 256.
+        pub fn max_events_in_flight(mut self, events: usize) -> Self {
+            self.config.max_events_in_flight = events.max(1);
+            self
+        }
+
+        #[doc = concat!("The budget of payload bytes that calls and events from ", $peer, " may hold while they ")]
+        /// are handled (what their decoded arguments are made from). A request that would exceed it is answered
+        /// `Cancelled` at once and an event dropped, before decoding; one request is always admitted when nothing
+        /// else is in progress. Default: 8 MiB.
+        pub fn max_in_flight_bytes(mut self, bytes: usize) -> Self {
+            self.config.max_in_flight_bytes = bytes.max(1);
             self
         }
     };

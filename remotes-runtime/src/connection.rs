@@ -5,13 +5,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::BytesMut;
+use std::io::IoSlice;
+
+use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 
+use crate::config::ReceiveRate;
 use crate::dispatch::Dispatcher;
 use crate::link::Link;
-use crate::outbox::Batch;
+use crate::log_limit::LogLimit;
+use crate::outbox::{Batch, Outbox, QueueLimits};
+use crate::receive::ReceiveBudget;
 use crate::wire::frame::{FrameError, split_frame};
 
 /// Reader buffers start this small and grow with the traffic; idle connections stay cheap.
@@ -30,79 +35,177 @@ pub(crate) enum Stop {
     Io(std::io::Error),
     /// The peer sent a frame that cannot be read.
     Frame(FrameError),
-    /// Nothing arrived from the peer for the idle timeout.
+    /// No complete frame arrived from the peer for the idle timeout.
     Idle(Duration),
-    /// The peer's outgoing queue stayed full past the grace period.
+    /// The peer's outgoing queue stayed full, with nothing written, past the grace period.
     SlowPeer(Duration),
+    /// The peer stayed over its receive budget past the flood grace.
+    Flood(Duration),
 }
 
-/// The keepalive and slow-peer timers of a connection.
+/// The keepalive, slow-peer and flood timers of a connection.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Timers {
     pub ping_interval: Duration,
     pub idle_timeout: Duration,
     pub slow_peer_grace: Duration,
+    pub flood_grace: Duration,
 }
 
-impl Timers {
-    pub(crate) fn from_config(config: &crate::config::Config) -> Timers {
-        Timers {
-            ping_interval: config.ping_interval,
-            idle_timeout: config.idle_timeout,
-            slow_peer_grace: config.slow_peer_grace,
+/// What bounds a connection's reader.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReadLimits {
+    pub max_frame: usize,
+    pub timers: Timers,
+    /// The cap on the peer's replies waiting to be written (the outgoing queue's cap).
+    pub queue: QueueLimits,
+    pub receive: Option<ReceiveRate>,
+}
+
+impl ReadLimits {
+    pub(crate) fn from_config(config: &crate::config::Config) -> ReadLimits {
+        ReadLimits {
+            max_frame: config.max_frame_len,
+            timers: Timers {
+                ping_interval: config.ping_interval,
+                idle_timeout: config.idle_timeout,
+                slow_peer_grace: config.slow_peer_grace,
+                flood_grace: config.flood_grace,
+            },
+            queue: QueueLimits { frames: config.max_queued_frames, bytes: config.max_queued_bytes },
+            receive: config.receive_rate,
         }
     }
 }
 
-/// Reads frames until the stream ends, the link closes, a frame is unreadable, the peer falls silent or stops
-/// reading, dispatching each frame. `buf` holds bytes already read (past the handshake).
+/// At most this many frames, or this many bytes of frames, are dispatched in one turn of the reader task before it
+/// lets the other tasks of its worker run: one connection's decoding never runs back to back for long.
+const FRAMES_PER_TURN: usize = 64;
+const BYTES_PER_TURN: usize = 64 << 10;
+
+/// What the reader waits for before its next step.
+#[derive(Debug, Clone, Copy)]
+enum Wait {
+    /// More bytes from the peer: no complete frame is buffered.
+    Read,
+    /// The peer to take its replies: it has a queue's worth waiting to be written.
+    Replies,
+    /// The receive budget to refill.
+    Budget(Instant),
+}
+
+/// Reads frames until the stream ends, the link closes, a frame is unreadable, the peer falls silent, stops
+/// reading or floods, dispatching each frame. `buf` holds bytes already read (past the handshake).
+///
+/// The reader holds at most one frame it has split off but not dispatched: it waits with it while the peer has a
+/// queue's worth of replies unwritten (so a peer that sends faster than it reads is slowed to its reading, not
+/// disconnected for a burst) and while the peer is over its receive budget.
 pub(crate) async fn read_loop<Rd>(
     link: &Arc<Link>,
     mut reader: Rd,
     mut buf: BytesMut,
-    max_frame: usize,
-    timers: Timers,
+    limits: ReadLimits,
     dispatcher: &mut Dispatcher,
 ) -> Stop
 where
     Rd: AsyncRead + Unpin,
 {
-    let mut last_received = Instant::now();
-    let tick = tokio::time::sleep_until(last_received + timers.ping_interval);
+    let timers = limits.timers;
+    let mut last_frame = Instant::now();
+    let tick = tokio::time::sleep_until(last_frame + timers.ping_interval);
     tokio::pin!(tick);
+    let mut budget = limits.receive.map(|rate| ReceiveBudget::new(rate, last_frame));
+    // Since when every frame has had to wait for the budget; `None` once one passes without waiting.
+    let mut throttled_since: Option<Instant> = None;
+    let mut next: Option<Bytes> = None;
+    let mut next_waited = false;
+    let (mut turn_frames, mut turn_bytes) = (0, 0);
     loop {
-        loop {
-            match split_frame(&mut buf, max_frame) {
-                Ok(Some(body)) => dispatcher.dispatch(body),
-                Ok(None) => break,
+        if next.is_none() {
+            match split_frame(&mut buf, limits.max_frame) {
+                Ok(Some(body)) => {
+                    last_frame = Instant::now();
+                    next = Some(body);
+                }
+                Ok(None) => {}
                 Err(error) => return Stop::Frame(error),
             }
         }
-        if buf.is_empty() && buf.capacity() > RETAINED_BUFFER {
-            buf = BytesMut::new();
-        }
-        if buf.capacity() - buf.len() < INITIAL_READ_BUFFER / 2 {
-            buf.reserve(INITIAL_READ_BUFFER.max(buf.len()));
-        }
-        tokio::select! {
-            read = reader.read_buf(&mut buf) => match read {
-                Ok(0) => return Stop::Eof,
-                Ok(_) => last_received = Instant::now(),
-                Err(error) => return Stop::Io(error),
+        let wait = match &next {
+            None => Wait::Read,
+            Some(_) if link.outbox.replies_over(limits.queue) => Wait::Replies,
+            Some(body) => match budget.as_mut().and_then(|b| b.admit(body.len() + 1, Instant::now())) {
+                Some(at) => {
+                    if !std::mem::replace(&mut next_waited, true) {
+                        link.count_rate_limited();
+                        if throttled_since.is_none() {
+                            throttled_since = Some(Instant::now());
+                            if link.may_log() {
+                                tracing::info!(peer = %link.peer, "over its receive budget; reading from it more slowly");
+                            }
+                        }
+                    }
+                    Wait::Budget(at)
+                }
+                None => {
+                    if !std::mem::replace(&mut next_waited, false) {
+                        throttled_since = None;
+                    }
+                    let body = next.take().expect("matched Some");
+                    turn_frames += 1;
+                    turn_bytes += body.len();
+                    dispatcher.dispatch(body);
+                    if turn_frames >= FRAMES_PER_TURN || turn_bytes >= BYTES_PER_TURN {
+                        (turn_frames, turn_bytes) = (0, 0);
+                        tokio::task::yield_now().await;
+                    }
+                    continue;
+                }
             },
-            () = link.closed() => return Stop::Closed,
-            () = &mut tick => {
-                let silent = last_received.elapsed();
-                if silent >= timers.idle_timeout {
-                    return Stop::Idle(silent);
-                }
-                if let Some(full) = link.outbox.full_for().filter(|full| *full >= timers.slow_peer_grace) {
-                    return Stop::SlowPeer(full);
-                }
-                link.send_ping();
-                tick.as_mut().reset(Instant::now() + timers.ping_interval);
+        };
+        if matches!(wait, Wait::Read) {
+            if buf.is_empty() && buf.capacity() > RETAINED_BUFFER {
+                buf = BytesMut::new();
+            }
+            if buf.capacity() - buf.len() < INITIAL_READ_BUFFER / 2 {
+                buf.reserve(INITIAL_READ_BUFFER.max(buf.len()));
             }
         }
+        let stop = tokio::select! {
+            read = reader.read_buf(&mut buf), if matches!(wait, Wait::Read) => match read {
+                Ok(0) => Some(Stop::Eof),
+                Ok(_) => None,
+                Err(error) => Some(Stop::Io(error)),
+            },
+            () = link.outbox.replies_below(limits.queue), if matches!(wait, Wait::Replies) => None,
+            () = budget_refilled(wait), if matches!(wait, Wait::Budget(_)) => None,
+            () = link.closed() => Some(Stop::Closed),
+            () = &mut tick => {
+                let now = Instant::now();
+                // A frame the reader holds back counts as a sign of life.
+                let silent = if next.is_some() { Duration::ZERO } else { now - last_frame };
+                if silent >= timers.idle_timeout {
+                    Some(Stop::Idle(silent))
+                } else if let Some(full) = link.outbox.full_for().filter(|full| *full >= timers.slow_peer_grace) {
+                    Some(Stop::SlowPeer(full))
+                } else if let Some(flooding) = throttled_since.map(|since| now - since).filter(|t| *t >= timers.flood_grace) {
+                    Some(Stop::Flood(flooding))
+                } else {
+                    link.send_ping();
+                    tick.as_mut().reset(now + timers.ping_interval);
+                    None
+                }
+            }
+        };
+        if let Some(stop) = stop {
+            return stop;
+        }
+    }
+}
+
+async fn budget_refilled(wait: Wait) {
+    if let Wait::Budget(at) = wait {
+        tokio::time::sleep_until(at).await;
     }
 }
 
@@ -114,15 +217,7 @@ where
     let mut batch = Batch::default();
     loop {
         if link.outbox.take(&mut batch) {
-            let written = async {
-                for segment in &batch.segments {
-                    writer.write_all(segment).await?;
-                }
-                writer.write_all(&batch.tail).await?;
-                writer.flush().await
-            }
-            .await;
-            if let Err(error) = written {
+            if let Err(error) = write_batch(&mut writer, &batch, &link.outbox).await {
                 tracing::debug!(peer = %link.peer, %error, "write failed; closing the connection");
                 link.close();
                 return;
@@ -149,8 +244,49 @@ where
     }
 }
 
-/// Logs why a connection stopped, at a level that fits: peer misbehaviour is a warning, a clean close is debug.
-pub(crate) fn log_stop(peer: &str, stop: &Stop) {
+/// Writes one batch, its shared segments and its tail, with vectored writes where the transport has them. Each
+/// partial write tells the outbox that the peer is reading (the slow-peer rule judges reading, not queue size).
+async fn write_batch<Wr>(writer: &mut Wr, batch: &Batch, outbox: &Outbox) -> std::io::Result<()>
+where
+    Wr: AsyncWrite + Unpin,
+{
+    let mut single;
+    let mut gathered: Vec<IoSlice<'_>>;
+    let mut slices: &mut [IoSlice<'_>] = if batch.segments.is_empty() {
+        single = [IoSlice::new(&batch.tail)];
+        &mut single
+    } else {
+        gathered = batch.segments.iter().map(|segment| IoSlice::new(segment)).collect();
+        gathered.push(IoSlice::new(&batch.tail));
+        &mut gathered
+    };
+    // Leaves out empty parts (an empty tail behind the segments).
+    IoSlice::advance_slices(&mut slices, 0);
+    while !slices.is_empty() {
+        let written = if writer.is_write_vectored() {
+            writer.write_vectored(slices).await?
+        } else {
+            writer.write(&slices[0]).await?
+        };
+        if written == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        IoSlice::advance_slices(&mut slices, written);
+        if !slices.is_empty() {
+            outbox.progressed();
+        }
+    }
+    writer.flush().await
+}
+
+/// Logs why a connection stopped, at a level that fits: peer misbehaviour is a warning (through `limit`, a server's
+/// limiter for the connections it closes, so that opening connections to misbehave cannot flood the log), a clean
+/// close is debug.
+pub(crate) fn log_stop(peer: &str, stop: &Stop, limit: &LogLimit) {
+    let complaint = matches!(stop, Stop::Frame(_) | Stop::Idle(_) | Stop::SlowPeer(_) | Stop::Flood(_));
+    if complaint && !limit.admit("connections") {
+        return;
+    }
     match stop {
         Stop::Eof => tracing::debug!(peer, "peer closed the connection"),
         Stop::Closed => tracing::debug!(peer, "connection closed"),
@@ -163,8 +299,11 @@ pub(crate) fn log_stop(peer: &str, stop: &Stop) {
             tracing::warn!(
                 peer,
                 ?full,
-                "the peer's outgoing queue stayed full past the grace period; closing this connection"
+                "the peer's outgoing queue stayed full, with nothing written, past the grace period; closing this connection"
             )
+        }
+        Stop::Flood(over) => {
+            tracing::warn!(peer, ?over, "the peer stayed over its receive budget past the flood grace; closing this connection")
         }
     }
 }

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use crate::FunctionError;
 use crate::boundary::log_at;
 use crate::interface::RemoteKind;
-use crate::link::Link;
+use crate::link::{Link, refusal};
 use crate::player::Player;
 use crate::wire::message::{Message, kind};
 
@@ -41,7 +41,9 @@ impl Dispatcher {
         let message = match Message::parse(body) {
             Ok(message) => message,
             Err(error) => {
-                tracing::warn!(peer = %self.link.peer, %error, "dropped a malformed frame");
+                if self.link.may_log() {
+                    tracing::warn!(peer = %self.link.peer, %error, "dropped a malformed frame");
+                }
                 if let Some(id) = request_id {
                     self.link.reply(id, Err(FunctionError::BadRequest));
                 }
@@ -63,7 +65,9 @@ impl Dispatcher {
             // Any frame counts as a sign of life; the reader noted it.
             Message::Pong => {}
             Message::Hello(_) | Message::Welcome(_) | Message::Reject(_) => {
-                tracing::warn!(peer = %self.link.peer, "handshake message after the handshake; dropped");
+                if self.link.may_log() {
+                    tracing::warn!(peer = %self.link.peer, "handshake message after the handshake; dropped");
+                }
             }
         }
     }
@@ -79,11 +83,13 @@ impl Dispatcher {
             def.kind == RemoteKind::Function && def.direction == link.handles
         });
         let Some(local) = local else {
-            tracing::warn!(
-                peer = %link.peer,
-                remote = %link.remote_label(remote),
-                "request for a remote this side does not handle (unknown id, or declared differently); BadRequest"
-            );
+            if link.may_log() {
+                tracing::warn!(
+                    peer = %link.peer,
+                    remote = %link.remote_label(remote),
+                    "request for a remote this side does not handle (unknown id, or declared differently); BadRequest"
+                );
+            }
             return link.reply(id, Err(FunctionError::BadRequest));
         };
         let name = binding.endpoint.remote_name(local);
@@ -92,16 +98,38 @@ impl Dispatcher {
             return link.reply(id, Err(FunctionError::Unprocessed));
         };
         if link.at_in_flight_limit() {
-            tracing::warn!(peer = %link.peer, remote = name, in_flight = link.in_flight(), "too many calls in flight; Cancelled");
+            link.count_rate_limited();
+            if link.may_log() {
+                tracing::warn!(peer = %link.peer, remote = name, in_flight = link.in_flight(), "too many calls in flight; Cancelled");
+            }
             return link.reply(id, Err(FunctionError::Cancelled));
         }
         if !link.admit_rate(&binding.endpoint, local) {
-            log_at!(link.boundary.log_level, peer = %link.peer, remote = name, "over the rate limit; Cancelled without decoding");
+            if link.may_log() {
+                log_at!(link.boundary.log_level, peer = %link.peer, remote = name, "over the rate limit; Cancelled without decoding");
+            }
             return link.reply(id, Err(FunctionError::Cancelled));
         }
+        let ticket = match link.work.admit_call(args.len()) {
+            Ok(ticket) => ticket,
+            Err(refused) => {
+                link.count_rate_limited();
+                if link.may_log() {
+                    log_at!(
+                        link.boundary.log_level,
+                        peer = %link.peer,
+                        remote = name,
+                        bytes_in_flight = link.work.bytes(),
+                        "{}; Cancelled without decoding",
+                        refusal(refused)
+                    );
+                }
+                return link.reply(id, Err(FunctionError::Cancelled));
+            }
+        };
         // Decoding failures and broken constraints are reported by the remote's pipeline.
         match handler.call(self.player.as_ref(), args) {
-            Ok(reply) => link.start_handler(id, timeout, reply),
+            Ok(reply) => link.start_handler(id, timeout, reply, ticket),
             Err(error) => link.reply(id, Err(error)),
         }
     }

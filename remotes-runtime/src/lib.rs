@@ -71,18 +71,21 @@ mod hooks;
 mod interface;
 mod link;
 mod listeners;
+mod log_limit;
 mod middleware;
 mod outbox;
 mod pending;
 mod pipeline;
 mod player;
 mod rate_limit;
+mod receive;
 mod remote;
 mod server;
 pub mod testing;
 mod transport;
 pub mod validate;
 mod wire;
+mod work;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -90,6 +93,7 @@ pub mod __private;
 
 pub use auth::{Accept, Handshake};
 pub use client::{Client, ClientBuilder};
+pub use config::ReceiveRate;
 pub use error::{ConnectError, FunctionError};
 pub use hooks::{Argument, BadRequestReport, BadResponseReport};
 pub use interface::{ArgDef, Direction, Interface, Mismatch, MismatchKind, RemoteDef, RemoteKind};

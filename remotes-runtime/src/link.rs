@@ -15,6 +15,7 @@ use tokio::time::Instant;
 
 use crate::FunctionError;
 use crate::boundary::{Boundary, log_at};
+use crate::log_limit::LogLimit;
 use crate::config::millis;
 use crate::endpoint::{Endpoint, Reply, ReplyFuture};
 use crate::interface::{Direction, RemoteKind};
@@ -25,6 +26,7 @@ use crate::rate_limit::{RateLimit, TokenBucket};
 use crate::remote::Invoke;
 use crate::wire::frame::body_len;
 use crate::wire::message::{kind, request_header};
+use crate::work::{Refused, Ticket, Work, WorkLimits};
 
 /// A peer that leaves this many of our calls unanswered is not keeping up (or is hostile): the connection closes.
 /// An honest peer answers every call, at the latest at the call's deadline.
@@ -34,7 +36,6 @@ const MAX_UNANSWERED: usize = 65_536;
 enum Replied {
     Sent,
     Already,
-    Full,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -111,6 +112,10 @@ pub(crate) struct Link {
     buckets: Mutex<Buckets>,
     bad_requests: AtomicU64,
     rate_limited: AtomicU64,
+    /// The peer's events with listeners running, and the payload bytes its calls and events in progress hold.
+    pub(crate) work: Arc<Work>,
+    /// Rejections of what this peer sends are logged through this limiter.
+    pub(crate) log_limit: LogLimit,
 }
 
 /// One peer's token buckets.
@@ -147,6 +152,8 @@ pub(crate) struct LinkSettings {
     pub handles: Direction,
     pub early_events_max: usize,
     pub boundary: Arc<Boundary>,
+    pub work: WorkLimits,
+    pub log_limit: LogLimit,
 }
 
 impl Link {
@@ -174,6 +181,8 @@ impl Link {
             buckets: Mutex::new(Buckets::default()),
             bad_requests: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
+            work: Work::new(settings.work),
+            log_limit: settings.log_limit,
         })
     }
 
@@ -199,6 +208,16 @@ impl Link {
         self.rate_limited.load(Ordering::Relaxed)
     }
 
+    /// Counts a request or event refused or delayed by a rate limit, the receive budget or an in-flight cap.
+    pub(crate) fn count_rate_limited(&self) {
+        self.rate_limited.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Whether a complaint about what the peer sent may be logged now (see `LogLimit`).
+    pub(crate) fn may_log(&self) -> bool {
+        self.log_limit.admit(&self.peer)
+    }
+
     /// Whether the peer may send one more request or event to remote `local` now: takes a token from the global
     /// bucket and from the remote's own, where limits are set. A refusal is counted.
     pub(crate) fn admit_rate(&self, endpoint: &Endpoint, local: usize) -> bool {
@@ -213,7 +232,7 @@ impl Link {
         }
         let admitted = take_token(&mut buckets.global, global) && take_token(&mut buckets.per_remote[local], own);
         if !admitted {
-            self.rate_limited.fetch_add(1, Ordering::Relaxed);
+            self.count_rate_limited();
         }
         admitted
     }
@@ -223,7 +242,9 @@ impl Link {
     pub(crate) fn bind(&self, binding: Binding) {
         let mut early = self.lock_early();
         for (remote, args) in early.drain(..) {
-            self.deliver_event(&binding, None, remote, args);
+            // Held events are delivered as they arrive, without a share of the work budget (they were already
+            // counted against the held-event queue).
+            self.deliver_event(&binding, None, remote, args, None);
         }
         // Set under the lock: the reader checks the binding under it too, so no event can overtake the early ones.
         let _ = self.binding.set(binding);
@@ -240,35 +261,71 @@ impl Link {
                     None => {
                         if early.len() >= self.early_events_max {
                             early.pop_front();
-                            tracing::warn!(peer = %self.peer, "too many events before the interface was attached; dropped the oldest");
+                            if self.may_log() {
+                                tracing::warn!(peer = %self.peer, "too many events before the interface was attached; dropped the oldest");
+                            }
                         }
-                        early.push_back((remote, args));
+                        // Copied out of the read buffer: a held slice would keep the whole buffer alive.
+                        early.push_back((remote, Bytes::copy_from_slice(&args)));
                         return;
                     }
                 }
             }
         };
-        self.deliver_event(binding, caller, remote, args);
+        let ticket = match self.work.admit_event(args.len()) {
+            Ok(ticket) => ticket,
+            Err(refused) => {
+                self.count_rate_limited();
+                if self.may_log() {
+                    log_at!(
+                        self.boundary.log_level,
+                        peer = %self.peer,
+                        remote = %binding.label(remote),
+                        events_in_flight = self.work.events(),
+                        bytes_in_flight = self.work.bytes(),
+                        "{}; event dropped without decoding",
+                        refusal(refused)
+                    );
+                }
+                return;
+            }
+        };
+        self.deliver_event(binding, caller, remote, args, Some(ticket));
     }
 
-    fn deliver_event(&self, binding: &Binding, caller: Option<&Player>, remote: u32, args: Bytes) {
+    fn deliver_event(
+        &self,
+        binding: &Binding,
+        caller: Option<&Player>,
+        remote: u32,
+        args: Bytes,
+        ticket: Option<Ticket>,
+    ) {
         let local = binding.local_index(remote).filter(|&local| {
             let def = binding.endpoint.def(local);
             def.kind == RemoteKind::Event && def.direction == self.handles
         });
         match local {
-            Some(local) if !self.admit_rate(&binding.endpoint, local) => log_at!(
-                self.boundary.log_level,
-                peer = %self.peer,
-                event = binding.endpoint.remote_name(local),
-                "over the rate limit; event dropped without decoding"
-            ),
-            Some(local) => binding.endpoint.listeners.deliver(local, caller, args),
-            None => tracing::warn!(
-                peer = %self.peer,
-                remote = %binding.label(remote),
-                "event for a remote this side does not hear (unknown id, or declared differently); dropped"
-            ),
+            Some(local) if !self.admit_rate(&binding.endpoint, local) => {
+                if self.may_log() {
+                    log_at!(
+                        self.boundary.log_level,
+                        peer = %self.peer,
+                        event = binding.endpoint.remote_name(local),
+                        "over the rate limit; event dropped without decoding"
+                    );
+                }
+            }
+            Some(local) => binding.endpoint.listeners.deliver(local, caller, args, ticket.map(Arc::new)),
+            None => {
+                if self.may_log() {
+                    tracing::warn!(
+                        peer = %self.peer,
+                        remote = %binding.label(remote),
+                        "event for a remote this side does not hear (unknown id, or declared differently); dropped"
+                    );
+                }
+            }
         }
     }
 
@@ -368,13 +425,22 @@ impl Link {
                     tracing::debug!(peer = %self.peer, call = id, "late reply to a call that already settled; dropped");
                 }
             }
-            None => tracing::warn!(peer = %self.peer, slot, "reply naming no unanswered call; dropped"),
+            None => {
+                if self.may_log() {
+                    tracing::warn!(peer = %self.peer, slot, "reply naming no unanswered call; dropped");
+                }
+            }
         }
     }
 
-    /// Answers a keepalive ping.
+    /// Answers a keepalive ping, unless the outgoing queue is full: a peer that pings without reading gets no more
+    /// than the queue holds (and the slow-peer check notices it).
     pub(crate) fn send_pong(&self) {
-        self.outbox.with(|state| state.put(kind::PONG, &[], &[]));
+        self.outbox.with(|state| {
+            if state.has_room(self.queue_limits, 2) {
+                state.put_reply(kind::PONG, &[], &[]);
+            }
+        });
     }
 
     /// Sends a keepalive ping, unless the outgoing queue is full (which the slow-peer check then notices).
@@ -399,8 +465,9 @@ impl Link {
 
     /// Sends the one reply to the peer's call `id`. The reply names the call by its slot: its position among the
     /// peer's requests not answered yet, in arrival order (usually 0). A call already answered is never answered
-    /// again. A peer that does not read its replies cannot make them pile up: when its queue is full, the connection
-    /// closes instead of dropping a reply (every request must get exactly one).
+    /// again. Replies are always queued (every request gets exactly one): they cannot pile up, because the reader
+    /// stops reading while the peer has a queue's worth of replies waiting (see `Outbox::replies_over`), and at most
+    /// `max_in_flight` handlers can reply on top of that.
     pub(crate) fn reply(&self, id: u32, reply: Reply) {
         let reply = match reply {
             Ok(value) if body_len(&[0], value.len()) > self.peer_max_frame => {
@@ -427,18 +494,11 @@ impl Link {
             let Some(slot) = unanswered.iter().position(|&unanswered| unanswered == id) else {
                 return Replied::Already;
             };
-            if !state.has_room(self.queue_limits, payload.len() + 8) {
-                return Replied::Full;
-            }
             unanswered.remove(slot);
-            state.put(kind, &[slot as u32], payload);
+            state.put_reply(kind, &[slot as u32], payload);
             Replied::Sent
         });
         match sent {
-            Some(Replied::Full) => {
-                tracing::warn!(peer = %self.peer, call = id, "the peer does not read its replies and its queue is full; closing this connection");
-                self.close();
-            }
             Some(Replied::Already) => tracing::debug!(peer = %self.peer, call = id, "call already answered"),
             Some(Replied::Sent) | None => {}
         }
@@ -451,7 +511,7 @@ impl Link {
 
     /// Starts a handled call: polls it once here (see `listeners::start`), replying at once if it finished;
     /// otherwise it continues in a task of its own, bounded by `timeout`, and replies when it finishes.
-    pub(crate) fn start_handler(self: &Arc<Self>, id: u32, timeout: Duration, reply: ReplyFuture) {
+    pub(crate) fn start_handler(self: &Arc<Self>, id: u32, timeout: Duration, reply: ReplyFuture, ticket: Ticket) {
         let Some(reply) = start_or_reply(reply, |outcome| self.reply(id, outcome)) else {
             return;
         };
@@ -460,6 +520,7 @@ impl Link {
         // The task cannot remove its entry before it is inserted: it needs this lock first.
         let task = tokio::spawn(async move {
             let outcome = tokio::time::timeout(timeout, reply).await;
+            drop(ticket);
             // Whoever takes the call out of the in-flight table answers it (this task, a cancellation, a shutdown).
             if link.forget_handler(id).is_none() {
                 return;
@@ -521,6 +582,7 @@ impl Link {
     /// handled for the peer is stopped (nobody is left to take its reply), and both tasks stop.
     pub(crate) fn close(&self) {
         if self.outbox.close(|| self.pending.settle_all(FunctionError::Disconnected)) {
+            self.log_limit.flush(&self.peer);
             let handlers: Vec<AbortHandle> = self.forget_handlers().into_iter().map(|(_, task)| task).collect();
             if !handlers.is_empty() {
                 tracing::debug!(peer = %self.peer, calls = handlers.len(), "connection closed; stopping the calls it was handling");
@@ -551,6 +613,14 @@ impl Link {
 
     fn lock_inflight(&self) -> std::sync::MutexGuard<'_, IdMap<AbortHandle>> {
         self.inflight.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// What a refusal by the work budget means, for logs.
+pub(crate) fn refusal(refused: Refused) -> &'static str {
+    match refused {
+        Refused::Events => "too many of this peer's events have listeners running",
+        Refused::Bytes => "the payloads of this peer's calls and events in progress exceed their budget",
     }
 }
 

@@ -20,6 +20,11 @@ use crate::endpoint::{CatchUnwind, log_panic};
 use crate::pipeline::Pipeline;
 use crate::player::Player;
 use crate::wire::args::Args;
+use crate::work::Ticket;
+
+/// The share of its peer's work budget an event holds while its listeners run (`None` for predicted and held
+/// events). Every task a delivery starts keeps a clone; the last one to finish gives the share back.
+pub(crate) type EventTicket = Option<Arc<Ticket>>;
 
 /// A started listener.
 pub(crate) type EventFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -49,10 +54,12 @@ where
     }
 }
 
-/// Starts a listener future here and, if it has to wait, runs the rest in a task of its own.
-fn start_and_spawn(name: &'static str, future: EventFuture) {
+/// Starts a listener future here and, if it has to wait, runs the rest in a task of its own, which holds `ticket`.
+fn start_and_spawn(name: &'static str, future: EventFuture, ticket: &EventTicket) {
     let Some(rest) = start(name, future) else { return };
+    let ticket = ticket.clone();
     let rest = async move {
+        let _ticket = ticket;
         if let Err(panic) = (CatchUnwind { inner: rest }).await {
             log_panic(name, &*panic);
         }
@@ -72,7 +79,7 @@ pub(crate) trait EventSink: Send + Sync {
     /// Checks a payload about to be held; a bad one is reported and `false`.
     fn admit_held(&self, caller: Option<&Player>, args: &[u8]) -> bool;
     /// Runs the pipeline and starts every listener.
-    fn deliver(&self, caller: Option<&Player>, args: &[u8]);
+    fn deliver(&self, caller: Option<&Player>, args: &[u8], ticket: EventTicket);
 }
 
 /// The typed listeners of one event.
@@ -97,7 +104,13 @@ impl<A: Args> EventHub<A> {
 
 /// Hands `args` to each listener: the first takes it, the others decode their own copy from `bytes` (the same
 /// arguments, encoded), so argument types need not be `Clone`.
-fn fan_out<A: Args>(name: &'static str, listeners: &[ListenerFn<A>], caller: Option<&Player>, args: A, bytes: &[u8]) {
+fn fan_out<A: Args>(
+    name: &'static str,
+    listeners: &[ListenerFn<A>],
+    caller: Option<&Player>,
+    (args, bytes): (A, &[u8]),
+    ticket: &EventTicket,
+) {
     let mut first = Some(args);
     for listener in listeners {
         let args = match first.take() {
@@ -108,7 +121,7 @@ fn fan_out<A: Args>(name: &'static str, listeners: &[ListenerFn<A>], caller: Opt
             },
         };
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| listener(caller, args))) {
-            Ok(Some(future)) => start_and_spawn(name, future),
+            Ok(Some(future)) => start_and_spawn(name, future, ticket),
             Ok(None) => {}
             Err(panic) => log_panic(name, &*panic),
         }
@@ -139,13 +152,14 @@ impl<A: Args> EventSink for EventHub<A> {
         self.pipeline.admit(caller, args).is_some()
     }
 
-    fn deliver(&self, caller: Option<&Player>, bytes: &[u8]) {
+    fn deliver(&self, caller: Option<&Player>, bytes: &[u8], ticket: EventTicket) {
         let Some(args) = self.pipeline.admit(caller, bytes) else { return };
         let name = self.pipeline.def.name;
         let listeners = self.snapshot();
         let Some(middleware) = self.pipeline.middleware() else {
-            return fan_out(name, &listeners, caller, args, bytes);
+            return fan_out(name, &listeners, caller, (args, bytes), &ticket);
         };
+        let outer = ticket.clone();
         let caller = caller.cloned();
         let payload_len = bytes.len();
         start_and_spawn(
@@ -157,8 +171,9 @@ impl<A: Args> EventSink for EventHub<A> {
                 if listeners.len() > 1 && args.encode(&mut encoded).is_err() {
                     return;
                 }
-                fan_out(name, &listeners, caller.as_ref(), args, &encoded);
+                fan_out(name, &listeners, caller.as_ref(), (args, &encoded), &ticket);
             }),
+            &outer,
         );
     }
 }
@@ -180,6 +195,8 @@ struct EventSlot {
     held: VecDeque<HeldEvent>,
     /// Held events are being handed to listeners: new events queue behind them.
     draining: bool,
+    /// The held queue overflowed and that was logged; reset when it is drained (one warning per overflow).
+    overflow_logged: bool,
 }
 
 /// The listeners of every event of one endpoint, indexed by local index.
@@ -251,7 +268,7 @@ impl Listeners {
 
     /// Delivers an event that arrived (or was predicted): to the listeners, or to the held queue when there are none
     /// yet (or held events are still being handed out).
-    pub(crate) fn deliver(&self, index: usize, caller: Option<&Player>, args: Bytes) {
+    pub(crate) fn deliver(&self, index: usize, caller: Option<&Player>, args: Bytes, ticket: EventTicket) {
         let sink = {
             let mut slot = self.lock(index);
             match &slot.sink {
@@ -259,7 +276,7 @@ impl Listeners {
                 _ => return self.hold(index, &mut slot, caller, args),
             }
         };
-        sink.deliver(caller, &args);
+        sink.deliver(caller, &args, ticket);
     }
 
     fn erased(&self, index: usize) -> Option<Arc<dyn EventSink>> {
@@ -274,13 +291,16 @@ impl Listeners {
         }
         if slot.held.len() >= self.queue_len {
             slot.held.pop_front();
-            tracing::warn!(
-                event = self.names[index],
-                queue_len = self.queue_len,
-                "no listener connected and the event queue is full; dropped the oldest held event"
-            );
+            if !std::mem::replace(&mut slot.overflow_logged, true) {
+                tracing::warn!(
+                    event = self.names[index],
+                    queue_len = self.queue_len,
+                    "no listener connected and the event queue is full; dropping the oldest held events (logged once until a listener takes them)"
+                );
+            }
         }
-        slot.held.push_back(HeldEvent { caller: caller.cloned(), args });
+        // Copied out of the read buffer: a held slice would keep the whole buffer alive.
+        slot.held.push_back(HeldEvent { caller: caller.cloned(), args: Bytes::copy_from_slice(&args) });
     }
 
     fn drain(&self, index: usize) {
@@ -296,11 +316,12 @@ impl Listeners {
                             slot.held.push_front(event);
                         }
                         slot.draining = false;
+                        slot.overflow_logged = false;
                         return;
                     }
                 }
             };
-            sink.deliver(event.caller.as_ref(), &event.args);
+            sink.deliver(event.caller.as_ref(), &event.args, None);
         }
     }
 

@@ -5,6 +5,10 @@
 //! leave together in the next write (natural batching). Order on the wire is the order of appends, which is also
 //! how request ids are numbered: the id of a request is the number of requests appended before it.
 //!
+//! Replies (and pongs) are counted apart: they are the peer's doing, and while the peer has not taken as many as
+//! the queue's cap, its connection's reader stops reading (see `replies_over`), so a peer that sends faster than
+//! it reads waits in its own transport instead of growing this queue.
+//!
 //! Small frames are copied into the tail buffer. A large frame going to many connections (a broadcast) is queued
 //! as a shared `Bytes` segment instead, so every recipient's outbox points at the same encoded bytes.
 
@@ -37,8 +41,15 @@ pub(crate) struct OutboxState {
     buf: BytesMut,
     /// Frames queued since the writer last took the queue.
     frames: usize,
-    /// When a frame was first refused because the queue was full (cleared when the writer takes the queue).
+    /// When a frame was first refused because the queue was full, or the reader first waited for the peer to take
+    /// its replies (cleared whenever the writer makes progress).
     full_since: Option<Instant>,
+    /// Replies queued since the writer last took the queue, and their bytes.
+    reply_frames: usize,
+    reply_bytes: usize,
+    /// Replies in the batch the writer is writing, and their bytes.
+    writing_reply_frames: usize,
+    writing_reply_bytes: usize,
     /// The id the next request frame gets.
     pub(crate) next_request: u32,
     /// Set when the connection closed: nothing more is queued.
@@ -59,6 +70,14 @@ impl OutboxState {
     pub(crate) fn put(&mut self, kind: u8, header: &[u32], payload: &[u8]) {
         put_frame(&mut self.buf, kind, header, payload);
         self.frames += 1;
+    }
+
+    /// Appends a reply to the peer (or a pong): counted against the peer's reply allowance.
+    pub(crate) fn put_reply(&mut self, kind: u8, header: &[u32], payload: &[u8]) {
+        let before = self.buf.len();
+        self.put(kind, header, payload);
+        self.reply_frames += 1;
+        self.reply_bytes += self.buf.len() - before;
     }
 
     /// Appends one already encoded frame: shared when it is large, copied otherwise.
@@ -109,6 +128,10 @@ impl Outbox {
                 buf: BytesMut::new(),
                 frames: 0,
                 full_since: None,
+                reply_frames: 0,
+                reply_bytes: 0,
+                writing_reply_frames: 0,
+                writing_reply_bytes: 0,
                 next_request: 0,
                 closed: false,
                 writing: false,
@@ -143,14 +166,51 @@ impl Outbox {
         state.segment_bytes = 0;
         state.frames = 0;
         state.full_since = None;
+        state.writing_reply_frames = std::mem::take(&mut state.reply_frames);
+        state.writing_reply_bytes = std::mem::take(&mut state.reply_bytes);
         state.writing = true;
         true
     }
 
+    /// The writer handed part of its batch to the transport: the peer is reading.
+    pub(crate) fn progressed(&self) {
+        self.lock().full_since = None;
+    }
+
     /// The writer finished writing the batch it took.
     pub(crate) fn written(&self) {
-        self.lock().writing = false;
+        {
+            let mut state = self.lock();
+            state.writing = false;
+            state.writing_reply_frames = 0;
+            state.writing_reply_bytes = 0;
+            state.full_since = None;
+        }
         self.written.notify_waiters();
+    }
+
+    /// `true` when the peer has as many replies waiting to be written as the queue's cap allows: its reader should
+    /// stop reading until the writer makes progress (see `replies_below`). Marks the queue full, for the slow-peer
+    /// check.
+    pub(crate) fn replies_over(&self, limits: QueueLimits) -> bool {
+        let mut state = self.lock();
+        let over = state.reply_frames + state.writing_reply_frames >= limits.frames
+            || state.reply_bytes + state.writing_reply_bytes >= limits.bytes;
+        if over && !state.closed {
+            state.full_since.get_or_insert_with(Instant::now);
+        }
+        over && !state.closed
+    }
+
+    /// Resolves once the peer's replies waiting to be written are under the queue's cap, or the outbox closed.
+    pub(crate) async fn replies_below(&self, limits: QueueLimits) {
+        loop {
+            let written = self.written.notified();
+            if !self.replies_over(limits) {
+                return;
+            }
+            written.await;
+        }
     }
 
     /// Resolves once everything queued so far has been handed to the transport, or the connection closed.

@@ -109,6 +109,10 @@ impl<A: Args> Middleware<A> {
         };
         match verdict {
             Some(Ok(value)) => Ok(value),
+            Some(Err(reject)) if !self.boundary.may_log(caller) => {
+                drop(reject);
+                Err(Stopped::Rejected)
+            }
             Some(Err(reject)) => {
                 log_at!(
                     self.boundary.log_level,

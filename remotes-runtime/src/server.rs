@@ -18,8 +18,8 @@ use tokio::task::AbortHandle;
 
 use crate::auth::{Accept, AuthHook, Handshake, auth_hook};
 use crate::boundary::Boundary;
-use crate::config::{self, Config, millis};
-use crate::connection::{Timers, log_stop, read_loop, write_loop};
+use crate::config::{self, Config, ReceiveRate, millis};
+use crate::connection::{ReadLimits, log_stop, read_loop, write_loop};
 use crate::dispatch::Dispatcher;
 use crate::endpoint::CatchUnwind;
 use crate::endpoint::{Endpoint, Side};
@@ -75,6 +75,8 @@ pub(crate) struct ServerShared {
     idle: Notify,
     /// TCP connections held, per IP address (only while `max_connections_per_address` is set).
     per_address: Mutex<HashMap<IpAddr, usize>>,
+    /// Limits the logs about connections closed for misbehaving and handshakes that failed.
+    connection_log: crate::log_limit::LogLimit,
 }
 
 /// A connection's place under the server's connection limits, given back when the connection ends.
@@ -120,10 +122,16 @@ async fn finish_writer(writer: tokio::task::JoinHandle<()>) {
 const FLUSH_ON_CLOSE: Duration = Duration::from_secs(1);
 
 /// Settings for a [`Server`]. Every setting has a documented default.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct ServerBuilder {
     config: Config,
     auth: Option<AuthHook>,
+}
+
+impl Default for ServerBuilder {
+    fn default() -> Self {
+        ServerBuilder { config: Config::server(), auth: None }
+    }
 }
 
 impl std::fmt::Debug for ServerBuilder {
@@ -146,6 +154,41 @@ impl ServerBuilder {
     /// closed as soon as they are accepted. Default: no limit (players behind one NAT share an address).
     pub fn max_connections_per_address(mut self, connections: usize) -> Self {
         self.config.max_connections_per_address = Some(connections);
+        self
+    }
+
+    /// The largest `HELLO` (the client's first frame: its token and, if it sends one, its interface table) the
+    /// server reads; a longer one closes the connection before it is read. Kept apart from the frame limit so that
+    /// connections still in their handshake hold little. Default: 64 KiB (an interface of about 1,500 remotes).
+    pub fn max_handshake_len(mut self, bytes: usize) -> Self {
+        self.config.max_handshake_len = bytes.clamp(64, u32::MAX as usize);
+        self
+    }
+
+    /// Each client's receive budget: the frames and bytes per second its connection's reader takes from it (with a
+    /// second's worth of burst). Over the budget the reader waits, so the client's data waits in its own transport;
+    /// each wait is counted in [`Player::rate_limited`], and a client that stays over it for the flood grace is
+    /// disconnected. `None` reads as fast as data comes (for trusted clients, or benchmarks). Default: 10,000
+    /// frames and 1 MiB per second, see [`ReceiveRate`](crate::ReceiveRate).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> std::io::Result<()> {
+    /// use remotes_runtime::{ReceiveRate, Server};
+    ///
+    /// // A game whose clients upload level files: more bytes, fewer frames.
+    /// let rate = ReceiveRate { frames_per_second: 2_000.0, bytes_per_second: 8.0 * 1024.0 * 1024.0 };
+    /// let server = Server::builder().receive_rate(Some(rate)).bind("127.0.0.1:0").await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn receive_rate(mut self, rate: Option<ReceiveRate>) -> Self {
+        self.config.receive_rate = rate;
+        self
+    }
+
+    /// How long a client may stay over its receive budget (every frame waiting for it) before it is disconnected.
+    /// Checked at each keepalive tick. Default: 10 s.
+    pub fn flood_grace(mut self, grace: Duration) -> Self {
+        self.config.flood_grace = grace;
         self
     }
 
@@ -208,7 +251,8 @@ impl Server {
     fn new(config: Config, auth: Option<AuthHook>, local_addr: Option<SocketAddr>) -> Server {
         Server {
             shared: Arc::new(ServerShared {
-                boundary: Boundary::new(Side::Server, config.rejection_log_level),
+                boundary: Boundary::new(Side::Server, config.rejection_log_level, config.log_limit()),
+                connection_log: config.log_limit(),
                 config,
                 local_addr,
                 endpoint: OnceLock::new(),
@@ -415,7 +459,7 @@ impl ServerShared {
         let mut buf = BytesMut::new();
         let mut shutdown = self.shutdown.subscribe();
         let handshake = async {
-            let hello = handshake::server_hello(&mut reader, &mut writer, &mut buf, config.max_frame_len).await?;
+            let hello = handshake::server_hello(&mut reader, &mut writer, &mut buf, config.max_handshake_len).await?;
             let mut attached = self.attached.subscribe();
             // The sender lives as long as `self`, so this only fails if the server is gone.
             let _ = attached.wait_for(|attached| *attached).await;
@@ -435,7 +479,12 @@ impl ServerShared {
                 tracing::debug!(%peer, reason = %reject, "authentication refused the client");
                 return handshake::reject(&mut writer, reject.reason().to_string()).await;
             }
-            Ok(Err(error)) => return tracing::debug!(%peer, %error, "handshake failed"),
+            Ok(Err(error)) => {
+                if self.connection_log.admit("handshakes") {
+                    tracing::debug!(%peer, %error, "handshake failed");
+                }
+                return;
+            }
             Err(_) => {
                 tracing::debug!(%peer, "handshake timed out");
                 return handshake::reject(&mut writer, "the handshake did not finish in time".into()).await;
@@ -459,7 +508,11 @@ impl ServerShared {
             handles: Direction::ToServer,
             early_events_max: config.event_queue_len,
             boundary: Arc::clone(&self.boundary),
+            work: config.work_limits(),
+            log_limit: config.log_limit(),
         });
+        // Nothing of the HELLO outlives the handshake.
+        drop(hello);
         let welcome = Welcome {
             protocol: PROTOCOL_VERSION,
             player: id,
@@ -483,9 +536,8 @@ impl ServerShared {
         self.run_callbacks(&self.on_added, &player, "player-added");
 
         let mut dispatcher = Dispatcher::new(Arc::clone(&link), Some(player.clone()));
-        let stop =
-            read_loop(&link, reader, buf, config.max_frame_len, Timers::from_config(config), &mut dispatcher).await;
-        log_stop(&link.peer, &stop);
+        let stop = read_loop(&link, reader, buf, ReadLimits::from_config(config), &mut dispatcher).await;
+        log_stop(&link.peer, &stop, &self.connection_log);
         link.close();
         self.run_callbacks(&self.on_removing, &player, "player-removing");
         self.lock_players().remove(&id);

@@ -107,7 +107,7 @@ fn connect<A: Args>(
 fn predict<A: Args>(endpoint: &Endpoint, index: usize, caller: Option<&Player>, args: &A) {
     let mut bytes = Vec::new();
     match args.encode(&mut bytes) {
-        Ok(()) => endpoint.listeners.deliver(index, caller, bytes.into()),
+        Ok(()) => endpoint.listeners.deliver(index, caller, bytes.into(), None),
         Err(reason) => tracing::warn!(event = endpoint.remote_name(index), %reason, "event arguments failed to encode"),
     }
 }

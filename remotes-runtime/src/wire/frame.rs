@@ -64,8 +64,12 @@ pub(crate) fn take_varint(body: &mut Bytes) -> Option<u32> {
     }
 }
 
+/// The least room a partial frame's buffer grows by.
+const MIN_GROWTH: usize = 16 << 10;
+
 /// Splits the next complete frame body off `buf`. `Ok(None)`: more bytes are needed; in that case `buf` has reserved
-/// room for the rest of the frame (never more than `max` bytes, so a peer cannot make us allocate more).
+/// room for more of the frame: at most as much as it already holds (at least 16 KiB), and never past the frame's
+/// end, so the memory a partial frame takes stays within twice what the peer sent and within `max`.
 pub(crate) fn split_frame(buf: &mut BytesMut, max: usize) -> Result<Option<Bytes>, FrameError> {
     let Some((len, prefix)) = peek_varint(buf)? else {
         return Ok(None);
@@ -78,7 +82,10 @@ pub(crate) fn split_frame(buf: &mut BytesMut, max: usize) -> Result<Option<Bytes
         return Err(FrameError::Empty);
     }
     if buf.len() < prefix + len {
-        buf.reserve(prefix + len - buf.len());
+        // Room for more of the frame, growing with what has arrived (doubling, from MIN_GROWTH): a peer that
+        // announces a large frame and sends little of it holds little memory.
+        let missing = prefix + len - buf.len();
+        buf.reserve(missing.min(buf.len().max(MIN_GROWTH)));
         return Ok(None);
     }
     buf.advance(prefix);
