@@ -16,7 +16,14 @@ const HONEST: usize = 20;
 const ROUNDS: u32 = 100;
 
 async fn flood_while_honest_clients_work(transport: Transport) {
-    let builder = Server::builder().max_in_flight(32).max_queued(1024, 1 << 20);
+    // The receive budget is off: this test is about the in-flight cap, the rate limit and the slow-peer rule (the
+    // budget has tests/flood.rs). Short timers, so the deaf flooder is found soon after its queue stops moving.
+    let builder = Server::builder()
+        .max_in_flight(32)
+        .max_queued(1024, 1 << 20)
+        .receive_rate(None)
+        .slow_peer_grace(Duration::from_millis(500))
+        .keepalive(Duration::from_millis(100), Duration::from_secs(30));
     let h = Harness::with(transport, builder).await;
     // Far above what one honest client does sequentially, far below what the flood attempts.
     h.server.rate_limit(RateLimit::per_second(1_000.0).burst(100));
@@ -114,7 +121,8 @@ async fn flood_while_honest_clients_work(transport: Transport) {
     assert!(refused.load(Ordering::SeqCst) > 0, "no call of the flood was refused");
     assert!(flooder.rate_limited() > 0, "the rate limit never engaged");
     assert!(flooder.calls_in_flight() <= 32);
-    // Flooder B, which never read its replies, filled its capped queue and was disconnected.
+    // Flooder B, which never read its replies, filled its capped queue (its reader then stopped reading it) and, with
+    // nothing written to it for the grace period, was disconnected.
     common::eventually("the deaf flooder is gone", || h.server.player(deaf_player).is_none()).await;
     for client in &honest_clients {
         let player = h.player(client);
