@@ -30,8 +30,8 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_MAX_HANDSHAKE_LEN: usize = 64 << 10;
 /// Default number of events from one peer whose listeners may be running at once: 256.
 pub const DEFAULT_MAX_EVENTS_IN_FLIGHT: usize = 256;
-/// Default budget of payload bytes held by one peer's calls and events in progress: 8 MiB.
-pub const DEFAULT_MAX_IN_FLIGHT_BYTES: usize = 8 << 20;
+/// Default budget of payload bytes held by one peer's calls and events in progress: 4 MiB.
+pub const DEFAULT_MAX_IN_FLIGHT_BYTES: usize = 4 << 20;
 /// Default receive budget of one client, in frames per second (and burst): 10,000.
 pub const DEFAULT_RECEIVE_FRAMES_PER_SECOND: f64 = 10_000.0;
 /// Default receive budget of one client, in bytes per second (and burst): 1 MiB.
@@ -259,7 +259,7 @@ macro_rules! shared_settings {
         #[doc = concat!("The budget of payload bytes that calls and events from ", $peer, " may hold while they ")]
         /// are handled (what their decoded arguments are made from). A request that would exceed it is answered
         /// `Cancelled` at once and an event dropped, before decoding; one request is always admitted when nothing
-        /// else is in progress. Default: 8 MiB.
+        /// else is in progress. Default: 4 MiB.
         pub fn max_in_flight_bytes(mut self, bytes: usize) -> Self {
             self.config.max_in_flight_bytes = bytes.max(1);
             self
