@@ -14,6 +14,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::{Bytes, BytesMut};
 use tokio::sync::Notify;
@@ -27,6 +28,9 @@ pub(crate) const SHARE_THRESHOLD: usize = 1024;
 /// One connection's queue of outgoing frames.
 pub(crate) struct Outbox {
     state: Mutex<OutboxState>,
+    /// Replies not written yet (queued or in the batch being written), frames and bytes: a copy of the state's
+    /// counts, readable by the reader without the lock.
+    reply_debt: [AtomicUsize; 2],
     wake_writer: Notify,
     /// Signalled each time the writer finished a batch.
     written: Notify,
@@ -136,6 +140,7 @@ impl Outbox {
                 closed: false,
                 writing: false,
             }),
+            reply_debt: [AtomicUsize::new(0), AtomicUsize::new(0)],
             wake_writer: Notify::new(),
             written: Notify::new(),
         }
@@ -148,7 +153,11 @@ impl Outbox {
         if state.closed {
             return None;
         }
+        let replies = state.reply_frames;
         let out = append(&mut state);
+        if state.reply_frames != replies {
+            self.publish_debt(&state);
+        }
         drop(state);
         self.wake_writer.notify_one();
         Some(out)
@@ -185,6 +194,7 @@ impl Outbox {
             state.writing_reply_frames = 0;
             state.writing_reply_bytes = 0;
             state.full_since = None;
+            self.publish_debt(&state);
         }
         self.written.notify_waiters();
     }
@@ -193,13 +203,22 @@ impl Outbox {
     /// stop reading until the writer makes progress (see `replies_below`). Marks the queue full, for the slow-peer
     /// check.
     pub(crate) fn replies_over(&self, limits: QueueLimits) -> bool {
-        let mut state = self.lock();
-        let over = state.reply_frames + state.writing_reply_frames >= limits.frames
-            || state.reply_bytes + state.writing_reply_bytes >= limits.bytes;
-        if over && !state.closed {
-            state.full_since.get_or_insert_with(Instant::now);
+        let over = self.reply_debt[0].load(Ordering::Acquire) >= limits.frames
+            || self.reply_debt[1].load(Ordering::Acquire) >= limits.bytes;
+        if !over {
+            return false;
         }
-        over && !state.closed
+        let mut state = self.lock();
+        if state.closed {
+            return false;
+        }
+        state.full_since.get_or_insert_with(Instant::now);
+        true
+    }
+
+    fn publish_debt(&self, state: &OutboxState) {
+        self.reply_debt[0].store(state.reply_frames + state.writing_reply_frames, Ordering::Release);
+        self.reply_debt[1].store(state.reply_bytes + state.writing_reply_bytes, Ordering::Release);
     }
 
     /// Resolves once the peer's replies waiting to be written are under the queue's cap, or the outbox closed.
@@ -322,6 +341,25 @@ mod tests {
         assert!(outbox.take(&mut batch));
         assert!(outbox.full_for().is_none());
         outbox.with(|s| assert!(s.has_room(limits, 10)));
+    }
+
+    #[test]
+    fn replies_count_until_written() {
+        let outbox = Outbox::new();
+        let limits = QueueLimits { frames: 2, bytes: 1 << 20 };
+        outbox.with(|s| s.put(0x20, &[1], b"event"));
+        outbox.with(|s| s.put_reply(0x12, &[0], b"a"));
+        assert!(!outbox.replies_over(limits), "events and requests are not the peer's replies");
+        outbox.with(|s| s.put_reply(0x12, &[0], b"b"));
+        assert!(outbox.replies_over(limits));
+        assert!(outbox.full_for().is_some(), "waiting for the peer to take its replies counts for the slow-peer rule");
+        let mut batch = Batch::default();
+        assert!(outbox.take(&mut batch));
+        assert!(outbox.replies_over(limits), "replies being written are still the peer's to take");
+        outbox.progressed();
+        outbox.written();
+        assert!(!outbox.replies_over(limits));
+        assert!(outbox.full_for().is_none());
     }
 
     #[test]
