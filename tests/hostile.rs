@@ -1,10 +1,12 @@
-//! Hostile input (issue #7, point 6): at least 100,000 generated and mutated frames against a live in-process
-//! server while an honest client keeps getting correct answers. Nothing may panic, nothing may grow without bound,
-//! and no other player may notice. (In its own test binary: it counts panics through a process-wide hook.)
+//! Hostile input (issue #7, point 6; issue #10, point 6): at least 100,000 generated and mutated frames against a
+//! live server, over each transport, while an honest client keeps getting correct answers. Nothing may panic,
+//! nothing may grow without bound, and no other player may notice. (In its own test binary: it counts panics through
+//! a process-wide hook.)
 
 mod common;
 
 use std::sync::Arc;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -136,15 +138,32 @@ fn hostile(rng: &mut Rng, remote_count: u32) -> Vec<u8> {
     }
 }
 
+/// Panics anywhere in this test binary, counted by a hook installed once (the tests run in parallel).
+fn panics() -> &'static AtomicUsize {
+    static PANICS: OnceLock<&'static AtomicUsize> = OnceLock::new();
+    PANICS.get_or_init(|| {
+        let counter: &'static AtomicUsize = Box::leak(Box::new(AtomicUsize::new(0)));
+        let default_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            default_hook(info);
+        }));
+        counter
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_hundred_thousand_hostile_frames_hurt_nobody() {
-    let panics = Arc::new(AtomicUsize::new(0));
-    let counted = panics.clone();
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        counted.fetch_add(1, Ordering::SeqCst);
-        default_hook(info);
-    }));
+async fn a_hundred_thousand_hostile_frames_hurt_nobody_memory() {
+    a_hundred_thousand_hostile_frames_hurt_nobody(Transport::Memory).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_thousand_hostile_frames_hurt_nobody_tcp() {
+    a_hundred_thousand_hostile_frames_hurt_nobody(Transport::Tcp).await;
+}
+
+async fn a_hundred_thousand_hostile_frames_hurt_nobody(transport: Transport) {
+    let panics = panics();
 
     let builder = Server::builder()
         .max_frame_len(64 << 10)
@@ -152,7 +171,7 @@ async fn a_hundred_thousand_hostile_frames_hurt_nobody() {
         .slow_peer_grace(Duration::from_millis(200))
         .keepalive(Duration::from_millis(100), Duration::from_secs(30))
         .rejection_log_level(tracing::Level::DEBUG);
-    let h = Harness::with(Transport::Memory, builder).await;
+    let h = Harness::with(transport, builder).await;
     let r = &h.remotes;
     r.functions
         .buy_item
@@ -221,6 +240,7 @@ async fn a_hundred_thousand_hostile_frames_hurt_nobody() {
     drop(raw);
     common::eventually("hostile players gone", || h.server.players().len() == 1).await;
     assert_eq!(honest.pending_calls(), 0);
-    println!("{sent} hostile frames over {connections} connections; the honest client made {honest_rounds} rounds");
-    let _ = std::panic::take_hook();
+    println!(
+        "{transport:?}: {sent} hostile frames over {connections} connections; the honest client made {honest_rounds} rounds"
+    );
 }
