@@ -148,7 +148,10 @@ where
                     Wait::Budget(at)
                 }
                 None => {
-                    if !std::mem::replace(&mut next_waited, false) {
+                    if std::mem::replace(&mut next_waited, false) {
+                        // Held back until now: the idle timer runs from here.
+                        last_frame = Instant::now();
+                    } else {
                         throttled_since = None;
                     }
                     let body = next.take().expect("matched Some");
