@@ -180,7 +180,11 @@ where
                 Ok(_) => None,
                 Err(error) => Some(Stop::Io(error)),
             },
-            () = link.outbox.replies_below(limits.queue), if matches!(wait, Wait::Replies) => None,
+            () = link.outbox.replies_below(limits.queue), if matches!(wait, Wait::Replies) => {
+                // The frame was held back: the idle timer runs from here.
+                last_frame = Instant::now();
+                None
+            }
             () = budget_refilled(wait), if matches!(wait, Wait::Budget(_)) => None,
             () = link.closed() => Some(Stop::Closed),
             () = &mut tick => {
