@@ -2,6 +2,8 @@
 //!
 //! Arguments travel as one MessagePack array holding each argument in order (an empty array for none).
 //! Return values travel as a single MessagePack value. Both use rmp-serde's compact form (structs as arrays).
+//! Both come from the peer, so both are decoded through `wire::depth`: no payload can nest deep enough to overflow
+//! the stack.
 
 use rmp::Marker;
 use serde::Serialize;
@@ -105,9 +107,9 @@ fn decoder(bytes: &[u8]) -> Decoder<'_> {
     de
 }
 
-/// Decodes the next value.
+/// Decodes the next value, at most [`MAX_NESTING`] values deep.
 fn decode_next<T: DeserializeOwned>(de: &mut Decoder<'_>) -> Result<T, String> {
-    T::deserialize(&mut *de).map_err(|e| e.to_string())
+    super::depth::deserialize(&mut *de, MAX_NESTING).map_err(|e| e.to_string())
 }
 
 /// What is left of the payload.
@@ -116,9 +118,15 @@ fn rest<'a>(de: &Decoder<'a>, bytes: &'a [u8]) -> &'a [u8] {
     bytes.get(read..).unwrap_or_default()
 }
 
-/// The deepest nesting a payload may have. Declared types bound the depth of honest payloads far below this;
-/// the limit keeps a hostile payload aimed at `serde::de::IgnoredAny`-like paths from exhausting the stack.
-const MAX_DEPTH: usize = 128;
+/// The deepest nesting a payload may have, in levels of a recursive type: an honest value nested 100 levels
+/// decodes, a hostile one cannot exhaust the stack (a stack overflow aborts the process). rmp-serde enforces it on
+/// arrays, maps and extensions; [`MAX_NESTING`] enforces it on everything else.
+pub(crate) const MAX_DEPTH: usize = 128;
+
+/// The same limit, counted by `wire::depth` in nested values of serde's data model: one level of a recursive type
+/// is one of them (an enum variant: `Neg(Box<Expr>)`) or two (a struct or newtype and the `Option`, `Vec` or map in
+/// it: `struct L { next: Option<Box<L>> }`).
+pub(crate) const MAX_NESTING: usize = 2 * MAX_DEPTH;
 
 /// Decodes a value that must fill `bytes` entirely (a return value).
 pub(crate) fn decode_value<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
