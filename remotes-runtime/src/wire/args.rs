@@ -285,4 +285,47 @@ mod tests {
         buf.push(1);
         assert!(decode_value::<u64>(&buf).is_err());
     }
+
+    #[test]
+    #[ignore = "a micro-benchmark: cargo test --release -p remotes-runtime --lib decode_cost -- --ignored --nocapture"]
+    fn decode_cost() {
+        use std::hint::black_box;
+        use std::time::Instant;
+        #[derive(serde::Serialize, serde::Deserialize)]
+        struct Receipt {
+            item: u32,
+            quantity: u8,
+            coins_left: u64,
+        }
+        let mut small = Vec::new();
+        (7u32, 2u8).encode(&mut small).unwrap();
+        let mut receipt = Vec::new();
+        (Receipt { item: 7, quantity: 2, coins_left: 90_000 },).encode(&mut receipt).unwrap();
+        let mut value = Vec::new();
+        encode_value(&Receipt { item: 7, quantity: 2, coins_left: 90_000 }, &mut value).unwrap();
+        const N: u32 = 1_000_000;
+        for _ in 0..3 {
+            let start = Instant::now();
+            for _ in 0..N {
+                black_box(<(u32, u8)>::decode(black_box(&small), &[]).unwrap());
+            }
+            let args = start.elapsed();
+            let start = Instant::now();
+            for _ in 0..N {
+                black_box(<(Receipt,)>::decode(black_box(&receipt), &[]).unwrap());
+            }
+            let receipts = start.elapsed();
+            let start = Instant::now();
+            for _ in 0..N {
+                black_box(decode_value::<Receipt>(black_box(&value)).unwrap());
+            }
+            let values = start.elapsed();
+            eprintln!(
+                "1M decodes: (u32, u8) {args:?}, (Receipt,) {receipts:?}, Receipt value {values:?} ({:.1} / {:.1} / {:.1} ns each)",
+                args.as_nanos() as f64 / f64::from(N),
+                receipts.as_nanos() as f64 / f64::from(N),
+                values.as_nanos() as f64 / f64::from(N)
+            );
+        }
+    }
 }
