@@ -24,13 +24,19 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
 use crate::config::{DEFAULT_MAX_FRAME_LEN, DEFAULT_MEMORY_PIPE_BYTES, DEFAULT_TIMEOUT, millis};
 use crate::handshake::read_frame;
-use crate::interface::{Direction, RemoteKind};
+use crate::interface::{Direction, RemoteDef, RemoteKind};
 use crate::server::Server;
 use crate::transport::memory;
 use crate::wire::args::Args;
 use crate::wire::frame::put_frame;
-use crate::wire::message::{Hello, Message, PROTOCOL_VERSION, Welcome, decode_map, encode_map, kind, put_request};
+use crate::wire::message::{
+    Hello, Message, PROTOCOL_VERSION, Welcome, WireRemote, decode_map, encode_map, kind, put_request,
+};
 use crate::{ConnectError, FunctionError};
+
+mod recursive;
+
+pub use recursive::decode_recursive;
 
 /// The largest frame a [`RawClient`] reads.
 const RAW_MAX_FRAME: usize = 64 << 20;
@@ -59,7 +65,8 @@ pub fn encode_args<A: Args>(args: &A) -> Vec<u8> {
 
 /// Feeds arbitrary bytes through everything a connection's reader does before user code: the frame decoder (with
 /// `max_frame`), the message parser, the handshake maps and the argument decoders (for a few argument shapes, with and
-/// without declared length limits). Returns how many frames were read. For fuzzers: it must never panic, and it
+/// without declared length limits, and for recursive types: see [`decode_recursive`]). Returns how many frames were
+/// read. For fuzzers: it must never panic, and it
 /// never allocates more than the frame it is looking at.
 pub fn decode_all(bytes: &[u8], max_frame: usize) -> usize {
     use crate::interface::ArgDef;
@@ -77,9 +84,11 @@ pub fn decode_all(bytes: &[u8], max_frame: usize) -> usize {
                     let _ = <(std::collections::HashMap<String, Vec<u8>>, Option<bool>)>::decode(&args, limits);
                     let _ = <()>::decode(&args, limits);
                 }
+                decode_recursive(&args);
             }
             Ok(Message::ReplyOk { value, .. }) => {
                 let _ = crate::wire::args::decode_value::<Vec<String>>(&value);
+                decode_recursive(&value);
             }
             Ok(Message::Hello(map)) => {
                 let _ = decode_map::<Hello>(&map);
@@ -384,6 +393,13 @@ impl RawServer {
     /// Accepts one client and answers its `HELLO` with a `WELCOME` naming it player `player_id`, with no remotes.
     /// The connection is returned as a [`RawClient`], whose methods send and read frames either way.
     pub async fn accept(&self, player_id: u64) -> io::Result<RawClient> {
+        self.accept_with(player_id, &[]).await
+    }
+
+    /// Like [`accept`](Self::accept), announcing `remotes` as the server's table (usually
+    /// `net::interface().remotes()`): a remote's position in `remotes` is its wire id, both ways, so the client can
+    /// call the server's functions and the raw server can send it requests and events.
+    pub async fn accept_with(&self, player_id: u64, remotes: &[RemoteDef]) -> io::Result<RawClient> {
         let (stream, _) = self.listener.accept().await?;
         stream.set_nodelay(true)?;
         let (reader, writer) = stream.into_split();
@@ -397,7 +413,7 @@ impl RawServer {
             player: player_id,
             timeout_ms: millis(DEFAULT_TIMEOUT),
             max_frame: DEFAULT_MAX_FRAME_LEN as u32,
-            remotes: Vec::new(),
+            remotes: remotes.iter().map(WireRemote::from_def).collect(),
         };
         conn.send_frame(kind::WELCOME, &encode_map(&welcome)).await?;
         Ok(conn)
