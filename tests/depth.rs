@@ -65,7 +65,7 @@ fn negs(levels: usize, lit: u8) -> Vec<u8> {
 
 /// The value of `negs(levels, lit)`'s argument.
 fn negs_value(levels: usize, lit: u8) -> i64 {
-    if levels % 2 == 0 { i64::from(lit) } else { -i64::from(lit) }
+    if levels & 1 == 0 { i64::from(lit) } else { -i64::from(lit) }
 }
 
 fn eval(expr: &Expr) -> i64 {
