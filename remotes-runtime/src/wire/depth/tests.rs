@@ -209,15 +209,21 @@ fn handshake_maps_are_counted() {
     assert!(is_depth_error(&err), "{err}");
 }
 
+/// A small stack: 256 KiB. Decoding at the limit takes under 64 KiB in a release build; a debug build's frames are
+/// far larger (up to 1 MiB for the deepest `L` or `T`), so debug builds decode on 1 MiB.
+const SMALL_STACK: usize = if cfg!(debug_assertions) { 1 << 20 } else { 256 << 10 };
+
 #[test]
-fn the_deepest_accepted_value_drops_on_a_small_stack() {
-    // Decoding needs a worker's stack in a debug build (about 2 KiB a level); dropping needs far less.
-    let (expr, tree) = on_stack(WORKER_STACK, || {
+fn the_deepest_accepted_values_decode_and_drop_on_a_small_stack() {
+    let values = on_stack(SMALL_STACK, || {
         let expr = decode::<Expr>(&nested(b"\x81\x01", 255, b"\x81\x00\x01", b"")).unwrap();
+        let list = decode::<L>(&nested(b"\x91", 127, b"\xc0", b"")).unwrap();
         let tree = decode::<T>(&nested(b"\x91", 126, b"\x90", b"")).unwrap();
-        (expr, tree)
+        let internal = decode::<Internal>(&nested(INTERNAL_NODE, 126, INTERNAL_LEAF, b"")).unwrap();
+        (expr, list, tree, internal)
     });
-    on_stack(256 << 10, || drop((expr, tree)));
+    // Dropping a value recurses once per level too, in far smaller frames.
+    on_stack(256 << 10, || drop(values));
 }
 
 /// The residual case (see the module docs): `W` inside an untagged enum is decoded from serde's buffered content by
