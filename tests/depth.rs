@@ -129,6 +129,12 @@ impl Fixture {
     }
 }
 
+/// The next frame that is not a keepalive, as `Some` (so it compares with what `recv` returns).
+async fn next(conn: &mut RawClient) -> Option<RawMessage> {
+    let frame = conn.recv_matching(|m| !matches!(m, RawMessage::Ping | RawMessage::Pong));
+    within("a frame", frame).await.expect("read")
+}
+
 fn id(welcome: &remotes_runtime::testing::RawWelcome, name: &str, kind: RemoteKind, direction: Direction) -> u32 {
     welcome.id_of(name, kind, direction).unwrap_or_else(|| panic!("{name} is announced"))
 }
@@ -144,7 +150,7 @@ both_transports! {
         let player = f.server.player(welcome.player_id).unwrap();
 
         raw.send_request(eval_id, None, &negs(DEEPEST, 5)).await.unwrap();
-        let reply = within("reply at the limit", raw.recv()).await.unwrap();
+        let reply = next(&mut raw).await;
         assert_eq!(reply, Some(RawMessage::ReplyOk { call: 0, value: encode(&negs_value(DEEPEST, 5)) }));
         raw.send_event(tree_id, &negs(DEEPEST, 6)).await.unwrap();
         assert_eq!(within("event at the limit", f.trees.recv()).await, Some(negs_value(DEEPEST, 6)));
@@ -152,14 +158,14 @@ both_transports! {
         let mut call = 1;
         for levels in [DEEPEST + 1, 100_000, 1_000_000] {
             raw.send_request(eval_id, None, &negs(levels, 1)).await.unwrap();
-            let reply = within("refusal", raw.recv()).await.unwrap();
+            let reply = next(&mut raw).await;
             assert_eq!(reply, Some(RawMessage::ReplyErr { call, error: FunctionError::BadRequest }), "{levels}");
             f.refused_for_depth("eval").await;
             raw.send_event(tree_id, &negs(levels, 1)).await.unwrap();
             f.refused_for_depth("tree").await;
             // The same connection still gets correct answers.
             raw.send_request(eval_id, None, &negs(3, 7)).await.unwrap();
-            let reply = within("reply after", raw.recv()).await.unwrap();
+            let reply = next(&mut raw).await;
             assert_eq!(reply, Some(RawMessage::ReplyOk { call: call + 1, value: encode(&-7i64) }));
             call += 2;
         }
@@ -177,11 +183,11 @@ both_transports! {
         let welcome = raw.handshake().await.unwrap();
         let count_id = id(&welcome, "count", RemoteKind::Function, Direction::ToServer);
         raw.send_request(count_id, None, &[0x91, 0x01]).await.unwrap();
-        let reply = within("refusal", raw.recv()).await.unwrap();
+        let reply = next(&mut raw).await;
         assert_eq!(reply, Some(RawMessage::ReplyErr { call: 0, error: FunctionError::BadRequest }));
         f.refused_for_depth("count").await;
         raw.send_request(count_id, None, &[0x91, 0xc0]).await.unwrap();
-        let reply = within("reply", raw.recv()).await.unwrap();
+        let reply = next(&mut raw).await;
         assert_eq!(reply, Some(RawMessage::ReplyOk { call: 1, value: encode(&0u32) }));
     }
 
@@ -199,7 +205,7 @@ both_transports! {
         let expectations = [(100_000, Err(FunctionError::InvalidResult)), (2, Ok(Expr::Neg(Box::new(Expr::Neg(lit(3))))))];
         for (levels, expected) in expectations {
             let call = tokio::spawn(f.remotes.functions.build.invoke(&player, 3));
-            let request = within("request", raw.recv()).await.unwrap().unwrap();
+            let request = next(&mut raw).await.unwrap();
             assert!(matches!(request, RawMessage::Request { .. }), "{request:?}");
             let mut reply = vec![0]; // slot 0: the only call outstanding
             reply.extend_from_slice(&negs(levels, 3)[1..]);
@@ -243,7 +249,7 @@ async fn a_deep_reply_from_a_server_is_an_invalid_result() {
     });
     let simplify = deep_id("simplify", RemoteKind::Function, Direction::ToServer);
     let call = tokio::spawn(remotes.functions.simplify.invoke(Expr::Lit(1)));
-    let request = within("request", server.recv()).await.unwrap().unwrap();
+    let request = next(&mut server).await.unwrap();
     assert!(matches!(request, RawMessage::Request { remote, .. } if remote == simplify), "{request:?}");
     let mut reply = vec![0];
     reply.extend_from_slice(&negs(100_000, 1)[1..]);
@@ -253,7 +259,7 @@ async fn a_deep_reply_from_a_server_is_an_invalid_result() {
     assert!(reason.contains("levels deep"), "{reason}");
     // The client keeps working.
     let call = tokio::spawn(remotes.functions.simplify.invoke(Expr::Lit(1)));
-    within("request", server.recv()).await.unwrap().unwrap();
+    next(&mut server).await.unwrap();
     let mut reply = vec![0];
     reply.extend(encode(&Expr::Lit(2)));
     server.send_frame(kinds::REPLY_OK, &reply).await.unwrap();
@@ -286,13 +292,13 @@ async fn deep_requests_and_events_to_a_client_are_refused() {
         assert_eq!(remote, "shown");
         assert!(reason.contains("levels deep"), "{reason}");
         server.send_request(check, None, &negs(levels, 1)).await.unwrap();
-        let reply = within("refusal", server.recv_matching(|m| !matches!(m, RawMessage::Ping))).await.unwrap();
+        let reply = next(&mut server).await;
         assert_eq!(reply, Some(RawMessage::ReplyErr { call, error: FunctionError::BadRequest }));
         let (remote, reason) = within("request report", bad_requests.recv()).await.unwrap();
         assert_eq!(remote, "check");
         assert!(reason.contains("levels deep"), "{reason}");
         server.send_request(check, None, &negs(2, 4)).await.unwrap();
-        let reply = within("reply", server.recv_matching(|m| !matches!(m, RawMessage::Ping))).await.unwrap();
+        let reply = next(&mut server).await;
         assert_eq!(reply, Some(RawMessage::ReplyOk { call: call + 1, value: encode(&true) }));
     }
     server.send_event(shown_id, &negs(DEEPEST, 8)).await.unwrap();
