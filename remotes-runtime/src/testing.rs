@@ -32,6 +32,12 @@ use crate::wire::frame::put_frame;
 use crate::wire::message::{Hello, Message, PROTOCOL_VERSION, Welcome, decode_map, encode_map, kind, put_request};
 use crate::{ConnectError, FunctionError};
 
+mod raw_server;
+mod recursive;
+
+pub use raw_server::RawServer;
+pub use recursive::decode_recursive;
+
 /// The largest frame a [`RawClient`] reads.
 const RAW_MAX_FRAME: usize = 64 << 20;
 
@@ -59,7 +65,8 @@ pub fn encode_args<A: Args>(args: &A) -> Vec<u8> {
 
 /// Feeds arbitrary bytes through everything a connection's reader does before user code: the frame decoder (with
 /// `max_frame`), the message parser, the handshake maps and the argument decoders (for a few argument shapes, with and
-/// without declared length limits). Returns how many frames were read. For fuzzers: it must never panic, and it
+/// without declared length limits, and for recursive types: see [`decode_recursive`]). Returns how many frames were
+/// read. For fuzzers: it must never panic, and it
 /// never allocates more than the frame it is looking at.
 pub fn decode_all(bytes: &[u8], max_frame: usize) -> usize {
     use crate::interface::ArgDef;
@@ -77,9 +84,11 @@ pub fn decode_all(bytes: &[u8], max_frame: usize) -> usize {
                     let _ = <(std::collections::HashMap<String, Vec<u8>>, Option<bool>)>::decode(&args, limits);
                     let _ = <()>::decode(&args, limits);
                 }
+                decode_recursive(&args);
             }
             Ok(Message::ReplyOk { value, .. }) => {
                 let _ = crate::wire::args::decode_value::<Vec<String>>(&value);
+                decode_recursive(&value);
             }
             Ok(Message::Hello(map)) => {
                 let _ = decode_map::<Hello>(&map);
@@ -360,47 +369,6 @@ fn to_io(error: ConnectError) -> io::Error {
     match error {
         ConnectError::Io(error) => error,
         other => io::Error::new(io::ErrorKind::InvalidData, other.to_string()),
-    }
-}
-
-/// A server that speaks the wire protocol frame by frame: it completes the handshake with an empty interface and
-/// then does only what the test makes it do (for example, nothing at all, to play a dead server).
-#[derive(Debug)]
-pub struct RawServer {
-    listener: tokio::net::TcpListener,
-}
-
-impl RawServer {
-    /// Listens on a free port of 127.0.0.1.
-    pub async fn bind() -> io::Result<RawServer> {
-        Ok(RawServer { listener: tokio::net::TcpListener::bind("127.0.0.1:0").await? })
-    }
-
-    /// The address clients connect to.
-    pub fn local_addr(&self) -> io::Result<std::net::SocketAddr> {
-        self.listener.local_addr()
-    }
-
-    /// Accepts one client and answers its `HELLO` with a `WELCOME` naming it player `player_id`, with no remotes.
-    /// The connection is returned as a [`RawClient`], whose methods send and read frames either way.
-    pub async fn accept(&self, player_id: u64) -> io::Result<RawClient> {
-        let (stream, _) = self.listener.accept().await?;
-        stream.set_nodelay(true)?;
-        let (reader, writer) = stream.into_split();
-        let mut conn = RawClient::from_halves(reader, writer);
-        let body = read_frame(&mut conn.reader, &mut conn.buf, RAW_MAX_FRAME).await.map_err(to_io)?;
-        if !matches!(Message::parse(body), Ok(Message::Hello(_))) {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "expected HELLO"));
-        }
-        let welcome = Welcome {
-            protocol: PROTOCOL_VERSION,
-            player: player_id,
-            timeout_ms: millis(DEFAULT_TIMEOUT),
-            max_frame: DEFAULT_MAX_FRAME_LEN as u32,
-            remotes: Vec::new(),
-        };
-        conn.send_frame(kind::WELCOME, &encode_map(&welcome)).await?;
-        Ok(conn)
     }
 }
 

@@ -175,12 +175,15 @@ pub(crate) fn encode_map<T: Serialize>(value: &T) -> Vec<u8> {
     rmp_serde::to_vec_named(value).expect("handshake structs always encode")
 }
 
+/// How deep a handshake map may nest (rmp-serde's count of arrays and maps, and `wire::depth`'s count of values).
+const HANDSHAKE_DEPTH: usize = 16;
+
 /// Decodes a handshake map. Unknown fields are skipped, with a shallow nesting limit so a hostile handshake cannot
 /// recurse deeply.
 pub(crate) fn decode_map<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, String> {
     let mut de = rmp_serde::Deserializer::from_read_ref(bytes);
-    de.set_max_depth(16);
-    T::deserialize(&mut de).map_err(|e| e.to_string())
+    de.set_max_depth(HANDSHAKE_DEPTH);
+    super::depth::deserialize(&mut de, HANDSHAKE_DEPTH).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
