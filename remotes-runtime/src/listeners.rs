@@ -329,3 +329,28 @@ impl Listeners {
         self.slots[index].lock().unwrap_or_else(|p| p.into_inner())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn held_events_are_copied_out_of_the_read_buffer() {
+        // A read buffer's worth of bytes, of which the event's payload is a small slice.
+        let read_buffer = Bytes::from(vec![7u8; 1 << 20]);
+        let listeners = Listeners::new(vec!["chat"].into_boxed_slice(), 4);
+        for n in 0..10 {
+            listeners.deliver(0, None, read_buffer.slice(n * 16..n * 16 + 16), None);
+        }
+        let slot = listeners.lock(0);
+        assert_eq!(slot.held.len(), 4, "held up to event_queue_len, oldest dropped");
+        for held in &slot.held {
+            let range = read_buffer.as_ptr_range();
+            assert!(!range.contains(&held.args.as_ptr()), "a held payload points into the read buffer");
+            assert_eq!(held.args.len(), 16);
+        }
+        drop(slot);
+        // Nothing held keeps the read buffer alive: this is its only handle.
+        assert!(read_buffer.is_unique());
+    }
+}

@@ -247,6 +247,12 @@ impl Outbox {
         }
     }
 
+    /// The frames and bytes queued and not taken by the writer yet.
+    pub(crate) fn queued(&self) -> (usize, usize) {
+        let state = self.lock();
+        (state.frames, state.queued_bytes())
+    }
+
     /// How many frames are queued.
     pub(crate) fn queued_frames(&self) -> usize {
         self.lock().frames

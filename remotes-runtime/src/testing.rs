@@ -63,6 +63,12 @@ pub fn encode_args<A: Args>(args: &A) -> Vec<u8> {
     out
 }
 
+/// The frames and bytes waiting in the server's outgoing queue to `player`, not counting the batch its writer is
+/// writing: to check that what a peer makes the server queue stays under `max_queued`.
+pub fn outgoing_queue(player: &crate::Player) -> (usize, usize) {
+    player.link().outbox.queued()
+}
+
 /// Feeds arbitrary bytes through everything a connection's reader does before user code: the frame decoder (with
 /// `max_frame`), the message parser, the handshake maps and the argument decoders (for a few argument shapes, with and
 /// without declared length limits, and for recursive types: see [`decode_recursive`]). Returns how many frames were

@@ -66,10 +66,13 @@ pub(crate) fn take_varint(body: &mut Bytes) -> Option<u32> {
 
 /// The least room a partial frame's buffer grows by.
 const MIN_GROWTH: usize = 16 << 10;
+/// A partial frame's buffer grows once it has less room than this left.
+const NEARLY_FULL: usize = 512;
 
 /// Splits the next complete frame body off `buf`. `Ok(None)`: more bytes are needed; in that case `buf` has reserved
-/// room for more of the frame: at most as much as it already holds (at least 16 KiB), and never past the frame's
-/// end, so the memory a partial frame takes stays within twice what the peer sent and within `max`.
+/// room for more of the frame: at most as much as it already holds (at least 16 KiB), never more than the frame still
+/// lacks, and only once the buffer is nearly full, so the memory a partial frame takes stays within twice what the
+/// peer sent (or what it sent plus 16 KiB), plus a KiB.
 pub(crate) fn split_frame(buf: &mut BytesMut, max: usize) -> Result<Option<Bytes>, FrameError> {
     let Some((len, prefix)) = peek_varint(buf)? else {
         return Ok(None);
@@ -85,7 +88,12 @@ pub(crate) fn split_frame(buf: &mut BytesMut, max: usize) -> Result<Option<Bytes
         // Room for more of the frame, growing with what has arrived (doubling, from MIN_GROWTH): a peer that
         // announces a large frame and sends little of it holds little memory.
         let missing = prefix + len - buf.len();
-        buf.reserve(missing.min(buf.len().max(MIN_GROWTH)));
+        let room = missing.min(buf.len().max(MIN_GROWTH));
+        // Only once the buffer is nearly full: asking for `room` again each time a few bytes arrive would make the
+        // allocator double the previous reservation every time (up to 4x what arrived).
+        if buf.capacity() - buf.len() < room.min(NEARLY_FULL) {
+            buf.reserve(room);
+        }
         return Ok(None);
     }
     buf.advance(prefix);
@@ -163,5 +171,31 @@ mod tests {
     fn empty_frames_are_refused() {
         let mut buf = BytesMut::from(&[0u8][..]);
         assert_eq!(split_frame(&mut buf, 16), Err(FrameError::Empty));
+    }
+
+    #[test]
+    fn a_partial_frame_reserves_with_what_arrived_not_what_it_announced() {
+        // A 1 MiB frame announced, then its body fed in pieces of many sizes, each into the room the buffer has
+        // (as a reader's `read_buf` would): the capacity follows what arrived, never the announced length.
+        let announced = 1 << 20;
+        let mut buf = BytesMut::new();
+        put_varint(&mut buf, announced as u32);
+        buf.extend_from_slice(&[0x30]);
+        let total = buf.len() - 1 + announced;
+        let pieces = [1usize, 7, 100, 1000, 4096, 16 << 10, 60 << 10];
+        let mut step = 0;
+        while buf.len() < total {
+            assert_eq!(split_frame(&mut buf, announced).unwrap(), None);
+            let received = buf.len();
+            let bound = (2 * received).max(received + MIN_GROWTH) + 2 * NEARLY_FULL;
+            assert!(buf.capacity() <= bound, "{} bytes reserved for {received} received", buf.capacity());
+            assert!(buf.capacity() > received, "no room reserved for more");
+            let room = (buf.capacity() - received).min(total - received);
+            let piece = pieces[step % pieces.len()].min(room);
+            buf.extend_from_slice(&vec![0u8; piece]);
+            step += 1;
+        }
+        let body = split_frame(&mut buf, announced).unwrap().expect("complete");
+        assert_eq!(body.len(), announced);
     }
 }
