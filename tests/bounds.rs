@@ -570,13 +570,9 @@ mod a_slow_reader_stays_a_stopped_one_goes {
         slow_reader(Transport::Memory).await
     }
 
-    /// FINDING (issue #10): over TCP the writer learns that the peer reads only when the kernel reports the socket
-    /// writable again, which Linux does once the send buffer (autotuned up to `tcp_wmem` max, 4 MiB here) has
-    /// drained to about two thirds. A peer reading 64 KiB every 20 ms (~3 MiB/s) behind a few MiB of socket
-    /// buffers leaves the writer parked for longer than a 200 ms grace, and is disconnected after about 1 s and
-    /// 3 MB read. Ignored until the runtime bounds the unsent bytes it leaves to the kernel (e.g.
-    /// `TCP_NOTSENT_LOWAT` or a smaller `SO_SNDBUF` on accepted sockets) or judges progress otherwise.
-    #[ignore = "finding: a steady TCP reader is disconnected by the slow-peer rule (see the doc comment)"]
+    /// Over TCP the writer sees the peer's reading as it happens because the runtime sets `TCP_NOTSENT_LOWAT`
+    /// (transport/tcp.rs): without it, Linux reports the socket writable again only once its send buffer
+    /// (autotuned up to 4 MiB) has drained to about two thirds, and this reader was disconnected after ~1 s.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn tcp() {
         slow_reader(Transport::Tcp).await

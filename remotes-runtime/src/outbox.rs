@@ -181,9 +181,14 @@ impl Outbox {
         true
     }
 
-    /// The writer handed part of its batch to the transport: the peer is reading.
+    /// The writer handed part of its batch to the transport: the peer is reading. A full queue stays full (the
+    /// batch is not written yet), but its grace period starts again: the slow-peer rule judges whether the peer
+    /// reads, not how much it was sent at once.
     pub(crate) fn progressed(&self) {
-        self.lock().full_since = None;
+        let mut state = self.lock();
+        if state.full_since.is_some() {
+            state.full_since = Some(Instant::now());
+        }
     }
 
     /// The writer finished writing the batch it took.
@@ -362,7 +367,9 @@ mod tests {
         let mut batch = Batch::default();
         assert!(outbox.take(&mut batch));
         assert!(outbox.replies_over(limits), "replies being written are still the peer's to take");
+        let full = outbox.full_for().expect("still full");
         outbox.progressed();
+        assert!(outbox.full_for().expect("still full while the batch is being written") <= full);
         outbox.written();
         assert!(!outbox.replies_over(limits));
         assert!(outbox.full_for().is_none());

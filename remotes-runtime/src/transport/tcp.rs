@@ -1,4 +1,7 @@
-//! TCP: `TCP_NODELAY` on every stream (the outbox batches frames itself, so Nagle would only add latency).
+//! TCP: `TCP_NODELAY` on every stream (the outbox batches frames itself, so Nagle would only add latency), and on
+//! Linux `TCP_NOTSENT_LOWAT`: the kernel keeps at most `NOT_SENT_LOW_WATER` bytes queued that it has not sent, so
+//! frames wait in the outbox (where the caps apply) rather than in megabytes of kernel buffer, and the writer sees a
+//! slow peer's reading as it happens: the slow-peer rule then judges reading, not the size of the kernel's buffer.
 
 use std::io;
 use std::sync::Arc;
@@ -12,8 +15,19 @@ pub(crate) async fn connect(
     addr: impl ToSocketAddrs,
 ) -> io::Result<(tokio::net::tcp::OwnedReadHalf, tokio::net::tcp::OwnedWriteHalf)> {
     let stream = TcpStream::connect(addr).await?;
-    stream.set_nodelay(true)?;
+    configure(&stream)?;
     Ok(stream.into_split())
+}
+
+/// Bytes the kernel may hold unsent per stream before it reports the stream not writable (Linux).
+const NOT_SENT_LOW_WATER: u32 = 128 << 10;
+
+/// Sets the options of every stream (see the module docs).
+fn configure(stream: &TcpStream) -> io::Result<()> {
+    stream.set_nodelay(true)?;
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    socket2::SockRef::from(stream).set_tcp_notsent_lowat(NOT_SENT_LOW_WATER)?;
+    Ok(())
 }
 
 /// Accepts connections until the task is aborted, handing each to the server.
@@ -25,8 +39,8 @@ pub(crate) async fn accept_loop(listener: TcpListener, server: Arc<ServerShared>
                     drop(stream);
                     continue;
                 };
-                if let Err(error) = stream.set_nodelay(true) {
-                    tracing::debug!(%addr, %error, "could not set TCP_NODELAY");
+                if let Err(error) = configure(&stream) {
+                    tracing::debug!(%addr, %error, "could not set the stream's options");
                 }
                 let (reader, writer) = stream.into_split();
                 server.spawn_connection(reader, writer, addr.to_string(), slot);
