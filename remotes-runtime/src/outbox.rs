@@ -354,8 +354,8 @@ mod tests {
         outbox.with(|s| assert!(s.has_room(limits, 10)));
     }
 
-    #[test]
-    fn replies_count_until_written() {
+    #[tokio::test(start_paused = true)]
+    async fn replies_count_until_written() {
         let outbox = Outbox::new();
         let limits = QueueLimits { frames: 2, bytes: 1 << 20 };
         outbox.with(|s| s.put(0x20, &[1], b"event"));
@@ -367,9 +367,10 @@ mod tests {
         let mut batch = Batch::default();
         assert!(outbox.take(&mut batch));
         assert!(outbox.replies_over(limits), "replies being written are still the peer's to take");
-        let full = outbox.full_for().expect("still full");
+        tokio::time::advance(std::time::Duration::from_secs(1)).await;
+        assert_eq!(outbox.full_for(), Some(std::time::Duration::from_secs(1)));
         outbox.progressed();
-        assert!(outbox.full_for().expect("still full while the batch is being written") <= full);
+        assert_eq!(outbox.full_for(), Some(std::time::Duration::ZERO), "progress restarts the grace period");
         outbox.written();
         assert!(!outbox.replies_over(limits));
         assert!(outbox.full_for().is_none());
