@@ -9,27 +9,12 @@ use tracing::Level;
 use crate::endpoint::Side;
 use crate::hooks::{Argument, BadRequestReport, BadResponseReport};
 use crate::interface::RemoteDef;
-use crate::log_limit::LogLimit;
+use crate::log_limit::{LogLimit, log_at};
 use crate::middleware::GlobalMiddleware;
 use crate::player::Player;
 use crate::rate_limit::RateLimit;
 
 type Hook<T> = Arc<dyn Fn(&T) + Send + Sync>;
-
-/// Logs a rejection at a level chosen at run time (`tracing` macros take a constant level).
-macro_rules! log_at {
-    ($level:expr, $($arg:tt)+) => {
-        match $level {
-            tracing::Level::ERROR => tracing::error!($($arg)+),
-            tracing::Level::WARN => tracing::warn!($($arg)+),
-            tracing::Level::INFO => tracing::info!($($arg)+),
-            tracing::Level::DEBUG => tracing::debug!($($arg)+),
-            _ => tracing::trace!($($arg)+),
-        }
-    };
-}
-
-pub(crate) use log_at;
 
 /// One side's receiving policy.
 pub(crate) struct Boundary {

@@ -14,11 +14,13 @@ use crate::handshake::{self, announced, announced_max_frame};
 use crate::hooks::{BadRequestReport, BadResponseReport};
 use crate::interface::{Direction, Interface, MismatchKind};
 use crate::link::{Binding, Link, LinkSettings};
+use crate::log_limit::LogLimit;
 use crate::middleware::{Reject, Request};
 use crate::outbox::QueueLimits;
 use crate::server::{Server, ServerShared};
 use crate::transport::{ReadHalf, WriteHalf, memory, tcp};
 use crate::wire::message::{Hello, PROTOCOL_VERSION, WireRemote};
+use crate::work::WorkLimits;
 use crate::{ConnectError, FunctionError};
 
 /// A connection to a server. Attach the interface with the generated `net::client(&client)`.
@@ -162,7 +164,7 @@ impl ClientBuilder {
                 return Err(ConnectError::InterfaceMismatch(mismatches));
             }
         }
-        let boundary = Boundary::new(Side::Client, config.rejection_log_level, config.log_limit());
+        let boundary = Boundary::new(Side::Client, config.rejection_log_level, LogLimit::from_config(&config));
         let link = Link::new(LinkSettings {
             peer: "server".to_string(),
             local_default: config.default_timeout,
@@ -173,8 +175,8 @@ impl ClientBuilder {
             handles: Direction::ToClient,
             early_events_max: config.event_queue_len,
             boundary: Arc::clone(&boundary),
-            work: config.work_limits(),
-            log_limit: config.log_limit(),
+            work: WorkLimits::from_config(&config),
+            log_limit: LogLimit::from_config(&config),
         });
         let client = Client {
             shared: Arc::new(ClientShared {

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-pub use crate::listeners::DEFAULT_EVENT_QUEUE_LEN;
+/// Default length of an event's queue of held events (events that arrived before any listener connected): 64.
+pub const DEFAULT_EVENT_QUEUE_LEN: usize = 64;
 
 /// Default deadline of a call: 10 seconds (the seed documents' promise).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -114,16 +115,6 @@ impl Config {
     /// A server's defaults: the client's, plus the receive budget.
     pub(crate) fn server() -> Config {
         Config { receive_rate: Some(ReceiveRate::default()), ..Config::default() }
-    }
-
-    /// A log limiter with these settings.
-    pub(crate) fn log_limit(&self) -> crate::log_limit::LogLimit {
-        crate::log_limit::LogLimit::new(self.rejection_log_burst, self.rejection_log_interval, self.rejection_log_level)
-    }
-
-    /// The work budget of one peer.
-    pub(crate) fn work_limits(&self) -> crate::work::WorkLimits {
-        crate::work::WorkLimits { events: self.max_events_in_flight, bytes: self.max_in_flight_bytes }
     }
 }
 

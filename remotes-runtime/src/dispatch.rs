@@ -8,9 +8,9 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use crate::FunctionError;
-use crate::boundary::log_at;
 use crate::interface::RemoteKind;
 use crate::link::{Link, refusal};
+use crate::log_limit::log_at;
 use crate::player::Player;
 use crate::wire::message::{Message, kind};
 

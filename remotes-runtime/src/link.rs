@@ -14,11 +14,12 @@ use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
 use crate::FunctionError;
-use crate::boundary::{Boundary, log_at};
+use crate::boundary::Boundary;
 use crate::config::millis;
 use crate::endpoint::{Endpoint, Reply, ReplyFuture};
 use crate::interface::{Direction, RemoteKind};
 use crate::log_limit::LogLimit;
+use crate::log_limit::log_at;
 use crate::outbox::{Outbox, QueueLimits};
 use crate::pending::{CallGuard, IdMap, PendingTable};
 use crate::player::{Player, PlayerInner};

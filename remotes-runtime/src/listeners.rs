@@ -29,9 +29,6 @@ pub(crate) type EventTicket = Option<Arc<Ticket>>;
 /// A started listener.
 pub(crate) type EventFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 
-/// Default length of an event's queue of held events (events that arrived before any listener connected).
-pub const DEFAULT_EVENT_QUEUE_LEN: usize = 64;
-
 /// A listener. Returns `None` when it cannot run for this caller (a server listener reached without a player, which
 /// the connection code never does).
 type ListenerFn<A> = Arc<dyn Fn(Option<&Player>, A) -> Option<EventFuture> + Send + Sync>;

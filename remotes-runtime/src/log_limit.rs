@@ -10,7 +10,20 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tracing::Level;
 
-use crate::boundary::log_at;
+/// Logs a rejection at a level chosen at run time (`tracing` macros take a constant level).
+macro_rules! log_at {
+    ($level:expr, $($arg:tt)+) => {
+        match $level {
+            tracing::Level::ERROR => tracing::error!($($arg)+),
+            tracing::Level::WARN => tracing::warn!($($arg)+),
+            tracing::Level::INFO => tracing::info!($($arg)+),
+            tracing::Level::DEBUG => tracing::debug!($($arg)+),
+            _ => tracing::trace!($($arg)+),
+        }
+    };
+}
+
+pub(crate) use log_at;
 
 /// One connection's log limiter.
 #[derive(Debug)]
@@ -32,6 +45,11 @@ struct Window {
 impl LogLimit {
     pub(crate) fn new(burst: u32, interval: Duration, level: Level) -> LogLimit {
         LogLimit { burst, interval, level, state: Mutex::new(Window::default()) }
+    }
+
+    /// A limiter with a side's settings (`rejection_log_limit`, `rejection_log_level`).
+    pub(crate) fn from_config(config: &crate::config::Config) -> LogLimit {
+        LogLimit::new(config.rejection_log_burst, config.rejection_log_interval, config.rejection_log_level)
     }
 
     /// Whether the complaint about to be logged may be: `false` means it was counted instead. `peer` names the

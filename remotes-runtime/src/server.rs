@@ -27,12 +27,14 @@ use crate::handshake::{self, announced, announced_max_frame};
 use crate::hooks::{BadRequestReport, BadResponseReport};
 use crate::interface::{Direction, Interface};
 use crate::link::{Binding, Link, LinkSettings};
+use crate::log_limit::LogLimit;
 use crate::middleware::{Reject, Request};
 use crate::outbox::QueueLimits;
 use crate::player::Player;
 use crate::rate_limit::RateLimit;
 use crate::transport::{ReadHalf, WriteHalf, tcp};
 use crate::wire::message::{Hello, PROTOCOL_VERSION, Welcome, WireRemote, encode_map, kind};
+use crate::work::WorkLimits;
 
 type PlayerCallback = Arc<dyn Fn(Player) + Send + Sync>;
 
@@ -251,8 +253,8 @@ impl Server {
     fn new(config: Config, auth: Option<AuthHook>, local_addr: Option<SocketAddr>) -> Server {
         Server {
             shared: Arc::new(ServerShared {
-                boundary: Boundary::new(Side::Server, config.rejection_log_level, config.log_limit()),
-                connection_log: config.log_limit(),
+                boundary: Boundary::new(Side::Server, config.rejection_log_level, LogLimit::from_config(&config)),
+                connection_log: LogLimit::from_config(&config),
                 config,
                 local_addr,
                 endpoint: OnceLock::new(),
@@ -508,8 +510,8 @@ impl ServerShared {
             handles: Direction::ToServer,
             early_events_max: config.event_queue_len,
             boundary: Arc::clone(&self.boundary),
-            work: config.work_limits(),
-            log_limit: config.log_limit(),
+            work: WorkLimits::from_config(config),
+            log_limit: LogLimit::from_config(config),
         });
         // Nothing of the HELLO outlives the handshake.
         drop(hello);

@@ -41,6 +41,13 @@ pub(crate) enum Refused {
     Bytes,
 }
 
+impl WorkLimits {
+    /// The caps a side's settings give (`max_events_in_flight`, `max_in_flight_bytes`).
+    pub(crate) fn from_config(config: &crate::config::Config) -> WorkLimits {
+        WorkLimits { events: config.max_events_in_flight, bytes: config.max_in_flight_bytes }
+    }
+}
+
 impl Work {
     pub(crate) fn new(limits: WorkLimits) -> Arc<Work> {
         Arc::new(Work { limits, events: AtomicUsize::new(0), bytes: AtomicUsize::new(0) })
