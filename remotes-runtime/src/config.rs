@@ -118,11 +118,7 @@ impl Config {
 
     /// A log limiter with these settings.
     pub(crate) fn log_limit(&self) -> crate::log_limit::LogLimit {
-        crate::log_limit::LogLimit::new(
-            self.rejection_log_burst,
-            self.rejection_log_interval,
-            self.rejection_log_level,
-        )
+        crate::log_limit::LogLimit::new(self.rejection_log_burst, self.rejection_log_interval, self.rejection_log_level)
     }
 
     /// The work budget of one peer.

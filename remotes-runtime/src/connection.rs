@@ -303,7 +303,11 @@ pub(crate) fn log_stop(peer: &str, stop: &Stop, limit: &LogLimit) {
             )
         }
         Stop::Flood(over) => {
-            tracing::warn!(peer, ?over, "the peer stayed over its receive budget past the flood grace; closing this connection")
+            tracing::warn!(
+                peer,
+                ?over,
+                "the peer stayed over its receive budget past the flood grace; closing this connection"
+            )
         }
     }
 }

@@ -15,10 +15,10 @@ use tokio::time::Instant;
 
 use crate::FunctionError;
 use crate::boundary::{Boundary, log_at};
-use crate::log_limit::LogLimit;
 use crate::config::millis;
 use crate::endpoint::{Endpoint, Reply, ReplyFuture};
 use crate::interface::{Direction, RemoteKind};
+use crate::log_limit::LogLimit;
 use crate::outbox::{Outbox, QueueLimits};
 use crate::pending::{CallGuard, IdMap, PendingTable};
 use crate::player::{Player, PlayerInner};

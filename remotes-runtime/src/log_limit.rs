@@ -75,7 +75,13 @@ impl LogLimit {
     }
 
     fn log_summary(&self, peer: &str, count: u64, over: Duration) {
-        log_at!(self.level, peer, suppressed = count, ?over, "more rejections of this peer's input were counted, not logged");
+        log_at!(
+            self.level,
+            peer,
+            suppressed = count,
+            ?over,
+            "more rejections of this peer's input were counted, not logged"
+        );
     }
 }
 

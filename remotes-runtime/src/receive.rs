@@ -46,7 +46,11 @@ pub(crate) struct ReceiveBudget {
 
 impl ReceiveBudget {
     pub(crate) fn new(rate: ReceiveRate, now: Instant) -> ReceiveBudget {
-        ReceiveBudget { frames: Bucket::new(rate.frames_per_second), bytes: Bucket::new(rate.bytes_per_second), refilled: now }
+        ReceiveBudget {
+            frames: Bucket::new(rate.frames_per_second),
+            bytes: Bucket::new(rate.bytes_per_second),
+            refilled: now,
+        }
     }
 
     /// Takes one frame of `len` bytes from the budget if it fits now (`None`); otherwise leaves the budget as it is
