@@ -15,9 +15,11 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 const EVENT_FLOODERS: usize = 20;
 const BIG_FRAME_SENDERS: usize = 200;
-/// The honest client calls once every 5 ms (or as soon as the previous call returns, when it took longer), for 2.5 s.
+/// The honest client calls once every 5 ms (or as soon as the previous call returns, when it took longer), for 2.5 s
+/// and at least 50 calls.
 const HONEST_PERIOD: Duration = Duration::from_millis(5);
 const HONEST_WINDOW: Duration = Duration::from_millis(2500);
+const HONEST_MIN_CALLS: usize = 50;
 /// The default maximum frame length (`max_frame_len`): 1 MiB.
 const DEFAULT_MAX_FRAME_LEN: usize = 1 << 20;
 
@@ -155,7 +157,8 @@ async fn honest_client_under_flood(transport: Transport) {
     let mut latencies = Vec::new();
     let mut failed = Vec::new();
     let started = Instant::now();
-    while started.elapsed() < HONEST_WINDOW {
+    while started.elapsed() < HONEST_WINDOW || latencies.len() < HONEST_MIN_CALLS {
+        assert!(started.elapsed() < Duration::from_secs(30), "only {} honest calls in 30 s", latencies.len());
         ticks.tick().await;
         let n = latencies.len();
         let text = format!("honest call {n}");
@@ -194,8 +197,6 @@ async fn honest_client_under_flood(transport: Transport) {
         latencies[latencies.len() - 1],
     );
     assert!(failed.is_empty(), "failed honest calls: {failed:?}");
-    // However slow the machine, the window holds a few hundred milliseconds' worth of calls at most latencies.
-    assert!(latencies.len() >= 10, "the honest client made only {} calls", latencies.len());
     assert_eq!(honest_player.rate_limited(), 0, "the honest client was never throttled");
     assert!(honest.is_connected());
     assert_eq!(honest.pending_calls(), 0);
