@@ -8,6 +8,7 @@
 //! ```
 
 mod broadcast;
+mod flood;
 mod harness;
 mod memory;
 mod proto;
@@ -37,7 +38,8 @@ OPTIONS:
   --quick              1 repetition, short windows, 2,000 idle clients for memory (seconds per scenario)
   --reps N             repetitions (default 3; medians are reported)
   --only A,B           scenarios whose name contains A or B: tcp-1x1 tcp-32x1 tcp-32x16 mem-1x1 mem-32x1
-                       mem-32x16 s2c-32x16 broadcast wire memory   (e.g. --only 32x16, --only tcp, --only mem-1x1)
+                       mem-32x16 s2c-32x16 budget-32x16 flood broadcast wire memory
+                       (e.g. --only 32x16, --only tcp, --only mem-1x1, --only flood)
   --systems A,B        only these systems: remotes, hand, hand-yield, tarpc (targets need the peers)
   --warmup MS          warm-up per run (default 500, quick 200)
   --measure MS         measuring window per run (default 2000, quick 700)
@@ -141,6 +143,7 @@ struct Report {
     broadcast: Vec<(&'static str, Vec<broadcast::BroadcastResult>)>,
     wire: Vec<wire::WireRow>,
     memory: Vec<(&'static str, Vec<memory::MemoryResult>)>,
+    flood: Vec<flood::FloodResult>,
 }
 
 impl Report {
@@ -174,6 +177,15 @@ fn on_runtime(
 
 fn remotes_c2s(t: Transport, c: usize, k: usize, l: Lengths) -> LoadResult {
     on_runtime(|t, c, k, l| Box::pin(sys_remotes::client_to_server(t, c, k, l)), t, c, k, l)
+}
+fn remotes_c2s_budget(t: Transport, c: usize, k: usize, l: Lengths) -> LoadResult {
+    on_runtime(
+        |t, c, k, l| Box::pin(sys_remotes::client_to_server_with(t, c, k, l, Some(sys_remotes::UNREACHED_BUDGET))),
+        t,
+        c,
+        k,
+        l,
+    )
 }
 fn remotes_s2c(t: Transport, c: usize, k: usize, l: Lengths) -> LoadResult {
     on_runtime(|t, c, k, l| Box::pin(sys_remotes::server_to_client(t, c, k, l)), t, c, k, l)
@@ -211,6 +223,17 @@ fn load_scenarios() -> Vec<LoadScenario> {
         ("mem-32x1", Transport::Memory, 32, 1, c2s.clone()),
         ("mem-32x16", Transport::Memory, 32, 16, c2s),
         ("s2c-32x16", Transport::Tcp, 32, 16, s2c),
+        // The receive budget's cost: off (as in every scenario above) and on, at a rate no client reaches.
+        (
+            "budget-32x16",
+            Transport::Tcp,
+            32,
+            16,
+            vec![
+                ("remotes, budget off", "remotes", remotes_c2s),
+                ("remotes, budget on", "remotes", remotes_c2s_budget),
+            ],
+        ),
     ]
 }
 
@@ -264,6 +287,27 @@ fn main() {
                 );
                 report.load[first + index].runs.push(result);
             }
+        }
+    }
+
+    if opts.wants("flood") && opts.has("remotes") {
+        for rep in 0..opts.reps {
+            let r = on_fresh_runtime(|| flood::measure(opts.lengths));
+            eprintln!(
+                "  flood      remotes       rep {}: honest {} ok, {} failed; p50 {:>8.1} us  p99 {:>8.1} us  max {:>8.1} us; \
+                 throttles {} (event flooders) {} (big frames); {} disconnected; burst spent after {:?}",
+                rep + 1,
+                r.ok,
+                r.failed,
+                r.p50_us,
+                r.p99_us,
+                r.max_us,
+                r.event_throttles,
+                r.big_throttles,
+                r.disconnected,
+                r.ramp
+            );
+            report.flood.push(r);
         }
     }
 
@@ -394,6 +438,27 @@ fn render(report: &Report, opts: &Opts, elapsed: Duration) -> String {
         }
         out.push('\n');
     }
+    if !report.flood.is_empty() {
+        let m = flood::medians(&report.flood);
+        let _ = writeln!(
+            out,
+            "### Under flood: server defaults, TCP, {} event flooders + {} clients sending 1 MiB frames; one honest client calling every {} ms\n",
+            flood::EVENT_FLOODERS,
+            flood::BIG_FRAME_SENDERS,
+            flood::PERIOD.as_millis()
+        );
+        let _ = writeln!(
+            out,
+            "| honest calls ok | failed | p50 µs | p99 µs | max µs | throttles counted, event flooders | throttles counted, 1 MiB senders | flooders disconnected |"
+        );
+        let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|---:|");
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.0} | {:.0} | {:.0} | {} | {} | {} |",
+            m.ok, m.failed, m.p50_us, m.p99_us, m.max_us, m.event_throttles, m.big_throttles, m.disconnected
+        );
+        out.push('\n');
+    }
     if !report.broadcast.is_empty() {
         let _ = writeln!(out, "### Broadcast of a 64-byte event to {} TCP clients\n", opts.broadcast_clients);
         let _ = writeln!(
@@ -472,6 +537,18 @@ fn render(report: &Report, opts: &Opts, elapsed: Duration) -> String {
     check("in-process 32x16 ≥ 1x tarpc in-memory", r, |x| x >= 1.0, fmt_ratio(r));
     let r = report.ratio(("s2c-32x16", "remotes s->c"), ("s2c-32x16", "remotes c->s"), thr);
     check("server->client 32x16 ≥ 0.9x client->server", r, |x| x >= 0.9, fmt_ratio(r));
+    let r = report.ratio(("budget-32x16", "remotes, budget on"), ("budget-32x16", "remotes, budget off"), thr);
+    check("(context) TCP 32x16 with the receive budget on ≥ 0.95x off", r, |x| x >= 0.95, fmt_ratio(r));
+    if !report.flood.is_empty() {
+        let m = flood::medians(&report.flood);
+        check(
+            "under flood: no failed honest call",
+            m.failed as f64,
+            |x| x == 0.0,
+            format!("{} of {}", m.failed, m.ok + m.failed),
+        );
+        check("under flood: honest p99 < 50 ms", m.p99_us, |x| x < 50_000.0, format!("{:.1} ms", m.p99_us / 1000.0));
+    }
     let bc = |label: &str| report.broadcast.iter().find(|b| b.0 == label).map(|b| &b.1);
     let (b_thr, b_time) = match (bc("remotes"), bc("hand-written")) {
         (Some(a), Some(b)) => {

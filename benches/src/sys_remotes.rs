@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use remotes_runtime::{Client, Player, Server};
+use remotes_runtime::{Client, Player, ReceiveRate, Server};
 
 use crate::Transport;
 use crate::harness::{Lengths, LoadResult, drive};
@@ -12,7 +12,12 @@ use crate::proto::{Req, handle, net, request};
 /// floods, 10,000 frames/s by default) is off: these scenarios measure how fast the protocol carries calls for clients
 /// the server trusts, as the peers do. BENCHMARKS.md gives its cost when on.
 pub async fn server(transport: Transport) -> Server {
-    let builder = Server::builder().receive_rate(None);
+    server_with(transport, None).await
+}
+
+/// The same, with the receive budget `receive` (`None`: off).
+pub async fn server_with(transport: Transport, receive: Option<ReceiveRate>) -> Server {
+    let builder = Server::builder().receive_rate(receive);
     let server = match transport {
         Transport::Tcp => builder.bind("127.0.0.1:0").await.expect("bind 127.0.0.1"),
         Transport::Memory => builder.in_memory(),
@@ -36,7 +41,22 @@ pub async fn client(server: &Server, transport: Transport) -> (Client, net::clie
 
 /// `clients` x `in_flight` client -> server calls.
 pub async fn client_to_server(transport: Transport, clients: usize, in_flight: usize, lengths: Lengths) -> LoadResult {
-    let server = server(transport).await;
+    client_to_server_with(transport, clients, in_flight, lengths, None).await
+}
+
+/// A receive budget no benchmark reaches (10^9 frames/s, 10^12 bytes/s): on, so its bookkeeping runs for every
+/// frame, but it never makes the reader wait. What it costs is the bookkeeping alone.
+pub const UNREACHED_BUDGET: ReceiveRate = ReceiveRate { frames_per_second: 1e9, bytes_per_second: 1e12 };
+
+/// `clients` x `in_flight` client -> server calls, with the server's receive budget `receive`.
+pub async fn client_to_server_with(
+    transport: Transport,
+    clients: usize,
+    in_flight: usize,
+    lengths: Lengths,
+    receive: Option<ReceiveRate>,
+) -> LoadResult {
+    let server = server_with(transport, receive).await;
     let mut handles = Vec::new();
     for _ in 0..clients {
         handles.push(Arc::new(client(&server, transport).await));

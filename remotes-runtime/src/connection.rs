@@ -83,6 +83,10 @@ impl ReadLimits {
 const FRAMES_PER_TURN: usize = 64;
 const BYTES_PER_TURN: usize = 64 << 10;
 
+/// A peer whose reader went this long without holding a frame back for the receive budget is no longer over it
+/// (the flood grace starts again the next time it is).
+const FLOOD_GAP: Duration = Duration::from_millis(100);
+
 /// What the reader waits for before its next step.
 #[derive(Debug, Clone, Copy)]
 enum Wait {
@@ -115,8 +119,12 @@ where
     let tick = tokio::time::sleep_until(last_frame + timers.ping_interval);
     tokio::pin!(tick);
     let mut budget = limits.receive.map(|rate| ReceiveBudget::new(rate, last_frame));
-    // Since when every frame has had to wait for the budget; `None` once one passes without waiting.
+    // Since when the peer has been over its budget: set when a frame has to wait, kept while frames keep having to
+    // wait less than `FLOOD_GAP` apart (`last_held`: when the reader last held a frame back). A frame passing
+    // without waiting does not end it: the budget refills in steps (each wait lasts a millisecond or more), so a
+    // flood of small frames lets a few pass after every wait.
     let mut throttled_since: Option<Instant> = None;
+    let mut last_held = last_frame;
     let mut next: Option<Bytes> = None;
     let mut next_waited = false;
     let (mut turn_frames, mut turn_bytes) = (0, 0);
@@ -138,8 +146,11 @@ where
                 Some(at) => {
                     if !std::mem::replace(&mut next_waited, true) {
                         link.count_rate_limited();
-                        if throttled_since.is_none() {
-                            throttled_since = Some(Instant::now());
+                        let now = Instant::now();
+                        let continued = throttled_since.is_some() && now - last_held <= FLOOD_GAP;
+                        last_held = now;
+                        if !continued {
+                            throttled_since = Some(now);
                             if link.may_log() {
                                 tracing::info!(peer = %link.peer, "over its receive budget; reading from it more slowly");
                             }
@@ -151,8 +162,7 @@ where
                     if std::mem::replace(&mut next_waited, false) {
                         // Held back until now: the idle timer runs from here.
                         last_frame = Instant::now();
-                    } else {
-                        throttled_since = None;
+                        last_held = last_frame;
                     }
                     let body = next.take().expect("matched Some");
                     turn_frames += 1;
@@ -195,7 +205,11 @@ where
                     Some(Stop::Idle(silent))
                 } else if let Some(full) = link.outbox.full_for().filter(|full| *full >= timers.slow_peer_grace) {
                     Some(Stop::SlowPeer(full))
-                } else if let Some(flooding) = throttled_since.map(|since| now - since).filter(|t| *t >= timers.flood_grace) {
+                } else if let Some(flooding) = throttled_since
+                    .filter(|_| next_waited || now - last_held <= FLOOD_GAP)
+                    .map(|since| now - since)
+                    .filter(|t| *t >= timers.flood_grace)
+                {
                     Some(Stop::Flood(flooding))
                 } else {
                     link.send_ping();
