@@ -115,7 +115,10 @@ where
     Rd: AsyncRead + Unpin,
 {
     let timers = limits.timers;
+    // When a complete frame was last seen, to the keepalive tick: `framed` notes that one arrived since the last
+    // tick, which then moves `last_frame` (one clock read per tick, not per frame).
     let mut last_frame = Instant::now();
+    let mut framed = false;
     let tick = tokio::time::sleep_until(last_frame + timers.ping_interval);
     tokio::pin!(tick);
     let mut budget = limits.receive.map(|rate| ReceiveBudget::new(rate, last_frame));
@@ -132,7 +135,7 @@ where
         if next.is_none() {
             match split_frame(&mut buf, limits.max_frame) {
                 Ok(Some(body)) => {
-                    last_frame = Instant::now();
+                    framed = true;
                     next = Some(body);
                 }
                 Ok(None) => {}
@@ -161,8 +164,8 @@ where
                 None => {
                     if std::mem::replace(&mut next_waited, false) {
                         // Held back until now: the idle timer runs from here.
-                        last_frame = Instant::now();
-                        last_held = last_frame;
+                        framed = true;
+                        last_held = Instant::now();
                     }
                     let body = next.take().expect("matched Some");
                     turn_frames += 1;
@@ -192,13 +195,16 @@ where
             },
             () = link.outbox.replies_below(limits.queue), if matches!(wait, Wait::Replies) => {
                 // The frame was held back: the idle timer runs from here.
-                last_frame = Instant::now();
+                framed = true;
                 None
             }
             () = budget_refilled(wait), if matches!(wait, Wait::Budget(_)) => None,
             () = link.closed() => Some(Stop::Closed),
             () = &mut tick => {
                 let now = Instant::now();
+                if std::mem::take(&mut framed) {
+                    last_frame = now;
+                }
                 // A frame the reader holds back counts as a sign of life.
                 let silent = if next.is_some() { Duration::ZERO } else { now - last_frame };
                 if silent >= timers.idle_timeout {
