@@ -134,7 +134,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // --- A deadline: the callback takes 1 s, the caller waits 100 ms. ---
-    let late = to_bob.functions.slow.invoke_with_timeout(Duration::from_millis(100), 1000).await;
+    let late = to_bob.functions.slow.invoke(1000).timeout(Duration::from_millis(100)).await;
     println!("[bob] slow(1000) with a 100 ms timeout: {late:?}");
     assert_eq!(late, Err(FunctionError::Timeout));
 

@@ -95,7 +95,9 @@ both_transports! {
         let mut expected = Vec::new();
         for n in 0..500u32 {
             if n % 10 == 0 {
-                calls.push(remotes.functions.record.invoke(1_000_000 + n));
+                // Sent on its first poll: poll it here, so it goes out between the events around it.
+                let call = common::sent(remotes.functions.record.invoke(1_000_000 + n));
+                calls.push(call);
                 expected.push(1_000_000 + n);
             }
             remotes.events.seq.fire(n);
@@ -124,7 +126,7 @@ both_transports! {
         let mut calls = Vec::new();
         for n in 0..300u32 {
             if n % 7 == 0 {
-                calls.push(h.remotes.functions.sync.invoke(&player, (1_000_000 + n).to_string()));
+                calls.push(common::sent(h.remotes.functions.sync.invoke(&player, (1_000_000 + n).to_string())));
                 expected.push(1_000_000 + n);
             }
             h.remotes.events.ping.fire(&player, n);

@@ -79,10 +79,10 @@ both_transports! {
         set_shop(&h);
         let (client, remotes) = h.client_with(Client::builder().default_timeout(Duration::from_millis(100))).await;
         assert_eq!(within("slow", remotes.functions.slow.invoke(5_000)).await, Err(FunctionError::Timeout));
-        let late = remotes.functions.slow.invoke_with_timeout(Duration::from_millis(50), 5_000);
+        let late = remotes.functions.slow.invoke(5_000).timeout(Duration::from_millis(50));
         assert_eq!(within("slow", late).await, Err(FunctionError::Timeout));
         // A longer per-call timeout lets a slow call finish.
-        let patient = remotes.functions.slow.invoke_with_timeout(Duration::from_secs(5), 150);
+        let patient = remotes.functions.slow.invoke(150).timeout(Duration::from_secs(5));
         assert_eq!(within("slow", patient).await, Ok(()));
 
         remotes.functions.client_slow.set_callback(|millis| async move {
@@ -90,7 +90,7 @@ both_transports! {
         });
         let player = h.player(&client);
         assert_eq!(within("client_slow", h.remotes.functions.client_slow.invoke(&player, 5_000)).await, Err(FunctionError::Timeout));
-        let late = h.remotes.functions.client_slow.invoke_with_timeout(&player, Duration::from_millis(50), 5_000);
+        let late = h.remotes.functions.client_slow.invoke(&player, 5_000).timeout(Duration::from_millis(50));
         assert_eq!(within("client_slow", late).await, Err(FunctionError::Timeout));
         assert_eq!(client.pending_calls(), 0);
         assert_eq!(player.pending_calls(), 0);
@@ -112,7 +112,7 @@ both_transports! {
         });
         let (client, remotes) = h.client().await;
         let player = h.player(&client);
-        let call = remotes.functions.slow.invoke_with_timeout(Duration::from_millis(100), 400);
+        let call = remotes.functions.slow.invoke(400).timeout(Duration::from_millis(100));
         assert_eq!(within("slow", call).await, Err(FunctionError::Timeout));
         assert!(started.load(Ordering::SeqCst));
         // The handler was stopped at its deadline: it is no longer in flight, and it never finishes.
@@ -132,7 +132,7 @@ both_transports! {
             x
         });
         let (client, remotes) = h.client().await;
-        let timed_out = remotes.functions.sync.invoke_with_timeout(Duration::from_millis(20), 0);
+        let timed_out = remotes.functions.sync.invoke(0).timeout(Duration::from_millis(20));
         assert_eq!(within("sync", timed_out).await, Err(FunctionError::Timeout));
         assert_eq!(client.pending_calls(), 0);
         // While the late reply is still coming, and after it came, every call gets its own value.
@@ -176,6 +176,59 @@ both_transports! {
     }
 
     // Point 3, Cancelled: dropping an `invoke` future tells the receiver, which aborts the handler.
+    // Issue #11, point 2: calls are lazy. Ten `invoke`s created and dropped without being polled send nothing (the
+    // callback runs once, for the call that is awaited); a call's future sends when first polled, in both
+    // directions, and its own deadline is set the same way on both sides.
+    async fn unpolled_invokes_send_nothing(transport) {
+        let h = Harness::new(transport).await;
+        let bought = Arc::new(AtomicUsize::new(0));
+        let b = bought.clone();
+        h.remotes.functions.record.set_callback(move |_player, _n| {
+            b.fetch_add(1, Ordering::SeqCst);
+            async {}
+        });
+        let (client, remotes) = h.client().await;
+        let player = h.player(&client);
+        for n in 0..10 {
+            drop(remotes.functions.record.invoke(n));
+        }
+        assert_eq!(client.pending_calls(), 0, "an unpolled call is not pending");
+        // Callbacks start in arrival order: had the ten been sent, they would have run before this one.
+        within("the awaited call", remotes.functions.record.invoke(99)).await.unwrap();
+        assert_eq!(bought.load(Ordering::SeqCst), 1);
+
+        let asked = Arc::new(AtomicUsize::new(0));
+        let a = asked.clone();
+        remotes.functions.confirm.set_callback(move |_prompt| {
+            a.fetch_add(1, Ordering::SeqCst);
+            async { true }
+        });
+        for _ in 0..10 {
+            drop(h.remotes.functions.confirm.invoke(&player, "buy?".to_string()));
+        }
+        assert_eq!(player.pending_calls(), 0);
+        assert_eq!(within("the awaited call", h.remotes.functions.confirm.invoke(&player, "ok?".into())).await, Ok(true));
+        assert_eq!(asked.load(Ordering::SeqCst), 1);
+
+        // A call's own deadline, the same way on both sides, counted from when it is sent.
+        h.remotes.functions.slow.set_callback(|_player, millis| async move {
+            tokio::time::sleep(Duration::from_millis(millis)).await;
+        });
+        remotes.functions.client_slow.set_callback(|millis| async move {
+            tokio::time::sleep(Duration::from_millis(millis)).await;
+        });
+        let late = remotes.functions.slow.invoke(5_000).timeout(Duration::from_millis(30));
+        let late_down = h.remotes.functions.client_slow.invoke(&player, 5_000).timeout(Duration::from_millis(30));
+        // Created long before they are polled: the deadline has not started.
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        assert_eq!(client.pending_calls(), 0);
+        let (up, down) = tokio::join!(late, late_down);
+        assert_eq!((up, down), (Err(FunctionError::Timeout), Err(FunctionError::Timeout)));
+        let quick = remotes.functions.slow.invoke(1).timeout(Duration::from_secs(5));
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        assert_eq!(within("a call whose deadline starts when it is sent", quick).await, Ok(()));
+    }
+
     async fn dropping_an_invoke_aborts_the_handler(transport) {
         let h = Harness::new(transport).await;
         let finished = Arc::new(AtomicBool::new(false));
@@ -189,7 +242,7 @@ both_transports! {
         });
         let (client, remotes) = h.client().await;
         let player = h.player(&client);
-        let call = remotes.functions.slow.invoke(300);
+        let call = common::sent(remotes.functions.slow.invoke(300));
         eventually("handler running", || player.calls_in_flight() == 1).await;
         drop(call);
         assert_eq!(client.pending_calls(), 0);
@@ -308,7 +361,9 @@ both_transports! {
         });
         let player = h.player(&client);
         for batch in 0..10 {
-            let calls: Vec<_> = (0..200).map(|x| remotes.functions.sync.invoke_with_timeout(Duration::from_millis(1), x)).collect();
+            let calls: Vec<_> = (0..200)
+                .map(|x| common::sent(remotes.functions.sync.invoke(x).timeout(Duration::from_millis(1))))
+                .collect();
             for call in calls {
                 assert_eq!(within("timeout", call).await, Err(FunctionError::Timeout));
             }
@@ -320,7 +375,9 @@ both_transports! {
         assert_eq!(client.pending_calls(), 0);
         // Cancellations: 2,000 calls dropped before they settle.
         for _ in 0..10 {
-            let calls: Vec<_> = (0..200).map(|_| remotes.functions.slow.invoke(1_000)).collect();
+            let calls: Vec<_> = (0..200)
+                .map(|_| common::sent(remotes.functions.slow.invoke(1_000)))
+                .collect();
             assert!(client.pending_calls() >= 200);
             drop(calls);
             assert_eq!(client.pending_calls(), 0);
@@ -333,7 +390,8 @@ both_transports! {
                 tokio::time::sleep(Duration::from_millis(millis)).await;
             });
             let player = h.player(&client);
-            let calls: Vec<_> = (0..200).map(|_| h.remotes.functions.client_slow.invoke(&player, 60_000)).collect();
+            let calls: Vec<_> =
+                (0..200).map(|_| common::sent(h.remotes.functions.client_slow.invoke(&player, 60_000))).collect();
             assert_eq!(player.pending_calls(), 200);
             drop(client);
             for call in calls {
@@ -392,7 +450,7 @@ both_transports! {
             for i in 0..200u32 {
                 let x = batch * 1000 + i;
                 let call = if i % 3 == 0 {
-                    remotes.functions.sync.invoke_with_timeout(Duration::from_millis(4), x)
+                    remotes.functions.sync.invoke(x).timeout(Duration::from_millis(4))
                 } else {
                     remotes.functions.sync.invoke(x)
                 };

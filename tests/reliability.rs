@@ -141,7 +141,7 @@ both_transports! {
         let mut stuck = raw(&h).await;
         let welcome = stuck.handshake().await.unwrap();
         let stuck_player = h.server.player(welcome.player_id).unwrap();
-        let call = tokio::spawn(h.remotes.functions.confirm.invoke_with_timeout(&stuck_player, Duration::from_secs(60), "?".into()));
+        let call = tokio::spawn(h.remotes.functions.confirm.invoke(&stuck_player, "?".into()).timeout(Duration::from_secs(60)));
         let blob = vec![7u8; 32 << 10];
         let mut total = Fired::default();
         for _ in 0..400 {
@@ -169,7 +169,7 @@ both_transports! {
         let mut silent = raw(&h).await;
         let welcome = silent.handshake().await.unwrap();
         let player = h.server.player(welcome.player_id).unwrap();
-        let call = tokio::spawn(h.remotes.functions.confirm.invoke_with_timeout(&player, Duration::from_secs(60), "?".into()));
+        let call = tokio::spawn(h.remotes.functions.confirm.invoke(&player, "?".into()).timeout(Duration::from_secs(60)));
         eventually("player removed", || h.server.players().is_empty()).await;
         assert_eq!(within("call", call).await.unwrap(), Err(FunctionError::Disconnected));
         // A peer that answers pings stays, however long it is otherwise quiet.

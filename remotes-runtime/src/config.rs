@@ -154,7 +154,7 @@ pub(crate) fn millis(duration: Duration) -> u32 {
 /// the docs; `$handshake` says what the handshake deadline covers.
 macro_rules! shared_settings {
     (peer = $peer:literal, handshake = $handshake:literal) => {
-        /// The deadline of `invoke` calls made without an explicit timeout (`invoke_with_timeout` sets one per
+        /// The deadline of `invoke` calls made without an explicit timeout (`invoke(..).timeout(..)` sets one per
         /// call). Default: 10 s.
         pub fn default_timeout(mut self, timeout: std::time::Duration) -> Self {
             self.config.default_timeout = timeout;

@@ -21,10 +21,9 @@ use crate::interface::{Direction, RemoteKind};
 use crate::log_limit::LogLimit;
 use crate::log_limit::log_at;
 use crate::outbox::{Outbox, QueueLimits};
-use crate::pending::{CallGuard, IdMap, PendingTable};
+use crate::pending::{CallGuard, IdMap, PendingTable, Settlement};
 use crate::player::{Player, PlayerInner};
 use crate::rate_limit::{RateLimit, TokenBucket};
-use crate::remote::Invoke;
 use crate::wire::frame::body_len;
 use crate::wire::message::{kind, request_header};
 use crate::work::{Refused, Ticket, Work, WorkLimits};
@@ -32,6 +31,14 @@ use crate::work::{Refused, Ticket, Work, WorkLimits};
 /// A peer that leaves this many of our calls unanswered is not keeping up (or is hostile): the connection closes.
 /// An honest peer answers every call, at the latest at the call's deadline.
 const MAX_UNANSWERED: usize = 65_536;
+
+/// A request that was queued: the channel its reply arrives on, its entry's guard (dropping it cancels the call)
+/// and its deadline.
+pub(crate) struct Sent {
+    pub(crate) reply: oneshot::Receiver<Settlement>,
+    pub(crate) guard: CallGuard,
+    pub(crate) deadline: Instant,
+}
 
 /// What became of a reply.
 enum Replied {
@@ -367,14 +374,15 @@ impl Link {
         self.peer_default
     }
 
-    /// Queues a request for remote `remote` (a wire id) and returns the future of its reply.
-    pub(crate) fn call<R>(
+    /// Queues a request for remote `remote` (a wire id): what the `Invoke` future does when it is first polled.
+    /// Returns what it then waits on, or why the call settles at once.
+    pub(crate) fn call(
         self: &Arc<Self>,
         remote: u32,
         name: &'static str,
         args: &[u8],
         timeout: Duration,
-    ) -> Invoke<R> {
+    ) -> Result<Sent, FunctionError> {
         let timeout_ms = (timeout != self.local_default).then(|| millis(timeout));
         let header: &[u32] = match &timeout_ms {
             None => &[remote],
@@ -389,7 +397,7 @@ impl Link {
                 max = self.peer_max_frame,
                 "request exceeds the peer's maximum frame length; not sent"
             );
-            return Invoke::failed(FunctionError::BadRequest);
+            return Err(FunctionError::BadRequest);
         }
         let (settle, reply) = oneshot::channel();
         let deadline = Instant::now() + timeout;
@@ -407,13 +415,13 @@ impl Link {
             Some(id)
         });
         match queued {
-            Some(Some(id)) => Invoke::waiting(reply, CallGuard::new(Arc::clone(self), id, name), deadline),
+            Some(Some(id)) => Ok(Sent { reply, guard: CallGuard::new(Arc::clone(self), id, name), deadline }),
             Some(None) => {
                 tracing::warn!(peer = %self.peer, max = MAX_UNANSWERED, "the peer leaves too many calls unanswered; closing this connection");
                 self.close();
-                Invoke::failed(FunctionError::Disconnected)
+                Err(FunctionError::Disconnected)
             }
-            None => Invoke::failed(FunctionError::Disconnected),
+            None => Err(FunctionError::Disconnected),
         }
     }
 

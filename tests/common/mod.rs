@@ -139,6 +139,21 @@ pub async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
         .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
 }
 
+/// Polls a future once, here, and returns what awaits the rest: an `Invoke` sends its request on its first poll, so
+/// this sends it now, in program order (for tests about ordering, or that drop calls after they were sent). The first
+/// poll may already finish it (another worker can carry the whole round trip meanwhile): then the outcome is kept.
+pub fn sent<F: Future + Send + 'static>(future: F) -> std::pin::Pin<Box<dyn Future<Output = F::Output> + Send>>
+where
+    F::Output: Send,
+{
+    let mut future = Box::pin(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(outcome) => Box::pin(std::future::ready(outcome)),
+        std::task::Poll::Pending => future,
+    }
+}
+
 /// Polls `condition` until it holds (bounded by `within`).
 pub async fn eventually(what: &str, condition: impl Fn() -> bool) {
     within(what, async {

@@ -224,7 +224,7 @@ fn methods(cx: &Context<'_>, side: Side, part: &Part<'_>) -> TokenStream {
     let bindings = sig.bindings();
     let pattern = types::tuple(&bindings);
     let internal = |name: &str| Ident::new(name, Span::mixed_site());
-    let (player, players, timeout) = (internal("player"), internal("players"), internal("timeout"));
+    let (player, players) = (internal("player"), internal("players"));
     let callback = internal(if part.remote.group.is_function() { "callback" } else { "listener" });
     let server = side == Side::Server;
     // What the server-side methods take first, and what its callbacks receive first.
@@ -292,25 +292,15 @@ fn methods(cx: &Context<'_>, side: Side, part: &Part<'_>) -> TokenStream {
         (true, false) => {
             let (target, default) =
                 if server { ("`player`'s client", "the server's") } else { ("the server", "the client's") };
-            let invoke_doc = format!("Invokes `{name}` on {target} with {default} default timeout.");
-            let timeout_doc = format!(
-                "Invokes `{name}` on {target}; the call fails with `FunctionError::Timeout` when no reply arrives \
-                 within `timeout`."
+            let invoke_doc = format!(
+                "Invokes `{name}` on {target}, with {default} default timeout unless the call is given one \
+                 (`.timeout(duration)` on the returned `Invoke`). Nothing is sent until the future is first polled; \
+                 dropping it after that cancels the call."
             );
             quote! {
                 #[doc = #invoke_doc]
                 pub fn invoke(&self, #player_param #params) -> #rti::Invoke<#output> #bounds {
                     self.#field.invoke(#player_arg #values)
-                }
-
-                #[doc = #timeout_doc]
-                pub fn invoke_with_timeout(
-                    &self,
-                    #player_param
-                    #timeout: ::core::time::Duration,
-                    #params
-                ) -> #rti::Invoke<#output> #bounds {
-                    self.#field.invoke_with_timeout(#player_arg #timeout, #values)
                 }
             }
         }

@@ -18,6 +18,7 @@ use crate::FunctionError;
 use crate::client::ClientShared;
 use crate::endpoint::{Endpoint, Handler, typed_handler};
 use crate::interface::Direction;
+use crate::link::{Link, Sent};
 use crate::middleware::{BoxFuture, Reject, RemoteMiddleware};
 use crate::pending::CallGuard;
 use crate::player::Player;
@@ -29,12 +30,27 @@ use crate::wire::args::{Args, Wire, decode_value};
 pin_project! {
     /// The future of a remote function call: resolves with the callee's return value or a [`FunctionError`].
     ///
-    /// Returned by the generated `invoke` and `invoke_with_timeout` methods. It is `Send + 'static`, so it can be
-    /// spawned. The deadline runs from the moment the call was made, whether or not the future is polled.
-    /// Dropping it before it settles cancels the call: the receiver is told and aborts its callback.
-    #[must_use = "a call is cancelled when its `Invoke` future is dropped"]
+    /// Returned by the generated `invoke` methods. Like every Rust future it is lazy: **nothing is sent until it is
+    /// first polled** (awaited, or spawned), so an `invoke` that is never awaited buys nothing. The call's deadline
+    /// (the side's default timeout, or the one given with [`timeout`](Invoke::timeout)) runs from that first poll.
+    /// Dropping it after it was sent and before it settles cancels the call: the receiver is told and aborts its
+    /// callback. It is `Send + 'static`, so it can be spawned.
+    ///
+    /// ```no_run
+    /// # use remotes_runtime::{remotes, Client, FunctionError};
+    /// # #[remotes] pub mod net { pub trait ServerFunctions { fn slow(millis: u64); } }
+    /// # async fn demo(remotes: net::client::Remotes) {
+    /// use std::time::Duration;
+    ///
+    /// let call = remotes.functions.slow.invoke(1000);           // nothing sent yet
+    /// let outcome = call.timeout(Duration::from_millis(100)).await; // sent now, with its own deadline
+    /// assert_eq!(outcome, Err(FunctionError::Timeout));
+    /// # }
+    /// ```
+    #[must_use = "an `Invoke` sends nothing until it is awaited (or spawned)"]
     pub struct Invoke<R> {
         state: InvokeState,
+        timeout: Duration,
         #[pin]
         sleep: Option<Sleep>,
         _returns: PhantomData<fn() -> R>,
@@ -42,27 +58,53 @@ pin_project! {
 }
 
 enum InvokeState {
-    Waiting { rx: oneshot::Receiver<Result<Bytes, FunctionError>>, guard: CallGuard, deadline: Instant },
+    /// Not polled yet: the request, encoded, and the connection it will go to.
+    Unsent {
+        link: Arc<Link>,
+        remote: u32,
+        name: &'static str,
+        args: Vec<u8>,
+    },
+    Waiting {
+        rx: oneshot::Receiver<Result<Bytes, FunctionError>>,
+        guard: CallGuard,
+        deadline: Instant,
+    },
     Failed(FunctionError),
     Done,
 }
 
 impl<R> Invoke<R> {
     pub(crate) fn failed(error: FunctionError) -> Self {
-        Invoke { state: InvokeState::Failed(error), sleep: None, _returns: PhantomData }
+        Invoke { state: InvokeState::Failed(error), timeout: Duration::ZERO, sleep: None, _returns: PhantomData }
     }
 
-    pub(crate) fn waiting(
-        rx: oneshot::Receiver<Result<Bytes, FunctionError>>,
-        guard: CallGuard,
-        deadline: Instant,
-    ) -> Self {
-        Invoke { state: InvokeState::Waiting { rx, guard, deadline }, sleep: None, _returns: PhantomData }
+    /// A call to remote `remote` (a wire id) over `link`, sent when first polled.
+    pub(crate) fn unsent(link: &Arc<Link>, remote: u32, name: &'static str, args: Vec<u8>, timeout: Duration) -> Self {
+        let state = InvokeState::Unsent { link: Arc::clone(link), remote, name, args };
+        Invoke { state, timeout, sleep: None, _returns: PhantomData }
+    }
+
+    /// Gives this call its own deadline instead of the side's default timeout (`default_timeout`), counted from
+    /// when the call is sent. The receiver is told and stops its callback at the same deadline.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     /// Polls for the raw reply bytes.
     fn poll_reply(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(Bytes, CallGuard), FunctionError>> {
         let mut this = self.project();
+        if let InvokeState::Unsent { .. } = this.state {
+            let InvokeState::Unsent { link, remote, name, args } = std::mem::replace(this.state, InvokeState::Done)
+            else {
+                unreachable!("state checked above")
+            };
+            *this.state = match link.call(remote, name, &args, *this.timeout) {
+                Ok(Sent { reply, guard, deadline }) => InvokeState::Waiting { rx: reply, guard, deadline },
+                Err(error) => InvokeState::Failed(error),
+            };
+        }
         let (rx, deadline) = match this.state {
             InvokeState::Waiting { rx, deadline, .. } => (rx, *deadline),
             InvokeState::Failed(error) => {
@@ -70,7 +112,7 @@ impl<R> Invoke<R> {
                 *this.state = InvokeState::Done;
                 return Poll::Ready(Err(error));
             }
-            InvokeState::Done => panic!("`Invoke` polled after completion"),
+            InvokeState::Done | InvokeState::Unsent { .. } => panic!("`Invoke` polled after completion"),
         };
         // A reply that arrived wins over a deadline that passed at the same time.
         if let Poll::Ready(outcome) = Pin::new(rx).poll(cx) {
@@ -113,6 +155,7 @@ impl<R: Wire> Future for Invoke<R> {
 impl<R> fmt::Debug for Invoke<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match &self.state {
+            InvokeState::Unsent { .. } => "unsent",
             InvokeState::Waiting { .. } => "waiting",
             InvokeState::Failed(_) => "failed",
             InvokeState::Done => "done",
@@ -277,18 +320,15 @@ impl<A, R> ServerInvoker<A, R> {
 }
 
 impl<A: Args, R: Wire> ServerInvoker<A, R> {
-    /// Invokes the function on `player`'s client with the server's default timeout.
+    /// Invokes the function on `player`'s client, with the server's default timeout unless the call is given one
+    /// ([`Invoke::timeout`]). Nothing is sent until the returned future is first polled.
     pub fn invoke(&self, player: &Player, args: A) -> Invoke<R> {
-        self.invoke_with_timeout(player, self.server.config.default_timeout, args)
-    }
-
-    /// Invokes the function on `player`'s client with the given timeout.
-    pub fn invoke_with_timeout(&self, player: &Player, timeout: Duration, args: A) -> Invoke<R> {
-        let Some(bytes) = encode_outgoing(&args, self.check, self.server.remote_name(self.index)) else {
+        let name = self.server.remote_name(self.index);
+        let Some(bytes) = encode_outgoing(&args, self.check, name) else {
             return Invoke::failed(FunctionError::BadRequest);
         };
         // The server's own table is the wire's numbering: its local index is the remote id.
-        player.link().call(self.index as u32, self.server.remote_name(self.index), &bytes, timeout)
+        Invoke::unsent(player.link(), self.index as u32, name, bytes, self.server.config.default_timeout)
     }
 }
 
@@ -351,21 +391,18 @@ impl<A, R> ClientInvoker<A, R> {
 }
 
 impl<A: Args, R: Wire> ClientInvoker<A, R> {
-    /// Invokes the function on the server with the client's default timeout.
+    /// Invokes the function on the server, with the client's default timeout unless the call is given one
+    /// ([`Invoke::timeout`]). Nothing is sent until the returned future is first polled.
     pub fn invoke(&self, args: A) -> Invoke<R> {
-        self.invoke_with_timeout(self.client.config.default_timeout, args)
-    }
-
-    /// Invokes the function on the server with the given timeout.
-    pub fn invoke_with_timeout(&self, timeout: Duration, args: A) -> Invoke<R> {
         let remote = match self.client.outgoing_id(self.index) {
             Ok(remote) => remote,
             Err(error) => return Invoke::failed(error),
         };
-        let Some(bytes) = encode_outgoing(&args, self.check, self.client.remote_name(self.index)) else {
+        let name = self.client.remote_name(self.index);
+        let Some(bytes) = encode_outgoing(&args, self.check, name) else {
             return Invoke::failed(FunctionError::BadRequest);
         };
-        self.client.link().call(remote, self.client.remote_name(self.index), &bytes, timeout)
+        Invoke::unsent(self.client.link(), remote, name, bytes, self.client.config.default_timeout)
     }
 }
 

@@ -37,7 +37,7 @@ async fn on_server(server: &Server, who: Player) {
         player
     });
     let _ = remotes.functions.awkward.predict(&who, 1, 2, 3, 4, "e".to_string(), 5, 6).await;
-    let _ = remotes.functions.ask.invoke_with_timeout(&who, Duration::from_secs(1), "p".to_string(), 9).await;
+    let _ = remotes.functions.ask.invoke(&who, "p".to_string(), 9).timeout(Duration::from_secs(1)).await;
     let _ = remotes.events.heard.connect(|_who: Player, player, listener, f| async move {
         let _ = (player, listener, f);
     });
@@ -47,7 +47,7 @@ async fn on_server(server: &Server, who: Player) {
 
 async fn on_client(client: &Client) {
     let remotes = net::client(client);
-    let _ = remotes.functions.awkward.invoke_with_timeout(Duration::from_secs(1), 1, 2, 3, 4, String::new(), 5, 6).await;
+    let _ = remotes.functions.awkward.invoke(1, 2, 3, 4, String::new(), 5, 6).timeout(Duration::from_secs(1)).await;
     remotes.functions.ask.set_callback(|player: String, timeout: u64| async move { player.len() as u64 > timeout });
     remotes.events.heard.fire(1, 2, true);
 }

@@ -58,7 +58,7 @@ async fn on_server(server: &Server, player: Player, a: Player, b: Player) -> Res
     let r: Result<Receipt, FunctionError> = remotes.functions.buy_item.predict(&player, 7, 2).await;
     let _ = r;
     let answer: bool = remotes.functions.confirm.invoke(&player, "Sell?".to_string()).await?;
-    let late = remotes.functions.confirm.invoke_with_timeout(&player, Duration::from_secs(2), "Sell?".to_string()).await;
+    let late = remotes.functions.confirm.invoke(&player, "Sell?".to_string()).timeout(Duration::from_secs(2)).await;
     let _ = (answer, late);
     let conn: Connection = remotes.events.chat.connect(|_player: Player, _text: String| async move {});
     conn.disconnect();
@@ -84,7 +84,7 @@ async fn on_client(client: &Client) -> Result<(), FunctionError> {
     let receipt: Receipt = remotes.functions.buy_item.invoke(7, 2).await?;
     let _ = receipt;
     let late: Result<(), FunctionError> =
-        remotes.functions.slow.invoke_with_timeout(Duration::from_millis(200), 1000).await;
+        remotes.functions.slow.invoke(1000).timeout(Duration::from_millis(200)).await;
     let _ = late;
     let local: Result<bool, FunctionError> = remotes.functions.confirm.predict("x".to_string()).await;
     let _ = local;

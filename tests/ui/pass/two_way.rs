@@ -35,7 +35,7 @@ async fn on_server(server: &Server, player: Player) -> Result<(), FunctionError>
     remotes.functions.query.set_callback(|_player: Player, key: String| async move { key.len() as u64 });
     let _: Result<u64, FunctionError> = remotes.functions.query.predict(&player, "k".to_string()).await;
     let _: bool = remotes.functions.query.invoke(&player, 3, true).await?;
-    let _ = remotes.functions.query.invoke_with_timeout(&player, Duration::from_secs(1), 3, false).await;
+    let _ = remotes.functions.query.invoke(&player, 3, false).timeout(Duration::from_secs(1)).await;
     let _ = remotes.events.ping.connect(|_player: Player, seq: u32| async move {
         let _ = seq;
     });
