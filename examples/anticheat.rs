@@ -45,8 +45,8 @@ const WAIT: Duration = Duration::from_secs(5);
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let server = Server::bind("127.0.0.1:0").await?;
-    let remotes = net::server(&server);
+    let server = Server::bind::<net::Api>("127.0.0.1:0").await?;
+    let remotes = server.remotes().clone();
     remotes.functions.buy_item.set_callback(|player: Player, item, quantity| async move {
         println!("[server] player {} buys {quantity} x item {item}", player.id());
         Receipt { item, quantity }
@@ -85,9 +85,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     });
 
+    server.start();
+
     // The honest player: its own mistakes fail locally, without a round trip.
-    let honest = Client::connect(server.local_addr()).await?;
-    let shop = net::client(&honest);
+    let honest = Client::connect::<net::Api>(server.local_addr()?).await?;
+    let shop = honest.remotes().clone();
     println!("[honest] buy 2 x item 7: {:?}", shop.functions.buy_item.invoke(7, 2).await);
     println!("[honest] buy 0 x item 7 (a bug in the client): {:?}", shop.functions.buy_item.invoke(7, 0).await);
     println!("[honest] buy item 13: {:?}", shop.functions.buy_item.invoke(13, 1).await);
@@ -104,7 +106,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // The cheater: raw frames with out-of-range, oversized and malformed arguments.
-    let mut cheater = RawClient::connect(server.local_addr()).await?;
+    let mut cheater = RawClient::connect(server.local_addr()?).await?;
     let welcome = cheater.handshake().await?;
     let buy = welcome.id_of("buy_item", RemoteKind::Function, Direction::ToServer).expect("declared");
     let chat = welcome.id_of("chat", RemoteKind::Event, Direction::ToServer).expect("declared");

@@ -39,8 +39,8 @@ pub mod net {
 const WAIT: Duration = Duration::from_secs(5);
 
 /// Sets up the server's side: names, the join function, the relay.
-fn serve(server: &Server) {
-    let remotes = net::server(server);
+fn serve(server: &Server<net::Api>) {
+    let remotes = server.remotes().clone();
     let names: Arc<Mutex<BTreeMap<u64, String>>> = Arc::default();
 
     let (announce, known) = (remotes.clone(), names.clone());
@@ -69,13 +69,13 @@ struct Member {
     name: &'static str,
     remotes: net::client::Remotes,
     heard: mpsc::UnboundedReceiver<String>,
-    _client: Client,
+    _client: Client<net::Api>,
 }
 
 impl Member {
-    async fn join(server: &Server, name: &'static str) -> Result<Member, Box<dyn std::error::Error>> {
+    async fn join(server: &Server<net::Api>, name: &'static str) -> Result<Member, Box<dyn std::error::Error>> {
         let client = Client::connect_in_memory(server).await?;
-        let remotes = net::client(&client);
+        let remotes = client.remotes().clone();
         let (tx, heard) = mpsc::unbounded_channel();
         let said = tx.clone();
         remotes.events.said.connect(move |from: String, text: String| {
@@ -106,8 +106,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
     tracing_subscriber::fmt().with_env_filter(filter).init();
 
-    let server = Server::builder().in_memory();
+    let server = Server::builder().in_memory::<net::Api>();
     serve(&server);
+    server.start();
 
     // Three people arrive one after the other; everyone present hears each arrival.
     let mut room: Vec<Member> = Vec::new();

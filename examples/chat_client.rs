@@ -56,8 +56,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (addr, name) = parse_args();
 
     // `interface` makes connect fail at once, naming each remote, if the server declares a different chat.
-    let client = Client::builder().interface(net::interface()).connect(&addr).await?;
-    let remotes = net::client(&client);
+    let client = Client::builder().exact_interface().connect::<net::Api>(&addr).await?;
+    let remotes = client.remotes().clone();
     remotes.events.said.connect(|from: String, text: String| async move { println!("<{from}> {text}") });
     remotes.events.announce.connect(|text: String| async move { println!("*** {text}") });
 

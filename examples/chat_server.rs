@@ -46,8 +46,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
     tracing_subscriber::fmt().with_env_filter(filter).init();
 
-    let server = Server::bind(parse_addr()).await?;
-    let remotes = net::server(&server);
+    let server = Server::bind::<net::Api>(parse_addr()).await?;
+    let remotes = server.remotes().clone();
     let names: Names = Arc::default();
 
     // A client introduces itself: remember its name, tell everyone (itself included), answer who else is here.
@@ -84,7 +84,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         farewell.events.announce.broadcast(format!("{name} left"));
     });
 
-    println!("chat server listening on {}", server.local_addr());
+    server.start();
+    println!("chat server listening on {}", server.local_addr()?);
     // Serve until the process is killed.
     std::future::pending::<()>().await;
     Ok(())

@@ -17,8 +17,8 @@ pub struct Receipt {
     pub coins_left: u64,
 }
 
-/// The interface, declared once and shared by both sides. `#[remotes]` generates `net::server(&server)` and
-/// `net::client(&client)`, which hand out one typed handle per remote.
+/// The interface, declared once and shared by both sides. `#[remotes]` generates the marker `net::Api`: a server or a
+/// client made for it hands out one typed handle per remote, `server.remotes()` and `client.remotes()`.
 #[remotes]
 pub mod net {
     use super::*;
@@ -52,11 +52,11 @@ const WAIT: Duration = Duration::from_secs(5);
 
 /// Connects a client, answers `confirm` and forwards what it hears to a channel, so `main` prints it in order.
 async fn join(
-    server: &Server,
+    server: &Server<net::Api>,
     name: &'static str,
-) -> Result<(Client, mpsc::UnboundedReceiver<String>), Box<dyn std::error::Error>> {
-    let client = Client::connect(server.local_addr()).await?;
-    let remotes = net::client(&client);
+) -> Result<(Client<net::Api>, mpsc::UnboundedReceiver<String>), Box<dyn std::error::Error>> {
+    let client = Client::connect::<net::Api>(server.local_addr()?).await?;
+    let remotes = client.remotes().clone();
     // Alice agrees to everything; Bob to nothing.
     remotes.functions.confirm.set_callback(move |prompt: String| async move {
         println!("[{name}] asked {prompt:?}");
@@ -89,9 +89,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
     tracing_subscriber::fmt().with_env_filter(filter).init();
 
-    // --- The server: bind, attach the interface, set callbacks. ---
-    let server = Server::bind("127.0.0.1:0").await?;
-    let on_server = net::server(&server);
+    // --- The server: bind for the interface, set callbacks, start. ---
+    let server = Server::bind::<net::Api>("127.0.0.1:0").await?;
+    let on_server = server.remotes().clone();
     on_server.functions.buy_item.set_callback(|player: Player, item, quantity| async move {
         println!("[server] player {} buys {quantity} x item {item}", player.id());
         Receipt { item, quantity, coins_left: 100 - 5 * u64::from(quantity) }
@@ -113,7 +113,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("[server] player {} left", player.id());
         let _ = left_tx.send(player.id());
     });
-    println!("[server] listening on {}", server.local_addr());
+    // Clients are admitted from here on: every callback is in place.
+    server.start();
+    println!("[server] listening on {}", server.local_addr()?);
 
     // --- Two clients. Each hears its own join; Alice also hears Bob's. ---
     let (alice, mut alice_heard) = join(&server, "alice").await?;
@@ -121,7 +123,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (bob, mut bob_heard) = join(&server, "bob").await?;
     hear("alice", &mut alice_heard).await;
     hear("bob", &mut bob_heard).await;
-    let (to_alice, to_bob) = (net::client(&alice), net::client(&bob)); // the same handles `join` attached
+    let (to_alice, to_bob) = (alice.remotes(), bob.remotes()); // the handles whose callbacks `join` set
 
     // --- Client -> server: a call returning a struct. ---
     let receipt = to_alice.functions.buy_item.invoke(7, 2).await?;

@@ -83,7 +83,7 @@ fn count(w: &W) -> u32 {
 /// A server with the `deep` interface, taking frames of up to 4 MiB (a million levels is 2 MB), its bad-request
 /// reports, and the values of the `tree` events it handled.
 struct Fixture {
-    server: Server,
+    server: Server<deep::Api>,
     remotes: deep::server::Remotes,
     bad_requests: mpsc::UnboundedReceiver<BadRequestReport>,
     trees: mpsc::UnboundedReceiver<i64>,
@@ -94,10 +94,11 @@ impl Fixture {
     async fn new(transport: Transport) -> Fixture {
         let builder = Server::builder().max_frame_len(4 << 20);
         let server = match transport {
-            Transport::Tcp => builder.bind("127.0.0.1:0").await.expect("bind"),
-            Transport::Memory => builder.in_memory(),
+            Transport::Tcp => builder.bind::<deep::Api>("127.0.0.1:0").await.expect("bind"),
+            Transport::Memory => builder.in_memory::<deep::Api>(),
         };
-        let remotes = deep::server(&server);
+        server.start();
+        let remotes = server.remotes().clone();
         remotes.functions.eval.set_callback(|_player: Player, expr| async move { eval(&expr) });
         remotes.functions.count.set_callback(|_player: Player, w| async move { count(&w) });
         let (reports, bad_requests) = mpsc::unbounded_channel();
@@ -116,7 +117,7 @@ impl Fixture {
 
     async fn raw(&self) -> RawClient {
         match self.transport {
-            Transport::Tcp => RawClient::connect(self.server.local_addr()).await.expect("connect"),
+            Transport::Tcp => RawClient::connect(self.server.local_addr().unwrap()).await.expect("connect"),
             Transport::Memory => RawClient::connect_in_memory(&self.server),
         }
     }
@@ -221,14 +222,14 @@ both_transports! {
 }
 
 /// A real client connected to a raw server that announces the `deep` interface.
-async fn client_of_raw_server() -> (Client, deep::client::Remotes, RawClient) {
+async fn client_of_raw_server() -> (Client<deep::Api>, deep::client::Remotes, RawClient) {
     let raw_server = RawServer::bind().await.unwrap();
     let addr = raw_server.local_addr().unwrap();
     let accepting = tokio::spawn(async move { raw_server.accept_with(1, deep::interface().remotes()).await });
     // A million levels is 2 MB: above the default maximum frame, which would close the connection instead.
-    let client = within("connect", Client::builder().max_frame_len(4 << 20).connect(addr)).await.unwrap();
+    let client = within("connect", Client::builder().max_frame_len(4 << 20).connect::<deep::Api>(addr)).await.unwrap();
     let conn = within("accept", accepting).await.unwrap().unwrap();
-    let remotes = deep::client(&client);
+    let remotes = client.remotes().clone();
     (client, remotes, conn)
 }
 

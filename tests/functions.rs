@@ -36,10 +36,11 @@ fn handles_and_futures_are_send_and_sync() {
     send_sync::<FunctionError>();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
-        let server = Server::builder().in_memory();
-        let on_server = net::server(&server);
+        let server = Server::builder().in_memory::<net::Api>();
+        server.start();
+        let on_server = server.remotes();
         let client = Client::connect_in_memory(&server).await.unwrap();
-        let remotes = net::client(&client);
+        let remotes = client.remotes();
         let player = server.players()[0].clone();
         send(&remotes.functions.buy_item.invoke(1, 1));
         send(&on_server.functions.confirm.invoke(&player, String::new()));
@@ -569,21 +570,21 @@ both_transports! {
     async fn interface_mismatches_are_reported_not_misdecoded(transport) {
         let h = Harness::new(transport).await;
         set_shop(&h);
-        let err = h.connect(Client::builder().interface(net_v2::interface())).await.unwrap_err();
+        let err = h.connect_as::<net_v2::Api>(Client::builder().exact_interface()).await.unwrap_err();
         let ConnectError::InterfaceMismatch(mismatches) = &err else { panic!("expected a mismatch, got {err:?}") };
         let mut found: Vec<_> = mismatches.iter().map(|m| (m.remote.as_str(), m.kind)).collect();
         found.sort();
         assert_eq!(found, vec![("buy_item", MismatchKind::Signature), ("refund", MismatchKind::Missing)]);
         assert!(err.to_string().contains("buy_item"), "{err}");
 
-        // Attached after a lenient connect: the differing remote fails locally, the others work.
-        let client = h.connect(Client::builder()).await.unwrap();
-        let v2 = net_v2::client(&client);
+        // A lenient connect: the differing remote fails locally, the others work.
+        let client = h.connect_as::<net_v2::Api>(Client::builder()).await.unwrap();
+        let v2 = client.remotes();
         assert_eq!(within("buy", v2.functions.buy_item.invoke(7, 2)).await, Err(FunctionError::BadRequest));
         assert_eq!(within("refund", v2.functions.refund.invoke(7)).await, Err(FunctionError::Unprocessed));
         assert_eq!(within("echo", v2.functions.echo.invoke("same".into())).await, Ok("same".to_string()));
         // The matching interface connects strictly without complaint.
-        let strict = h.connect(Client::builder().interface(net::interface())).await.unwrap();
+        let strict = h.connect(Client::builder().exact_interface()).await.unwrap();
         assert!(strict.is_connected());
     }
 
@@ -677,4 +678,48 @@ async fn bad_requests_are_logged_with_player_remote_and_argument() {
     let lines =
         logs.lines_with(&["WARN", &player, "remote=\"buy_item\"", "argument_index=1", "rejected incoming arguments"]);
     assert_eq!(lines.len(), 1, "{}", logs.text());
+}
+
+// Issue #11, point 1: the interface is fixed when the server is made; clients are admitted once it is started. A
+// client that connects earlier waits in its handshake (the server says so, once) and completes when `start` is
+// called; one whose server never starts is told so, by name, when its handshake deadline passes.
+async fn clients_are_admitted_once_the_server_starts(transport: Transport) {
+    let (logs, _guard) = Logs::capture();
+    let server = Harness::unstarted(transport, Server::builder()).await;
+    server.remotes().functions.whoami.set_callback(|player: Player| async move { player.id() });
+    let early = match transport {
+        Transport::Tcp => {
+            let addr = server.local_addr().unwrap();
+            tokio::spawn(async move { Client::connect::<net::Api>(addr).await })
+        }
+        Transport::Memory => tokio::spawn(Client::connect_in_memory(&server)),
+    };
+    eventually("the early client is waiting for start", || {
+        !logs.lines_with(&["WARN", "waiting for this server to start"]).is_empty()
+    })
+    .await;
+    assert!(!early.is_finished() && server.players().is_empty(), "nobody is admitted before start");
+    server.start();
+    let client = within("the early client", early).await.unwrap().expect("admitted once started");
+    assert_eq!(within("whoami", client.remotes().functions.whoami.invoke()).await, Ok(client.player_id()));
+
+    let never = Harness::unstarted(transport, Server::builder().handshake_timeout(Duration::from_millis(200))).await;
+    let refused = match transport {
+        Transport::Tcp => Client::connect::<net::Api>(never.local_addr().unwrap()).await,
+        Transport::Memory => Client::connect_in_memory(&never).await,
+    };
+    match refused {
+        Err(ConnectError::Rejected { reason }) => assert_eq!(reason, "the server has not been started"),
+        other => panic!("expected a rejection naming the cause, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn clients_are_admitted_once_the_server_starts_tcp() {
+    clients_are_admitted_once_the_server_starts(Transport::Tcp).await;
+}
+
+#[tokio::test]
+async fn clients_are_admitted_once_the_server_starts_memory() {
+    clients_are_admitted_once_the_server_starts(Transport::Memory).await;
 }

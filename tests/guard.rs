@@ -56,7 +56,7 @@ pub mod shop {
 
 /// A server with `shop` attached and its callbacks set.
 struct Shop {
-    server: Server,
+    server: Server<shop::Api>,
     remotes: shop::server::Remotes,
     transport: Transport,
 }
@@ -68,38 +68,39 @@ impl Shop {
 
     async fn with(transport: Transport, builder: ServerBuilder) -> Shop {
         let server = match transport {
-            Transport::Tcp => builder.bind("127.0.0.1:0").await.unwrap(),
-            Transport::Memory => builder.in_memory(),
+            Transport::Tcp => builder.bind::<shop::Api>("127.0.0.1:0").await.unwrap(),
+            Transport::Memory => builder.in_memory::<shop::Api>(),
         };
-        let remotes = shop::server(&server);
+        let remotes = server.remotes().clone();
         let f = &remotes.functions;
         f.buy_item.set_callback(|_player: Player, item, quantity| async move { Receipt { item, quantity } });
         f.rename.set_callback(|_player, _name, _bio| async move { true });
         f.scale.set_callback(|_player, factor| async move { factor * 2.0 });
         f.tags.set_callback(|_player, tags| async move { tags.len() });
         f.ping.set_callback(|_player| async move { 1 });
+        server.start();
         Shop { server, remotes, transport }
     }
 
-    async fn client(&self) -> (Client, shop::client::Remotes) {
+    async fn client(&self) -> (Client<shop::Api>, shop::client::Remotes) {
         let client = match self.transport {
-            Transport::Tcp => Client::connect(self.server.local_addr()).await.unwrap(),
+            Transport::Tcp => Client::connect::<shop::Api>(self.server.local_addr().unwrap()).await.unwrap(),
             Transport::Memory => Client::connect_in_memory(&self.server).await.unwrap(),
         };
-        let remotes = shop::client(&client);
+        let remotes = client.remotes().clone();
         (client, remotes)
     }
 
     async fn raw(&self) -> (RawClient, remotes_runtime::testing::RawWelcome) {
         let mut raw = match self.transport {
-            Transport::Tcp => RawClient::connect(self.server.local_addr()).await.unwrap(),
+            Transport::Tcp => RawClient::connect(self.server.local_addr().unwrap()).await.unwrap(),
             Transport::Memory => RawClient::connect_in_memory(&self.server),
         };
         let welcome = raw.handshake().await.unwrap();
         (raw, welcome)
     }
 
-    fn player(&self, client: &Client) -> Player {
+    fn player(&self, client: &Client<shop::Api>) -> Player {
         self.server.player(client.player_id()).unwrap()
     }
 }

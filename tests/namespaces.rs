@@ -122,8 +122,8 @@ fn names_are_dotted_and_hashes_stay_when_unrelated_remotes_are_added() {
 
 #[tokio::test]
 async fn namespaced_remotes_work_in_both_directions() {
-    let server = Server::builder().in_memory();
-    let on_server = v2::server(&server);
+    let server = Server::builder().in_memory::<v2::Api>();
+    let on_server = server.remotes().clone();
     on_server
         .functions
         .shop
@@ -138,8 +138,9 @@ async fn namespaced_remotes_work_in_both_directions() {
         }
     });
 
+    server.start();
     let client = Client::connect_in_memory(&server).await.unwrap();
-    let on_client = v2::client(&client);
+    let on_client = client.remotes().clone();
     on_client.functions.shop.confirm.set_callback(|prompt: String| async move { prompt == "sure?" });
     let (changed_tx, mut changed) = mpsc::unbounded_channel();
     let _changed = on_client.events.shop.prices.changed.connect(move |item, price| {
@@ -161,8 +162,8 @@ async fn namespaced_remotes_work_in_both_directions() {
 
 #[tokio::test]
 async fn a_client_built_before_unrelated_remotes_were_added_keeps_working() {
-    let server = Server::builder().in_memory();
-    let on_server = v2::server(&server);
+    let server = Server::builder().in_memory::<v2::Api>();
+    let on_server = server.remotes().clone();
     on_server.functions.join.set_callback(|_player, name: String| async move { name.len() as u64 });
     on_server.functions.daily_bonus.set_callback(|_player| async move { 1000 });
     on_server.functions.shop.sell_item.set_callback(|_player, _item| async move { 1 });
@@ -180,8 +181,9 @@ async fn a_client_built_before_unrelated_remotes_were_added_keeps_working() {
     });
 
     // The old client checks its interface at connect: every remote it declares exists with the same signature.
-    let client = within(Client::builder().interface(v1::interface()).connect_in_memory(&server)).await.unwrap();
-    let on_client = v1::client(&client);
+    server.start();
+    let client = within(Client::builder().exact_interface().connect_in_memory_as::<v1::Api, _>(&server)).await.unwrap();
+    let on_client = client.remotes().clone();
     on_client.functions.shop.confirm.set_callback(|prompt: String| async move { !prompt.is_empty() });
     let (opened_tx, mut opened) = mpsc::unbounded_channel();
     let _opened = on_client.events.shop.opened.connect(move |items| {

@@ -286,7 +286,7 @@ both_transports! {
         // Calls in flight when the connection was lost settle Disconnected; they are not replayed.
         assert_eq!(within("in flight", in_flight).await.unwrap(), Err(FunctionError::Disconnected));
         let again = within("reconnect", client.reconnect()).await.unwrap();
-        let remotes = net::client(&again);
+        let remotes = again.remotes().clone();
         assert_ne!(again.player_id(), first);
         assert_eq!(within("whoami", remotes.functions.whoami.invoke()).await, Ok(again.player_id()));
     }
@@ -303,8 +303,11 @@ async fn a_silent_server_is_detected() {
         tokio::time::sleep(Duration::from_secs(30)).await;
         drop(conn);
     });
-    let client =
-        Client::builder().keepalive(Duration::from_millis(30), Duration::from_millis(150)).connect(addr).await.unwrap();
+    let client = Client::builder()
+        .keepalive(Duration::from_millis(30), Duration::from_millis(150))
+        .connect::<net::Api>(addr)
+        .await
+        .unwrap();
     let started = tokio::time::Instant::now();
     within("client gave up", client.closed()).await;
     assert!(started.elapsed() < Duration::from_secs(5));

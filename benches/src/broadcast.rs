@@ -14,7 +14,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::harness::{median, percentiles};
-use crate::proto::{event_payload, net};
+use crate::proto::event_payload;
 
 /// Broadcasts in flight during the stream measurement.
 pub const WINDOW: u64 = 16;
@@ -123,7 +123,7 @@ where
 /// remotes: a TCP server, `clients` clients listening to `tick`, `server.events.tick.broadcast(..)`.
 pub async fn remotes(clients: usize, rounds: usize, stream: Duration) -> BroadcastResult {
     let server = crate::sys_remotes::server(crate::Transport::Tcp).await;
-    let on_server = net::server(&server);
+    let on_server = server.remotes().clone();
     let counter = Arc::new(Counter::default());
     let mut connected = Vec::new();
     for _ in 0..clients {

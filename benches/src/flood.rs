@@ -76,8 +76,8 @@ async fn flood(mut raw: RawClient, bytes: Arc<Vec<u8>>) {
     }
 }
 
-async fn raw_client(server: &Server) -> (RawClient, u32, Player) {
-    let mut raw = RawClient::connect(server.local_addr()).await.expect("connect");
+async fn raw_client(server: &Server<net::Api>) -> (RawClient, u32, Player) {
+    let mut raw = RawClient::connect(server.local_addr().expect("a TCP server")).await.expect("connect");
     let welcome = raw.handshake().await.expect("handshake");
     let chat = welcome.id_of("chat", RemoteKind::Event, Direction::ToServer).expect("chat is declared");
     let player = server.player(welcome.player_id).expect("the flooder is connected");
@@ -87,14 +87,15 @@ async fn raw_client(server: &Server) -> (RawClient, u32, Player) {
 /// One run: warm-up and window from `lengths` (the window must end before the flood grace, 10 s, disconnects the
 /// flooders).
 pub async fn measure(lengths: Lengths) -> FloodResult {
-    let server = Server::builder().bind("127.0.0.1:0").await.expect("bind 127.0.0.1");
-    let remotes = net::server(&server);
+    let server = Server::builder().bind::<net::Api>("127.0.0.1:0").await.expect("bind 127.0.0.1");
+    let remotes = server.remotes().clone();
     remotes.events.chat.connect(|_player, _text| async move {
         tokio::task::yield_now().await;
     });
     remotes.functions.echo.set_callback(|_player, text| async move { text });
-    let honest = Client::connect(server.local_addr()).await.expect("connect");
-    let honest_remotes = net::client(&honest);
+    server.start();
+    let honest = Client::connect::<net::Api>(server.local_addr().expect("a TCP server")).await.expect("connect");
+    let honest_remotes = honest.remotes().clone();
 
     let mut event_flooders = Vec::new();
     let mut big_senders = Vec::new();

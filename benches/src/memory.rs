@@ -98,7 +98,7 @@ pub fn server_child(system: &str, clients: usize) {
         let (addr, connected): (std::net::SocketAddr, Box<dyn Fn() -> usize>) = match system {
             "remotes" => {
                 let server = crate::sys_remotes::server(crate::Transport::Tcp).await;
-                let addr = server.local_addr();
+                let addr = server.local_addr().expect("a TCP server");
                 let server = Arc::new(server);
                 (addr, Box::new(move || server.players().len()))
             }
@@ -138,8 +138,9 @@ pub fn clients_child(system: &str, addr: &str, clients: usize) {
             .map(|_| async move {
                 let held: Box<dyn std::any::Any + Send> = match system {
                     "remotes" => {
-                        let client = remotes_runtime::Client::connect(addr).await.expect("connect");
-                        let remotes = crate::proto::net::client(&client);
+                        let client =
+                            remotes_runtime::Client::connect::<crate::proto::net::Api>(addr).await.expect("connect");
+                        let remotes = client.remotes().clone();
                         Box::new((client, remotes))
                     }
                     "hand" => {

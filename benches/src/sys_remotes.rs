@@ -11,30 +11,30 @@ use crate::proto::{Req, handle, net, request};
 /// A server whose `work` answers every request, over `transport`. The per-client receive budget (a policy against
 /// floods, 10,000 frames/s by default) is off: these scenarios measure how fast the protocol carries calls for clients
 /// the server trusts, as the peers do. BENCHMARKS.md gives its cost when on.
-pub async fn server(transport: Transport) -> Server {
+pub async fn server(transport: Transport) -> Server<net::Api> {
     server_with(transport, None).await
 }
 
 /// The same, with the receive budget `receive` (`None`: off).
-pub async fn server_with(transport: Transport, receive: Option<ReceiveRate>) -> Server {
+pub async fn server_with(transport: Transport, receive: Option<ReceiveRate>) -> Server<net::Api> {
     let builder = Server::builder().receive_rate(receive);
     let server = match transport {
-        Transport::Tcp => builder.bind("127.0.0.1:0").await.expect("bind 127.0.0.1"),
-        Transport::Memory => builder.in_memory(),
+        Transport::Tcp => builder.bind::<net::Api>("127.0.0.1:0").await.expect("bind 127.0.0.1"),
+        Transport::Memory => builder.in_memory::<net::Api>(),
     };
-    let remotes = net::server(&server);
-    remotes.functions.work.set_callback(|_player: Player, req: Req| async move { handle(&req) });
+    server.remotes().functions.work.set_callback(|_player: Player, req: Req| async move { handle(&req) });
+    server.start();
     server
 }
 
 /// A client of `server` whose `work_on_client` answers every request.
-pub async fn client(server: &Server, transport: Transport) -> (Client, net::client::Remotes) {
+pub async fn client(server: &Server<net::Api>, transport: Transport) -> (Client<net::Api>, net::client::Remotes) {
     let client = match transport {
-        Transport::Tcp => Client::connect(server.local_addr()).await,
+        Transport::Tcp => Client::connect::<net::Api>(server.local_addr().expect("a TCP server")).await,
         Transport::Memory => Client::connect_in_memory(server).await,
     }
     .expect("connect");
-    let remotes = net::client(&client);
+    let remotes = client.remotes().clone();
     remotes.functions.work_on_client.set_callback(|req: Req| async move { handle(&req) });
     (client, remotes)
 }
@@ -62,7 +62,7 @@ pub async fn client_to_server_with(
         handles.push(Arc::new(client(&server, transport).await));
     }
     let req = request();
-    let result = drive(&handles, in_flight, lengths, move |c: Arc<(Client, net::client::Remotes)>| {
+    let result = drive(&handles, in_flight, lengths, move |c: Arc<(Client<net::Api>, net::client::Remotes)>| {
         let req = req.clone();
         async move { c.1.functions.work.invoke(req).await.is_ok() }
     })
@@ -75,7 +75,7 @@ pub async fn client_to_server_with(
 /// `clients` x `in_flight` server -> client calls.
 pub async fn server_to_client(transport: Transport, clients: usize, in_flight: usize, lengths: Lengths) -> LoadResult {
     let server = server(transport).await;
-    let remotes = net::server(&server);
+    let remotes = server.remotes().clone();
     let mut connected = Vec::new();
     for _ in 0..clients {
         connected.push(client(&server, transport).await);

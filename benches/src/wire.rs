@@ -129,10 +129,10 @@ pub async fn measure() -> Vec<WireRow> {
 
     // remotes
     let server = crate::sys_remotes::server(crate::Transport::Tcp).await;
-    let on_server = net::server(&server);
-    let (addr, counts) = proxy(server.local_addr()).await;
-    let client = remotes_runtime::Client::connect(addr).await.expect("connect through the proxy");
-    let remotes = net::client(&client);
+    let on_server = server.remotes().clone();
+    let (addr, counts) = proxy(server.local_addr().expect("a TCP server")).await;
+    let client = remotes_runtime::Client::connect::<net::Api>(addr).await.expect("connect through the proxy");
+    let remotes = client.remotes().clone();
     let counter = Arc::new(crate::broadcast::Counter::default());
     let hits = Arc::clone(&counter);
     remotes.events.tick.connect(move |_payload: String| {

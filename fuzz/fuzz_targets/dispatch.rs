@@ -24,7 +24,7 @@ pub mod net {
 
 struct Fixture {
     runtime: tokio::runtime::Runtime,
-    server: Server,
+    server: Server<net::Api>,
 }
 
 fn fixture() -> &'static Fixture {
@@ -32,13 +32,14 @@ fn fixture() -> &'static Fixture {
     FIXTURE.get_or_init(|| {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("runtime");
         let server = runtime.block_on(async {
-            let server = Server::builder().max_frame_len(64 << 10).in_memory();
-            let remotes = net::server(&server);
+            let server = Server::builder().max_frame_len(64 << 10).in_memory::<net::Api>();
+            let remotes = server.remotes().clone();
             remotes.functions.echo.set_callback(|_player: Player, text| async move { text });
             remotes.functions.add.set_callback(|_player: Player, a, b| async move { a.wrapping_add(u32::from(b)) });
             remotes.functions.scale.set_callback(|_player: Player, factor| async move { factor * 2.0 });
             remotes.events.chat.connect(|_player: Player, _text| async move {});
             remotes.events.path.connect(|_player: Player, _points| async move {});
+            server.start();
             server
         });
         Fixture { runtime, server }

@@ -15,8 +15,8 @@ use crate::constraint::{self, Constraints};
 /// The runtime implements argument tuples up to this many elements.
 const MAX_ARGS: usize = 16;
 
-/// Names `#[remotes]` adds to the module itself.
-const MODULE_NAMES: [&str; 3] = ["server", "client", "interface"];
+/// Names `#[remotes]` adds to the module itself (the first two also to each namespace).
+const MODULE_NAMES: [&str; 4] = ["server", "client", "interface", "Api"];
 
 /// Names `#[remotes]` defines inside the generated `server` and `client` modules, besides one struct per remote.
 const SIDE_NAMES: [&str; 3] = ["Remotes", "Functions", "Events"];
@@ -259,7 +259,7 @@ impl Checker {
     /// Items that pass through: they must not take a generated name, and traits must be remotes traits.
     fn other_item(&mut self, item: &Item, root: bool) {
         let (generated_here, what) = if root {
-            (&MODULE_NAMES[..], "functions `server`, `client` and `interface`, modules `server` and `client`")
+            (&MODULE_NAMES[..], "modules `server` and `client`, the function `interface` and the struct `Api`")
         } else {
             (&MODULE_NAMES[..2], "modules `server` and `client` in each namespace")
         };

@@ -19,7 +19,7 @@ pub struct Handshake {
     pub token: Option<String>,
     /// Where the client connects from: its socket address over TCP, `in-memory` in-process.
     pub peer: String,
-    /// When the client announced its interface (`ClientBuilder::interface`): the server's remotes it declares
+    /// When the client announced its interface (`ClientBuilder::exact_interface`): the server's remotes it declares
     /// differently or lacks. `None` when it did not announce one.
     pub mismatches: Option<Vec<Mismatch>>,
 }

@@ -1,10 +1,11 @@
 //! The client: one connection to a server, over TCP or in-process.
 
 use std::future::Future;
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, Weak};
 
 use tokio::net::ToSocketAddrs;
 
+use crate::api::Api;
 use crate::boundary::Boundary;
 use crate::config::{self, Config, DEFAULT_MEMORY_PIPE_BYTES, millis};
 use crate::connection::{ReadLimits, log_stop, read_loop, write_loop};
@@ -12,7 +13,7 @@ use crate::dispatch::Dispatcher;
 use crate::endpoint::{Endpoint, Side};
 use crate::handshake::{self, announced, announced_max_frame};
 use crate::hooks::{BadRequestReport, BadResponseReport};
-use crate::interface::{Direction, Interface, MismatchKind};
+use crate::interface::{Direction, MismatchKind};
 use crate::link::{Binding, Link, LinkSettings};
 use crate::log_limit::LogLimit;
 use crate::middleware::{Reject, Request};
@@ -23,21 +24,29 @@ use crate::wire::message::{Hello, PROTOCOL_VERSION, WireRemote};
 use crate::work::WorkLimits;
 use crate::{ConnectError, FunctionError};
 
-/// A connection to a server. Attach the interface with the generated `net::client(&client)`.
+/// A connection to a server, made for one interface (`A`, the `Api` struct `#[remotes]` generates): its typed
+/// handles are [`remotes`](Client::remotes) from the moment `connect` returns.
 ///
 /// Dropping the `Client` closes the connection; calls still pending settle `Disconnected`.
 ///
 /// ```no_run
-/// # async fn demo() -> Result<(), remotes_runtime::ConnectError> {
+/// # use remotes_runtime::remotes;
+/// # #[remotes] pub mod net { pub trait ServerFunctions { fn ping() -> u32; } }
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// use remotes_runtime::Client;
 /// use std::time::Duration;
 ///
-/// let client = Client::builder().default_timeout(Duration::from_secs(2)).connect("127.0.0.1:7777").await?;
+/// let client = Client::builder().default_timeout(Duration::from_secs(2)).connect::<net::Api>("127.0.0.1:7777").await?;
 /// println!("connected as player {}", client.player_id());
+/// let pong = client.remotes().functions.ping.invoke().await?;
 /// # Ok(()) }
 /// ```
-pub struct Client {
+///
+/// `Client` without its parameter is `Client<()>`, a client of the empty interface; it names the constructors
+/// ([`Client::connect`], [`Client::connect_in_memory`], [`Client::builder`]), which pick the interface.
+pub struct Client<A: Api = ()> {
     shared: Arc<ClientShared>,
+    remotes: A::Client,
 }
 
 pub(crate) struct ClientShared {
@@ -45,9 +54,9 @@ pub(crate) struct ClientShared {
     boundary: Arc<Boundary>,
     link: Arc<Link>,
     player_id: u64,
-    /// The server's interface table, as the handshake announced it.
-    server_remotes: Vec<WireRemote>,
-    attached: OnceLock<Attached>,
+    endpoint: Arc<Endpoint>,
+    /// Local index -> the server's id for that remote, or the error a call to it settles with.
+    outgoing: Box<[Result<u32, FunctionError>]>,
     /// The settings and the way this client connected, for `reconnect`.
     builder: ClientBuilder,
     dial: Dial,
@@ -59,17 +68,11 @@ enum Dial {
     Memory(Weak<ServerShared>),
 }
 
-struct Attached {
-    endpoint: Arc<Endpoint>,
-    /// Local index -> the server's id for that remote, or the error a call to it settles with.
-    outgoing: Box<[Result<u32, FunctionError>]>,
-}
-
 /// Settings for a [`Client`]. Every setting has a documented default.
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
     config: Config,
-    interface: Option<&'static Interface>,
+    exact_interface: bool,
     memory_pipe_bytes: usize,
     token: Option<String>,
 }
@@ -78,7 +81,7 @@ impl Default for ClientBuilder {
     fn default() -> Self {
         ClientBuilder {
             config: Config::default(),
-            interface: None,
+            exact_interface: false,
             memory_pipe_bytes: DEFAULT_MEMORY_PIPE_BYTES,
             token: None,
         }
@@ -88,14 +91,16 @@ impl Default for ClientBuilder {
 impl ClientBuilder {
     config::shared_settings!(peer = "the server", handshake = "connecting (transport and handshake)");
 
-    /// Checks `interface` (the generated `net::interface()`) against the server's during `connect`, which then
-    /// fails with [`ConnectError::InterfaceMismatch`] naming every remote that differs.
+    /// Refuses to connect unless the server declares every remote exactly as this client's interface does:
+    /// `connect` then fails with [`ConnectError::InterfaceMismatch`] naming each remote that differs. The client's
+    /// table is sent in the handshake, so the server's authentication hook sees the differences too
+    /// ([`Handshake::mismatches`](crate::Handshake::mismatches)).
     ///
-    /// Without it, mismatches are found when `net::client(&client)` attaches the interface: each is logged, and
-    /// calls to such a remote settle at once (`BadRequest` for a different signature, `Unprocessed` for a remote
-    /// the server lacks) instead of being mis-decoded.
-    pub fn interface(mut self, interface: &'static Interface) -> Self {
-        self.interface = Some(interface);
+    /// Without it a client and a server built from different versions of the interface use what they share: each
+    /// difference is logged when the client connects, and calls to such a remote settle at once (`BadRequest` for
+    /// a different signature, `Unprocessed` for a remote the server lacks) instead of being mis-decoded.
+    pub fn exact_interface(mut self) -> Self {
+        self.exact_interface = true;
         self
     }
 
@@ -111,23 +116,38 @@ impl ClientBuilder {
         self
     }
 
-    /// Connects to a server over TCP.
-    pub async fn connect(self, addr: impl ToSocketAddrs) -> Result<Client, ConnectError> {
+    /// Connects to a server over TCP, as a client of interface `A` (the generated `net::Api`).
+    pub async fn connect<A: Api>(self, addr: impl ToSocketAddrs) -> Result<Client<A>, ConnectError> {
         let deadline = self.config.handshake_timeout;
         let connecting = async {
             let (reader, writer) = tcp::connect(addr).await?;
             let dial = Dial::Tcp(reader.peer_addr()?);
-            self.establish(reader, writer, dial).await
+            self.establish::<A, _, _>(reader, writer, dial).await
         };
         tokio::time::timeout(deadline, connecting).await.map_err(|_| ConnectError::HandshakeTimeout)?
     }
 
-    /// Connects to `server` in-process: no sockets, the same protocol and behaviour as TCP.
-    pub async fn connect_in_memory(self, server: &Server) -> Result<Client, ConnectError> {
-        self.connect_to_shared(server.shared()).await
+    /// Connects to `server` in-process: no sockets, the same protocol and behaviour as TCP. The future does not
+    /// borrow `server`, so it can be spawned.
+    pub fn connect_in_memory<A: Api>(
+        self,
+        server: &Server<A>,
+    ) -> impl Future<Output = Result<Client<A>, ConnectError>> + Send + 'static {
+        let server = Arc::clone(server.shared());
+        async move { self.connect_to_shared::<A>(&server).await }
     }
 
-    async fn connect_to_shared(self, server: &Arc<ServerShared>) -> Result<Client, ConnectError> {
+    /// Connects to `server` in-process as a client of another interface `A` than the server's (another version of
+    /// it): what the two share works, what differs is refused (see [`exact_interface`](Self::exact_interface)).
+    pub fn connect_in_memory_as<A: Api, S: Api>(
+        self,
+        server: &Server<S>,
+    ) -> impl Future<Output = Result<Client<A>, ConnectError>> + Send + 'static {
+        let server = Arc::clone(server.shared());
+        async move { self.connect_to_shared::<A>(&server).await }
+    }
+
+    async fn connect_to_shared<A: Api>(self, server: &Arc<ServerShared>) -> Result<Client<A>, ConnectError> {
         let (client_end, server_end) = memory::pair(self.memory_pipe_bytes);
         // Refused under the server's connection limit: dropping the server's end closes the pipe, and the handshake
         // below fails.
@@ -137,88 +157,131 @@ impl ClientBuilder {
         }
         let deadline = self.config.handshake_timeout;
         let dial = Dial::Memory(Arc::downgrade(server));
-        tokio::time::timeout(deadline, self.establish(client_end.reader, client_end.writer, dial))
+        tokio::time::timeout(deadline, self.establish::<A, _, _>(client_end.reader, client_end.writer, dial))
             .await
             .map_err(|_| ConnectError::HandshakeTimeout)?
     }
 
-    async fn establish<Rd: ReadHalf, Wr: WriteHalf>(
+    async fn establish<A: Api, Rd: ReadHalf, Wr: WriteHalf>(
         self,
         mut reader: Rd,
         mut writer: Wr,
         dial: Dial,
-    ) -> Result<Client, ConnectError> {
+    ) -> Result<Client<A>, ConnectError> {
         let builder = self.clone();
+        let interface = A::interface();
         let config = self.config;
         let hello = Hello {
             protocol: PROTOCOL_VERSION,
             timeout_ms: millis(config.default_timeout),
             max_frame: config.max_frame_len as u32,
             token: self.token.clone(),
-            remotes: self.interface.map(|i| i.remotes().iter().map(WireRemote::from_def).collect()),
+            remotes: self.exact_interface.then(|| interface.remotes().iter().map(WireRemote::from_def).collect()),
         };
         let (welcome, buf) = handshake::client(&mut reader, &mut writer, &hello, config.max_frame_len).await?;
-        if let Some(interface) = self.interface {
-            let mismatches = interface.mismatches(&welcome.remotes);
-            if !mismatches.is_empty() {
-                return Err(ConnectError::InterfaceMismatch(mismatches));
-            }
+        let mismatches = interface.mismatches(&welcome.remotes);
+        if self.exact_interface && !mismatches.is_empty() {
+            return Err(ConnectError::InterfaceMismatch(mismatches));
         }
         let boundary = Boundary::new(Side::Client, config.rejection_log_level, LogLimit::from_config(&config));
-        let link = Link::new(LinkSettings {
-            peer: "server".to_string(),
-            local_default: config.default_timeout,
-            peer_default: announced(welcome.timeout_ms, config.default_timeout),
-            peer_max_frame: announced_max_frame(welcome.max_frame, config.max_frame_len),
-            max_in_flight: config.max_in_flight,
-            queue_limits: QueueLimits { frames: config.max_queued_frames, bytes: config.max_queued_bytes },
-            handles: Direction::ToClient,
-            early_events_max: config.event_queue_len,
-            boundary: Arc::clone(&boundary),
-            work: WorkLimits::from_config(&config),
-            log_limit: LogLimit::from_config(&config),
+        let endpoint = Arc::new(Endpoint::new(Side::Client, interface, config.event_queue_len, Arc::clone(&boundary)));
+        let (binding, outgoing) = bind(&endpoint, &welcome.remotes, &mismatches);
+        let link = Link::new(
+            LinkSettings {
+                peer: "server".to_string(),
+                local_default: config.default_timeout,
+                peer_default: announced(welcome.timeout_ms, config.default_timeout),
+                peer_max_frame: announced_max_frame(welcome.max_frame, config.max_frame_len),
+                max_in_flight: config.max_in_flight,
+                queue_limits: QueueLimits { frames: config.max_queued_frames, bytes: config.max_queued_bytes },
+                handles: Direction::ToClient,
+                boundary: Arc::clone(&boundary),
+                work: WorkLimits::from_config(&config),
+                log_limit: LogLimit::from_config(&config),
+            },
+            binding,
+        );
+        let shared = Arc::new(ClientShared {
+            boundary,
+            config,
+            link: Arc::clone(&link),
+            player_id: welcome.player,
+            endpoint,
+            outgoing,
+            builder,
+            dial,
         });
-        let client = Client {
-            shared: Arc::new(ClientShared {
-                boundary,
-                config,
-                link: Arc::clone(&link),
-                player_id: welcome.player,
-                server_remotes: welcome.remotes,
-                attached: OnceLock::new(),
-                builder,
-                dial,
-            }),
-        };
-        if let Some(interface) = self.interface {
-            client.shared.attach(interface);
-        }
+        let remotes = A::__client(crate::__private::ClientEndpoint::new(&shared));
         tokio::spawn(write_loop(Arc::clone(&link), writer));
-        let limits = ReadLimits::from_config(&client.shared.config);
+        let limits = ReadLimits::from_config(&shared.config);
         tokio::spawn(async move {
             let mut dispatcher = Dispatcher::new(Arc::clone(&link), None);
             let stop = read_loop(&link, reader, buf, limits, &mut dispatcher).await;
             log_stop(&link.peer, &stop, &link.log_limit);
             link.close();
         });
-        Ok(client)
+        Ok(Client { shared, remotes })
     }
 }
 
+/// Maps the client's interface onto the server's table (its wire numbering), both ways, logging each remote that
+/// differs: calls to those settle at once instead of being sent.
+fn bind(
+    endpoint: &Arc<Endpoint>,
+    server_remotes: &[WireRemote],
+    mismatches: &[crate::Mismatch],
+) -> (Binding, Box<[Result<u32, FunctionError>]>) {
+    let interface = endpoint.interface();
+    let mut incoming = vec![None; server_remotes.len()];
+    let mut outgoing = Vec::with_capacity(interface.remotes().len());
+    for (local, def) in interface.remotes().iter().enumerate() {
+        let found = server_remotes.iter().enumerate().find_map(|(id, r)| r.hash_if_same(def).map(|h| (id, h)));
+        outgoing.push(match found {
+            Some((id, hash)) if hash == def.hash => {
+                incoming[id] = Some(local);
+                Ok(id as u32)
+            }
+            _ => Err(FunctionError::Unprocessed),
+        });
+    }
+    for mismatch in mismatches {
+        tracing::warn!(remote = %mismatch.remote, "{mismatch}; calls to it fail without being sent");
+        if mismatch.kind == MismatchKind::Signature
+            && let Some(local) = interface.remotes().iter().position(|d| d.name == mismatch.remote)
+        {
+            outgoing[local] = Err(FunctionError::BadRequest);
+        }
+    }
+    let names = server_remotes.iter().map(|r| r.0.clone()).collect();
+    (Binding::new(Arc::clone(endpoint), incoming.into(), names), outgoing.into())
+}
+
 impl Client {
-    /// Connects to a server over TCP with default settings.
-    pub async fn connect(addr: impl ToSocketAddrs) -> Result<Client, ConnectError> {
-        ClientBuilder::default().connect(addr).await
+    /// Connects to a server over TCP with default settings, as a client of interface `A` (the generated
+    /// `net::Api`): `Client::connect::<net::Api>(addr)`.
+    pub async fn connect<A: Api>(addr: impl ToSocketAddrs) -> Result<Client<A>, ConnectError> {
+        ClientBuilder::default().connect::<A>(addr).await
     }
 
-    /// Connects to `server` in-process with default settings: no sockets, the same behaviour as TCP.
-    pub async fn connect_in_memory(server: &Server) -> Result<Client, ConnectError> {
-        ClientBuilder::default().connect_in_memory(server).await
+    /// Connects to `server` in-process with default settings: no sockets, the same behaviour as TCP. The interface
+    /// is the server's; the future does not borrow `server`, so it can be spawned.
+    pub fn connect_in_memory<A: Api>(
+        server: &Server<A>,
+    ) -> impl Future<Output = Result<Client<A>, ConnectError>> + Send + 'static {
+        ClientBuilder::default().connect_in_memory(server)
     }
 
     /// Settings for a client.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
+    }
+}
+
+impl<A: Api> Client<A> {
+    /// The interface's typed handles on this client: `client.remotes().functions.buy_item.invoke(7, 2)`,
+    /// `client.remotes().events.chat.fire(..)`. Clones share the same callbacks and listeners.
+    pub fn remotes(&self) -> &A::Client {
+        &self.remotes
     }
 
     /// The id the server gave this client's player (the server's `Player::id`).
@@ -236,8 +299,8 @@ impl Client {
         self.shared.link.closed().await;
     }
 
-    /// Connects again, to the same server with the same settings, and returns the new client; attach the
-    /// interface to it again (`net::client(&new_client)`). This client stays as it is.
+    /// Connects again, to the same server with the same settings and interface, and returns the new client (with
+    /// handles of its own: set its callbacks and listeners again). This client stays as it is.
     ///
     /// Calls that were in flight when a connection was lost settle `Disconnected` and are not replayed: the server
     /// may or may not have run them, so only the game knows whether repeating one is safe. Events queued but not
@@ -249,12 +312,12 @@ impl Client {
     /// let client = client.reconnect().await?;
     /// # Ok(()) }
     /// ```
-    pub async fn reconnect(&self) -> Result<Client, ConnectError> {
+    pub async fn reconnect(&self) -> Result<Client<A>, ConnectError> {
         let builder = self.shared.builder.clone();
         match &self.shared.dial {
-            Dial::Tcp(addr) => builder.connect(*addr).await,
+            Dial::Tcp(addr) => builder.connect::<A>(*addr).await,
             Dial::Memory(server) => match server.upgrade() {
-                Some(server) => builder.connect_to_shared(&server).await,
+                Some(server) => builder.connect_to_shared::<A>(&server).await,
                 None => Err(ConnectError::Io(std::io::ErrorKind::NotConnected.into())),
             },
         }
@@ -312,90 +375,45 @@ impl Client {
     pub fn on_bad_response(&self, hook: impl Fn(&BadResponseReport) + Send + Sync + 'static) {
         self.shared.boundary.on_bad_response(Arc::new(hook));
     }
-
-    pub(crate) fn shared(&self) -> &Arc<ClientShared> {
-        &self.shared
-    }
 }
 
-impl std::fmt::Debug for Client {
+impl<A: Api> std::fmt::Debug for Client<A> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
+            .field("interface", &self.shared.endpoint.interface().name())
             .field("player_id", &self.shared.player_id)
             .field("connected", &self.is_connected())
             .finish()
     }
 }
 
-impl Drop for Client {
+impl<A: Api> Drop for Client<A> {
     fn drop(&mut self) {
         self.shared.link.close();
-        if let Some(attached) = self.shared.attached.get() {
-            attached.endpoint.clear();
-        }
+        // Callbacks often capture handles that hold this client's state: clearing them breaks that cycle.
+        self.shared.endpoint.clear();
     }
 }
 
 impl ClientShared {
-    /// Attaches `interface`: maps its remotes to the server's ids, logging each remote that differs.
-    ///
-    /// # Panics
-    /// If a different interface is already attached: a client serves one `#[remotes]` module.
-    pub(crate) fn attach(&self, interface: &'static Interface) -> Arc<Endpoint> {
-        let attached = self.attached.get_or_init(|| {
-            let endpoint = Arc::new(Endpoint::new(
-                Side::Client,
-                interface,
-                self.config.event_queue_len,
-                Arc::clone(&self.boundary),
-            ));
-            let mut incoming = vec![None; self.server_remotes.len()];
-            let mut outgoing = Vec::with_capacity(interface.remotes().len());
-            for (local, def) in interface.remotes().iter().enumerate() {
-                let found =
-                    self.server_remotes.iter().enumerate().find_map(|(id, r)| r.hash_if_same(def).map(|h| (id, h)));
-                outgoing.push(match found {
-                    Some((id, hash)) if hash == def.hash => {
-                        incoming[id] = Some(local);
-                        Ok(id as u32)
-                    }
-                    _ => Err(FunctionError::Unprocessed),
-                });
-            }
-            for mismatch in interface.mismatches(&self.server_remotes) {
-                tracing::warn!(remote = %mismatch.remote, "{mismatch}; calls to it fail without being sent");
-                if mismatch.kind == MismatchKind::Signature
-                    && let Some(local) = interface.remotes().iter().position(|d| d.name == mismatch.remote)
-                {
-                    outgoing[local] = Err(FunctionError::BadRequest);
-                }
-            }
-            let names = self.server_remotes.iter().map(|r| r.0.clone()).collect();
-            self.link.bind(Binding::new(Arc::clone(&endpoint), incoming.into(), names));
-            Attached { endpoint, outgoing: outgoing.into() }
-        });
-        assert!(
-            std::ptr::eq(attached.endpoint.interface(), interface),
-            "this client already uses the `{}` interface; a client uses one #[remotes] module",
-            attached.endpoint.interface().name()
-        );
-        Arc::clone(&attached.endpoint)
+    /// This client's registry of callbacks and listeners.
+    pub(crate) fn endpoint(&self) -> &Arc<Endpoint> {
+        &self.endpoint
     }
 
     /// The server's id for local remote `index`, or the error a call to it settles with.
     pub(crate) fn outgoing_id(&self, index: usize) -> Result<u32, FunctionError> {
-        let attached = self.attached.get().ok_or(FunctionError::Unprocessed)?;
-        attached.outgoing[index].inspect_err(|_| {
+        self.outgoing[index].inspect_err(|_| {
             tracing::error!(
-                remote = attached.endpoint.remote_name(index),
+                remote = self.endpoint.remote_name(index),
                 "the server declares this remote differently (or not at all); call not sent"
             );
         })
     }
 
-    /// The name of remote `index` of the attached interface, for logs.
+    /// The name of remote `index` of the interface, for logs.
     pub(crate) fn remote_name(&self, index: usize) -> &'static str {
-        self.attached.get().map_or("?", |a| a.endpoint.remote_name(index))
+        self.endpoint.remote_name(index)
     }
 
     pub(crate) fn link(&self) -> &Arc<Link> {

@@ -74,10 +74,7 @@ impl Dispatcher {
 
     fn on_request(&self, id: u32, remote: u32, timeout: Duration, args: &[u8]) {
         let link = &self.link;
-        let Some(binding) = link.binding() else {
-            tracing::debug!(peer = %link.peer, remote, "request before this side attached an interface; Unprocessed");
-            return link.reply(id, Err(FunctionError::Unprocessed));
-        };
+        let binding = link.binding();
         let local = binding.local_index(remote).filter(|&local| {
             let def = binding.endpoint.def(local);
             def.kind == RemoteKind::Function && def.direction == link.handles

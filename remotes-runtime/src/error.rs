@@ -100,7 +100,7 @@ pub enum ConnectError {
         /// The reason the server gave.
         reason: String,
     },
-    /// The client was built with [`ClientBuilder::interface`](crate::ClientBuilder::interface) and the server's
+    /// The client was built with [`ClientBuilder::exact_interface`](crate::ClientBuilder::exact_interface) and the server's
     /// interface differs for these remotes.
     #[error("the server's interface differs: {}", crate::interface::list_mismatches(.0))]
     InterfaceMismatch(Vec<crate::Mismatch>),

@@ -50,8 +50,8 @@ pub struct ArgDef {
 
 /// The static description of a `#[remotes]` module: every remote it declares, in declaration order.
 ///
-/// Generated code exposes it as `net::interface()`; pass it to
-/// [`ClientBuilder::interface`](crate::ClientBuilder::interface) to make `connect` check it against the server's.
+/// Generated code exposes it as `net::interface()` (and `<net::Api as Api>::interface()`); a client built with
+/// [`ClientBuilder::exact_interface`](crate::ClientBuilder::exact_interface) checks it against the server's at connect.
 #[derive(Debug)]
 pub struct Interface {
     name: &'static str,

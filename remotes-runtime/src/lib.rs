@@ -23,19 +23,23 @@
 //! }
 //!
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! let server = Server::bind("127.0.0.1:0").await?;
-//! let on_server = net::server(&server);
-//! on_server.functions.buy_item.set_callback(|_player: Player, item, quantity| async move {
+//! let server = Server::bind::<net::Api>("127.0.0.1:0").await?;
+//! server.remotes().functions.buy_item.set_callback(|_player: Player, item, quantity| async move {
 //!     Receipt { item, quantity, coins_left: 90 }
 //! });
+//! server.start(); // clients are admitted once every callback is in place
 //!
-//! let client = Client::connect(server.local_addr()).await?;
-//! let on_client = net::client(&client);
+//! let client = Client::connect::<net::Api>(server.local_addr()?).await?;
+//! let on_client = client.remotes();
 //! let receipt = on_client.functions.buy_item.invoke(7, 2).await?;
 //! assert_eq!(receipt.coins_left, 90);
 //! # Ok(()) }
 //! # fn main() {}
 //! ```
+//!
+//! A server and a client are made for one interface, the `Api` marker the macro generates (`net::Api`), and hand out
+//! its typed handles from the start ([`Server::remotes`], [`Client::remotes`]). Calls are lazy futures: nothing is
+//! sent until one is awaited.
 //!
 //! The runtime carries calls as length-prefixed MessagePack frames over TCP ([`Server::bind`], [`Client::connect`])
 //! or over an in-process transport with the same semantics ([`ServerBuilder::in_memory`],
@@ -58,6 +62,7 @@
 //! and `hooks.rs`), and the reply settles the pending entry.
 #![warn(missing_docs)]
 
+mod api;
 mod auth;
 mod boundary;
 mod client;
@@ -91,6 +96,7 @@ mod work;
 #[path = "private.rs"]
 pub mod __private;
 
+pub use api::Api;
 pub use auth::{Accept, Handshake};
 pub use client::{Client, ClientBuilder};
 pub use config::ReceiveRate;

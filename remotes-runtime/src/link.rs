@@ -51,7 +51,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// How a peer's remote ids map to this side's remotes. The server's table is the wire's numbering, so on the
-/// server it is the identity; the client builds it from the server's table at attach time.
+/// server it is the identity; the client builds it from the server's table when it connects.
 pub(crate) struct Binding {
     pub(crate) endpoint: Arc<Endpoint>,
     /// Wire id -> local index; `None` for remotes this side lacks or declares differently.
@@ -95,7 +95,8 @@ pub(crate) struct Link {
     /// This side's requests the peer has not answered yet, in sending order (the peer's `unanswered`, plus what
     /// is still on its way).
     outstanding: Mutex<VecDeque<u32>>,
-    binding: OnceLock<Binding>,
+    /// How the peer's remote ids map to this side's remotes, fixed when the connection is made.
+    binding: Binding,
     closed: Notify,
     /// Who is at the other end, for logs: `player 3`, `server`.
     pub(crate) peer: String,
@@ -109,9 +110,6 @@ pub(crate) struct Link {
     queue_limits: QueueLimits,
     /// The direction of the remotes this side handles.
     pub(crate) handles: Direction,
-    /// Events that arrived before this side bound an interface (a client between `connect` and attaching).
-    early_events: Mutex<VecDeque<(u32, Bytes)>>,
-    early_events_max: usize,
     /// This side's receiving policy: rejections of what the peer sends are reported there.
     pub(crate) boundary: Arc<Boundary>,
     /// The player at the other end (server side), for reports about its replies.
@@ -158,14 +156,13 @@ pub(crate) struct LinkSettings {
     pub max_in_flight: usize,
     pub queue_limits: QueueLimits,
     pub handles: Direction,
-    pub early_events_max: usize,
     pub boundary: Arc<Boundary>,
     pub work: WorkLimits,
     pub log_limit: LogLimit,
 }
 
 impl Link {
-    pub(crate) fn new(settings: LinkSettings) -> Arc<Link> {
+    pub(crate) fn new(settings: LinkSettings, binding: Binding) -> Arc<Link> {
         Arc::new(Link {
             outbox: Outbox::new(),
             pending: PendingTable::default(),
@@ -173,7 +170,7 @@ impl Link {
             in_flight: AtomicUsize::new(0),
             unanswered: Mutex::new(VecDeque::new()),
             outstanding: Mutex::new(VecDeque::new()),
-            binding: OnceLock::new(),
+            binding,
             closed: Notify::new(),
             peer: settings.peer,
             local_default: settings.local_default,
@@ -182,8 +179,6 @@ impl Link {
             max_in_flight: settings.max_in_flight,
             queue_limits: settings.queue_limits,
             handles: settings.handles,
-            early_events: Mutex::new(VecDeque::new()),
-            early_events_max: settings.early_events_max,
             boundary: settings.boundary,
             player: OnceLock::new(),
             buckets: Mutex::new(Buckets::default()),
@@ -245,41 +240,9 @@ impl Link {
         admitted
     }
 
-    /// Sets how incoming remote ids map to local remotes (only the first binding counts), and hands the events that
-    /// arrived before it to the endpoint's held queues, in order.
-    pub(crate) fn bind(&self, binding: Binding) {
-        let mut early = self.lock_early();
-        for (remote, args) in early.drain(..) {
-            // Held events are delivered as they arrive, without a share of the work budget (they were already
-            // counted against the held-event queue).
-            self.deliver_event(&binding, None, remote, args, None);
-        }
-        // Set under the lock: the reader checks the binding under it too, so no event can overtake the early ones.
-        let _ = self.binding.set(binding);
-    }
-
     /// Delivers an event that arrived from the peer to this side's listeners.
     pub(crate) fn on_event(&self, caller: Option<&Player>, remote: u32, args: Bytes) {
-        let binding = match self.binding() {
-            Some(binding) => binding,
-            None => {
-                let mut early = self.lock_early();
-                match self.binding() {
-                    Some(binding) => binding,
-                    None => {
-                        if early.len() >= self.early_events_max {
-                            early.pop_front();
-                            if self.may_log() {
-                                tracing::warn!(peer = %self.peer, "too many events before the interface was attached; dropped the oldest");
-                            }
-                        }
-                        // Copied out of the read buffer: a held slice would keep the whole buffer alive.
-                        early.push_back((remote, Bytes::copy_from_slice(&args)));
-                        return;
-                    }
-                }
-            }
-        };
+        let binding = &self.binding;
         let ticket = match self.work.admit_event(args.len()) {
             Ok(ticket) => ticket,
             Err(refused) => {
@@ -298,17 +261,11 @@ impl Link {
                 return;
             }
         };
-        self.deliver_event(binding, caller, remote, args, Some(ticket));
+        self.deliver_event(caller, remote, args, ticket);
     }
 
-    fn deliver_event(
-        &self,
-        binding: &Binding,
-        caller: Option<&Player>,
-        remote: u32,
-        args: Bytes,
-        ticket: Option<Ticket>,
-    ) {
+    fn deliver_event(&self, caller: Option<&Player>, remote: u32, args: Bytes, ticket: Ticket) {
+        let binding = &self.binding;
         let local = binding.local_index(remote).filter(|&local| {
             let def = binding.endpoint.def(local);
             def.kind == RemoteKind::Event && def.direction == self.handles
@@ -324,7 +281,7 @@ impl Link {
                     );
                 }
             }
-            Some(local) => binding.endpoint.listeners.deliver(local, caller, args, ticket.map(Arc::new)),
+            Some(local) => binding.endpoint.listeners.deliver(local, caller, args, Some(Arc::new(ticket))),
             None => {
                 if self.may_log() {
                     tracing::warn!(
@@ -361,13 +318,13 @@ impl Link {
         }
     }
 
-    pub(crate) fn binding(&self) -> Option<&Binding> {
-        self.binding.get()
+    pub(crate) fn binding(&self) -> &Binding {
+        &self.binding
     }
 
     /// The name of the remote with wire id `remote`, for logs.
     pub(crate) fn remote_label(&self, remote: u32) -> String {
-        self.binding().map_or_else(|| format!("#{remote}"), |binding| binding.label(remote))
+        self.binding.label(remote)
     }
 
     pub(crate) fn peer_default_timeout(&self) -> Duration {
@@ -614,10 +571,6 @@ impl Link {
             return;
         }
         notified.await;
-    }
-
-    fn lock_early(&self) -> std::sync::MutexGuard<'_, VecDeque<(u32, Bytes)>> {
-        self.early_events.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn lock_inflight(&self) -> std::sync::MutexGuard<'_, IdMap<AbortHandle>> {

@@ -8,9 +8,9 @@ pub use crate::wire::args::{Args, CrossesTheWire, Wire};
 
 use std::sync::Arc;
 
-use crate::client::{Client, ClientShared};
+use crate::client::ClientShared;
 use crate::endpoint::Endpoint;
-use crate::server::{Server, ServerShared};
+use crate::server::ServerShared;
 
 /// Describes a remote for an interface's table.
 pub const fn remote(
@@ -35,11 +35,8 @@ pub struct ServerEndpoint {
 }
 
 impl ServerEndpoint {
-    /// Attaches `interface` to `server` (once; later calls with the same interface share its handlers).
-    pub fn attach(server: &Server, interface: &'static Interface) -> ServerEndpoint {
-        let server = Arc::clone(server.shared());
-        let endpoint = server.attach(interface);
-        ServerEndpoint { server, endpoint }
+    pub(crate) fn new(server: &Arc<ServerShared>) -> ServerEndpoint {
+        ServerEndpoint { server: Arc::clone(server), endpoint: Arc::clone(server.endpoint()) }
     }
 
     /// A function the server handles.
@@ -70,11 +67,8 @@ pub struct ClientEndpoint {
 }
 
 impl ClientEndpoint {
-    /// Attaches `interface` to `client` (once; later calls with the same interface share its handlers).
-    pub fn attach(client: &Client, interface: &'static Interface) -> ClientEndpoint {
-        let client = Arc::clone(client.shared());
-        let endpoint = client.attach(interface);
-        ClientEndpoint { client, endpoint }
+    pub(crate) fn new(client: &Arc<ClientShared>) -> ClientEndpoint {
+        ClientEndpoint { client: Arc::clone(client), endpoint: Arc::clone(client.endpoint()) }
     }
 
     /// A function the client handles.

@@ -7,8 +7,8 @@ use std::io;
 use std::net::IpAddr;
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -16,6 +16,7 @@ use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::sync::{Notify, watch};
 use tokio::task::AbortHandle;
 
+use crate::api::Api;
 use crate::auth::{Accept, AuthHook, Handshake, auth_hook};
 use crate::boundary::Boundary;
 use crate::config::{self, Config, ReceiveRate, millis};
@@ -25,7 +26,7 @@ use crate::endpoint::CatchUnwind;
 use crate::endpoint::{Endpoint, Side};
 use crate::handshake::{self, announced, announced_max_frame};
 use crate::hooks::{BadRequestReport, BadResponseReport};
-use crate::interface::{Direction, Interface};
+use crate::interface::Direction;
 use crate::link::{Binding, Link, LinkSettings};
 use crate::log_limit::LogLimit;
 use crate::middleware::{Reject, Request};
@@ -38,32 +39,45 @@ use crate::work::WorkLimits;
 
 type PlayerCallback = Arc<dyn Fn(Player) + Send + Sync>;
 
-/// A server: accepts clients, which become [`Player`]s, and serves one `#[remotes]` interface to them.
+/// A server: accepts clients, which become [`Player`]s, and serves one `#[remotes]` interface to them (`A`, the
+/// `Api` struct the macro generates in the module).
 ///
-/// Create it with [`Server::bind`] (TCP) or [`ServerBuilder::in_memory`] (in-process only), then attach the
-/// interface with the generated `net::server(&server)`. Clients that connect before the interface is attached wait
-/// for it (within the handshake deadline). Dropping the `Server` stops accepting and closes every connection.
+/// Make it with [`Server::bind`] (TCP) or [`ServerBuilder::in_memory`] (in-process only): its typed handles are
+/// [`remotes`](Server::remotes) from then on. Set the callbacks and listeners, then [`start`](Server::start) it:
+/// until then connections wait in their handshake, so no client ever reaches a remote whose callback is not set yet.
+/// Dropping the `Server` stops accepting and closes every connection.
 ///
 /// ```no_run
+/// # use remotes_runtime::{remotes, Player};
+/// # #[remotes] pub mod net { pub trait ServerFunctions { fn ping() -> u32; } }
 /// # async fn demo() -> std::io::Result<()> {
 /// use remotes_runtime::Server;
 /// use std::time::Duration;
 ///
-/// let server = Server::builder().default_timeout(Duration::from_secs(5)).bind("127.0.0.1:0").await?;
+/// let server = Server::builder().default_timeout(Duration::from_secs(5)).bind::<net::Api>("127.0.0.1:0").await?;
+/// server.remotes().functions.ping.set_callback(|_player: Player| async { 42 });
 /// server.on_player_added(|player| tracing::info!(id = player.id(), "joined"));
-/// println!("listening on {}", server.local_addr());
+/// server.start();
+/// println!("listening on {}", server.local_addr()?);
 /// # Ok(()) }
 /// ```
-pub struct Server {
+///
+/// `Server` without its parameter is `Server<()>`, a server of the empty interface; it names the constructors
+/// ([`Server::bind`], [`Server::builder`]), which pick the interface.
+pub struct Server<A: Api = ()> {
     shared: Arc<ServerShared>,
+    remotes: A::Server,
 }
 
 pub(crate) struct ServerShared {
     pub(crate) config: Config,
     boundary: Arc<Boundary>,
     local_addr: Option<SocketAddr>,
-    endpoint: OnceLock<Arc<Endpoint>>,
-    attached: watch::Sender<bool>,
+    endpoint: Arc<Endpoint>,
+    /// Set by `start`: handshakes wait for it.
+    started: watch::Sender<bool>,
+    /// A handshake had to wait for `start` and said so (once).
+    warned_unstarted: AtomicBool,
     players: Mutex<BTreeMap<u64, Player>>,
     next_player: AtomicU64,
     on_added: RwLock<Vec<PlayerCallback>>,
@@ -174,12 +188,13 @@ impl ServerBuilder {
     /// frames and 1 MiB per second, see [`ReceiveRate`](crate::ReceiveRate).
     ///
     /// ```no_run
+    /// # #[remotes_runtime::remotes] pub mod net { pub trait ServerEvents { fn upload(level: Vec<u8>); } }
     /// # async fn demo() -> std::io::Result<()> {
     /// use remotes_runtime::{ReceiveRate, Server};
     ///
     /// // A game whose clients upload level files: more bytes, fewer frames.
     /// let rate = ReceiveRate { frames_per_second: 2_000.0, bytes_per_second: 8.0 * 1024.0 * 1024.0 };
-    /// let server = Server::builder().receive_rate(Some(rate)).bind("127.0.0.1:0").await?;
+    /// let server = Server::builder().receive_rate(Some(rate)).bind::<net::Api>("127.0.0.1:0").await?;
     /// # Ok(()) }
     /// ```
     pub fn receive_rate(mut self, rate: Option<ReceiveRate>) -> Self {
@@ -199,6 +214,7 @@ impl ServerBuilder {
     /// receives as [`ConnectError::Rejected`](crate::ConnectError::Rejected). Without a hook every client is accepted.
     ///
     /// ```no_run
+    /// # #[remotes_runtime::remotes] pub mod net { pub trait ServerFunctions { fn ping(); } }
     /// # async fn demo() -> std::io::Result<()> {
     /// use remotes_runtime::{Accept, Handshake, Reject, Server};
     ///
@@ -209,7 +225,7 @@ impl ServerBuilder {
     ///             _ => Err(Reject::new("unknown token")),
     ///         }
     ///     })
-    ///     .bind("127.0.0.1:0")
+    ///     .bind::<net::Api>("127.0.0.1:0")
     ///     .await?;
     /// # Ok(()) }
     /// ```
@@ -222,63 +238,86 @@ impl ServerBuilder {
         self
     }
 
-    /// Binds a TCP listener on `addr` and starts accepting clients. Must be called within a tokio runtime.
-    pub async fn bind(self, addr: impl ToSocketAddrs) -> io::Result<Server> {
+    /// Binds a TCP listener on `addr` for a server of interface `A` (the generated `net::Api`). Connections are
+    /// accepted at once, and wait in their handshake until [`Server::start`]. Must be called within a tokio
+    /// runtime.
+    pub async fn bind<A: Api>(self, addr: impl ToSocketAddrs) -> io::Result<Server<A>> {
         let listener = TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
-        let server = Server::new(self.config, self.auth, Some(local_addr));
+        let server = Server::<A>::new(self.config, self.auth, Some(local_addr));
         let task = tokio::spawn(tcp::accept_loop(listener, Arc::clone(&server.shared)));
         *server.shared.lock_accept() = Some(task.abort_handle());
         tracing::debug!(%local_addr, "server listening");
         Ok(server)
     }
 
-    /// A server without a socket: clients reach it with [`Client::connect_in_memory`](crate::Client::connect_in_memory).
-    pub fn in_memory(self) -> Server {
-        Server::new(self.config, self.auth, None)
+    /// A server of interface `A` without a socket: clients reach it with
+    /// [`Client::connect_in_memory`](crate::Client::connect_in_memory).
+    pub fn in_memory<A: Api>(self) -> Server<A> {
+        Server::<A>::new(self.config, self.auth, None)
     }
 }
 
 impl Server {
-    /// Binds a TCP server on `addr` with default settings. Use `"127.0.0.1:0"` for any free port.
-    pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<Server> {
-        ServerBuilder::default().bind(addr).await
+    /// Binds a TCP server of interface `A` (the generated `net::Api`) on `addr` with default settings:
+    /// `Server::bind::<net::Api>("127.0.0.1:0")` (port 0: any free port).
+    pub async fn bind<A: Api>(addr: impl ToSocketAddrs) -> io::Result<Server<A>> {
+        ServerBuilder::default().bind::<A>(addr).await
     }
 
     /// Settings for a server.
     pub fn builder() -> ServerBuilder {
         ServerBuilder::default()
     }
+}
 
-    fn new(config: Config, auth: Option<AuthHook>, local_addr: Option<SocketAddr>) -> Server {
-        Server {
-            shared: Arc::new(ServerShared {
-                boundary: Boundary::new(Side::Server, config.rejection_log_level, LogLimit::from_config(&config)),
-                connection_log: LogLimit::from_config(&config),
-                config,
-                local_addr,
-                endpoint: OnceLock::new(),
-                attached: watch::Sender::new(false),
-                players: Mutex::new(BTreeMap::new()),
-                next_player: AtomicU64::new(1),
-                on_added: RwLock::new(Vec::new()),
-                on_removing: RwLock::new(Vec::new()),
-                accept_task: Mutex::new(None),
-                auth,
-                shutdown: watch::Sender::new(false),
-                active: AtomicUsize::new(0),
-                idle: Notify::new(),
-                per_address: Mutex::new(HashMap::new()),
-            }),
-        }
+impl<A: Api> Server<A> {
+    fn new(config: Config, auth: Option<AuthHook>, local_addr: Option<SocketAddr>) -> Server<A> {
+        let boundary = Boundary::new(Side::Server, config.rejection_log_level, LogLimit::from_config(&config));
+        let endpoint =
+            Arc::new(Endpoint::new(Side::Server, A::interface(), config.event_queue_len, Arc::clone(&boundary)));
+        let shared = Arc::new(ServerShared {
+            boundary,
+            connection_log: LogLimit::from_config(&config),
+            config,
+            local_addr,
+            endpoint,
+            started: watch::Sender::new(false),
+            warned_unstarted: AtomicBool::new(false),
+            players: Mutex::new(BTreeMap::new()),
+            next_player: AtomicU64::new(1),
+            on_added: RwLock::new(Vec::new()),
+            on_removing: RwLock::new(Vec::new()),
+            accept_task: Mutex::new(None),
+            auth,
+            shutdown: watch::Sender::new(false),
+            active: AtomicUsize::new(0),
+            idle: Notify::new(),
+            per_address: Mutex::new(HashMap::new()),
+        });
+        let remotes = A::__server(crate::__private::ServerEndpoint::new(&shared));
+        Server { shared, remotes }
     }
 
-    /// The address the TCP listener is bound to.
-    ///
-    /// # Panics
-    /// If the server has no TCP listener (it was built with [`ServerBuilder::in_memory`]).
-    pub fn local_addr(&self) -> SocketAddr {
-        self.shared.local_addr.expect("this server has no TCP listener: it was built with `ServerBuilder::in_memory`")
+    /// The interface's typed handles on this server: `server.remotes().functions.buy_item.set_callback(..)`,
+    /// `server.remotes().events.announce.broadcast(..)`. Clones share the same callbacks and listeners.
+    pub fn remotes(&self) -> &A::Server {
+        &self.remotes
+    }
+
+    /// Admits clients: from now on handshakes complete and remotes are reachable. Call it once the callbacks and
+    /// listeners are set; until then connections wait in their handshake (within its deadline). Calling it again
+    /// does nothing.
+    pub fn start(&self) {
+        self.shared.started.send_replace(true);
+    }
+
+    /// The address the TCP listener is bound to; an error of kind `Unsupported` for an in-process server
+    /// ([`ServerBuilder::in_memory`]), which has none.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.shared.local_addr.ok_or_else(|| {
+            io::Error::new(io::ErrorKind::Unsupported, "this server has no TCP listener: it was built with `in_memory`")
+        })
     }
 
     /// The players connected right now, in the order they joined.
@@ -368,16 +407,17 @@ impl Server {
     }
 }
 
-impl std::fmt::Debug for Server {
+impl<A: Api> std::fmt::Debug for Server<A> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Server")
+            .field("interface", &self.shared.endpoint.interface().name())
             .field("local_addr", &self.shared.local_addr)
             .field("players", &self.shared.lock_players().len())
             .finish()
     }
 }
 
-impl Drop for Server {
+impl<A: Api> Drop for Server<A> {
     fn drop(&mut self) {
         if let Some(task) = self.shared.lock_accept().take() {
             task.abort();
@@ -385,33 +425,33 @@ impl Drop for Server {
         for player in self.players() {
             player.disconnect();
         }
-        if let Some(endpoint) = self.shared.endpoint.get() {
-            endpoint.clear();
-        }
+        // Callbacks often capture handles that hold this server's state: clearing them breaks that cycle.
+        self.shared.endpoint.clear();
     }
 }
 
 impl ServerShared {
-    /// Attaches `interface` (the first call creates the endpoint; later calls with the same interface share it).
-    ///
-    /// # Panics
-    /// If a different interface is already attached: a server serves exactly one `#[remotes]` module.
-    pub(crate) fn attach(&self, interface: &'static Interface) -> Arc<Endpoint> {
-        let endpoint = self.endpoint.get_or_init(|| {
-            Arc::new(Endpoint::new(Side::Server, interface, self.config.event_queue_len, Arc::clone(&self.boundary)))
-        });
-        assert!(
-            std::ptr::eq(endpoint.interface(), interface),
-            "this server already serves the `{}` interface; a server serves one #[remotes] module (declare every remote in it)",
-            endpoint.interface().name()
-        );
-        self.attached.send_replace(true);
-        Arc::clone(endpoint)
+    /// This server's registry of callbacks and listeners.
+    pub(crate) fn endpoint(&self) -> &Arc<Endpoint> {
+        &self.endpoint
     }
 
-    /// The name of remote `index` of the attached interface, for logs.
+    /// Waits until the server is started, saying once (a warning) that a client is kept waiting for it.
+    async fn started(&self, peer: &str) {
+        let mut started = self.started.subscribe();
+        if !*started.borrow() && !self.warned_unstarted.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                peer,
+                "a client is waiting for this server to start: call `server.start()` once its callbacks are set"
+            );
+        }
+        // The sender lives as long as `self`, so this only fails if the server is gone.
+        let _ = started.wait_for(|started| *started).await;
+    }
+
+    /// The name of remote `index` of the interface, for logs.
     pub(crate) fn remote_name(&self, index: usize) -> &'static str {
-        self.endpoint.get().map_or("?", |e| e.remote_name(index))
+        self.endpoint.remote_name(index)
     }
 
     /// Takes a place for a new connection from `address` (TCP) under the connection limits; `None` when the server
@@ -462,9 +502,7 @@ impl ServerShared {
         let mut shutdown = self.shutdown.subscribe();
         let handshake = async {
             let hello = handshake::server_hello(&mut reader, &mut writer, &mut buf, config.max_handshake_len).await?;
-            let mut attached = self.attached.subscribe();
-            // The sender lives as long as `self`, so this only fails if the server is gone.
-            let _ = attached.wait_for(|attached| *attached).await;
+            self.started(&peer).await;
             let accept = self.authenticate(&hello, &peer).await;
             Ok::<_, crate::ConnectError>((hello, accept))
         };
@@ -487,6 +525,10 @@ impl ServerShared {
                 }
                 return;
             }
+            Err(_) if !*self.started.borrow() => {
+                tracing::debug!(%peer, "handshake timed out waiting for the server to start");
+                return handshake::reject(&mut writer, "the server has not been started".into()).await;
+            }
             Err(_) => {
                 tracing::debug!(%peer, "handshake timed out");
                 return handshake::reject(&mut writer, "the handshake did not finish in time".into()).await;
@@ -495,24 +537,23 @@ impl ServerShared {
         if *self.shutdown.borrow() {
             return handshake::reject(&mut writer, "the server is shutting down".into()).await;
         }
-        let Some(endpoint) = self.endpoint.get().cloned() else {
-            return;
-        };
-
+        let endpoint = Arc::clone(&self.endpoint);
         let id = self.next_player.fetch_add(1, Ordering::Relaxed);
-        let link = Link::new(LinkSettings {
-            peer: format!("player {id}"),
-            local_default: config.default_timeout,
-            peer_default: announced(hello.timeout_ms, config.default_timeout),
-            peer_max_frame: announced_max_frame(hello.max_frame, config.max_frame_len),
-            max_in_flight: config.max_in_flight,
-            queue_limits: QueueLimits { frames: config.max_queued_frames, bytes: config.max_queued_bytes },
-            handles: Direction::ToServer,
-            early_events_max: config.event_queue_len,
-            boundary: Arc::clone(&self.boundary),
-            work: WorkLimits::from_config(config),
-            log_limit: LogLimit::from_config(config),
-        });
+        let link = Link::new(
+            LinkSettings {
+                peer: format!("player {id}"),
+                local_default: config.default_timeout,
+                peer_default: announced(hello.timeout_ms, config.default_timeout),
+                peer_max_frame: announced_max_frame(hello.max_frame, config.max_frame_len),
+                max_in_flight: config.max_in_flight,
+                queue_limits: QueueLimits { frames: config.max_queued_frames, bytes: config.max_queued_bytes },
+                handles: Direction::ToServer,
+                boundary: Arc::clone(&self.boundary),
+                work: WorkLimits::from_config(config),
+                log_limit: LogLimit::from_config(config),
+            },
+            Binding::identity(Arc::clone(&endpoint)),
+        );
         // Nothing of the HELLO outlives the handshake.
         drop(hello);
         let welcome = Welcome {
@@ -522,7 +563,6 @@ impl ServerShared {
             max_frame: config.max_frame_len as u32,
             remotes: endpoint.interface().remotes().iter().map(WireRemote::from_def).collect(),
         };
-        link.bind(Binding::identity(endpoint));
         // The player is listed before its welcome leaves, so a client that has connected finds itself in `players()`.
         let player = Player::new(id, Arc::clone(&link), accept);
         link.set_player(&player);
@@ -553,8 +593,7 @@ impl ServerShared {
         let Some(hook) = &self.auth else {
             return Ok(Accept::new());
         };
-        let mismatches =
-            hello.remotes.as_ref().and_then(|table| Some(self.endpoint.get()?.interface().mismatches(table)));
+        let mismatches = hello.remotes.as_ref().map(|table| self.endpoint.interface().mismatches(table));
         let handshake = Handshake { token: hello.token.clone(), peer: peer.to_string(), mismatches };
         let Ok(verdict) = std::panic::catch_unwind(AssertUnwindSafe(|| hook(handshake))) else {
             tracing::error!(peer, "authentication hook panicked");

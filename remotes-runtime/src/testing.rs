@@ -209,7 +209,7 @@ impl RawClient {
     }
 
     /// Connects to `server` in-process (no handshake yet). Must be called within a tokio runtime.
-    pub fn connect_in_memory(server: &Server) -> RawClient {
+    pub fn connect_in_memory<A: crate::Api>(server: &Server<A>) -> RawClient {
         let (client_end, server_end) = memory::pair(DEFAULT_MEMORY_PIPE_BYTES);
         if let Some(slot) = server.shared().admit(None) {
             server.shared().spawn_connection(server_end.reader, server_end.writer, "raw in-memory".to_string(), slot);

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use remotes_runtime::{Client, ClientBuilder, Player, Server, ServerBuilder, remotes};
+use remotes_runtime::{Api, Client, ClientBuilder, Player, Server, ServerBuilder, remotes};
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -76,9 +76,9 @@ pub enum Transport {
     Memory,
 }
 
-/// A server with the `net` interface attached, over one transport.
+/// A started server of the `net` interface, over one transport.
 pub struct Harness {
-    pub server: Server,
+    pub server: Server<net::Api>,
     pub remotes: net::server::Remotes,
     pub transport: Transport,
 }
@@ -88,36 +88,49 @@ impl Harness {
         Harness::with(transport, Server::builder()).await
     }
 
+    /// A server with these settings, started at once (tests set callbacks as they go; a call to a remote whose
+    /// callback is not set yet settles `Unprocessed`).
     pub async fn with(transport: Transport, builder: ServerBuilder) -> Harness {
-        let server = match transport {
-            Transport::Tcp => builder.bind("127.0.0.1:0").await.expect("bind"),
-            Transport::Memory => builder.in_memory(),
-        };
-        let remotes = net::server(&server);
+        let server = Harness::unstarted(transport, builder).await;
+        server.start();
+        let remotes = server.remotes().clone();
         Harness { server, remotes, transport }
     }
 
-    /// A connected client with `net` attached.
-    pub async fn client(&self) -> (Client, net::client::Remotes) {
+    /// A server of `net` that is not started yet.
+    pub async fn unstarted(transport: Transport, builder: ServerBuilder) -> Server<net::Api> {
+        match transport {
+            Transport::Tcp => builder.bind::<net::Api>("127.0.0.1:0").await.expect("bind"),
+            Transport::Memory => builder.in_memory::<net::Api>(),
+        }
+    }
+
+    /// A connected client of `net`, and its handles.
+    pub async fn client(&self) -> (Client<net::Api>, net::client::Remotes) {
         self.client_with(Client::builder()).await
     }
 
-    pub async fn client_with(&self, builder: ClientBuilder) -> (Client, net::client::Remotes) {
+    pub async fn client_with(&self, builder: ClientBuilder) -> (Client<net::Api>, net::client::Remotes) {
         let client = self.connect(builder).await.expect("connect");
-        let remotes = net::client(&client);
+        let remotes = client.remotes().clone();
         (client, remotes)
     }
 
-    /// Connects without attaching an interface.
-    pub async fn connect(&self, builder: ClientBuilder) -> Result<Client, remotes_runtime::ConnectError> {
+    /// Connects a client of `net`.
+    pub async fn connect(&self, builder: ClientBuilder) -> Result<Client<net::Api>, remotes_runtime::ConnectError> {
+        self.connect_as::<net::Api>(builder).await
+    }
+
+    /// Connects a client of another interface (another version of `net`, say) to this server.
+    pub async fn connect_as<A: Api>(&self, builder: ClientBuilder) -> Result<Client<A>, remotes_runtime::ConnectError> {
         match self.transport {
-            Transport::Tcp => builder.connect(self.server.local_addr()).await,
-            Transport::Memory => builder.connect_in_memory(&self.server).await,
+            Transport::Tcp => builder.connect::<A>(self.server.local_addr().expect("a TCP server")).await,
+            Transport::Memory => builder.connect_in_memory_as::<A, _>(&self.server).await,
         }
     }
 
     /// The server's `Player` for a connected client.
-    pub fn player(&self, client: &Client) -> Player {
+    pub fn player<A: Api>(&self, client: &Client<A>) -> Player {
         self.server.player(client.player_id()).expect("the client's player is listed once connected")
     }
 
@@ -125,7 +138,9 @@ impl Harness {
     pub async fn raw(&self) -> remotes_runtime::testing::RawClient {
         match self.transport {
             Transport::Tcp => {
-                remotes_runtime::testing::RawClient::connect(self.server.local_addr()).await.expect("raw")
+                remotes_runtime::testing::RawClient::connect(self.server.local_addr().expect("a TCP server"))
+                    .await
+                    .expect("raw")
             }
             Transport::Memory => remotes_runtime::testing::RawClient::connect_in_memory(&self.server),
         }

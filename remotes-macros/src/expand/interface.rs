@@ -35,8 +35,7 @@ pub fn generate(cx: &Context<'_>) -> TokenStream {
     });
     let doc = format!(
         "The interface `{module}` declares: each remote with its kind, its direction, a hash of its \
-         signature and its arguments, in declaration order.\n\nPass it to `ClientBuilder::interface` to have `connect` check it \
-         against the server's."
+         signature and its arguments, in declaration order (the same as the `Api` marker's `interface()`)."
     );
     let accessor = cx.generates("interface").then(|| {
         quote! {
@@ -47,11 +46,41 @@ pub fn generate(cx: &Context<'_>) -> TokenStream {
             }
         }
     });
+    let api = (cx.generates("Api") && cx.generates("server") && cx.generates("client")).then(|| {
+        let doc = format!(
+            "The interface `{module}` declares, as a type: make a server or a client for it with \
+             `Server::bind::<{module}::Api>(addr)`, `Server::builder().in_memory::<{module}::Api>()` or \
+             `Client::connect::<{module}::Api>(addr)`, then reach its remotes with `.remotes()`."
+        );
+        quote! {
+            #[doc = #doc]
+            #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy, ::core::default::Default)]
+            pub struct Api;
+
+            impl #rt::Api for Api {
+                type Server = server::Remotes;
+                type Client = client::Remotes;
+
+                fn interface() -> &'static #rt::Interface {
+                    &__REMOTES_INTERFACE
+                }
+
+                fn __server(endpoint: #rt::__private::ServerEndpoint) -> server::Remotes {
+                    server::Remotes::__new(endpoint)
+                }
+
+                fn __client(endpoint: #rt::__private::ClientEndpoint) -> client::Remotes {
+                    client::Remotes::__new(endpoint)
+                }
+            }
+        }
+    });
     quote! {
         #[allow(dead_code)]
         static __REMOTES_INTERFACE: #rt::Interface = #rt::Interface::__new(#module, &[#(#entries),*]);
 
         #accessor
+        #api
     }
 }
 

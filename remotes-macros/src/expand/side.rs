@@ -40,12 +40,10 @@ pub fn generate(cx: &Context<'_>, side: Side) -> TokenStream {
     if !cx.generates(side.name()) {
         return TokenStream::new();
     }
-    let (rt, rti) = (&cx.rt, &cx.rt_inner);
+    let rti = &cx.rt_inner;
     let module = Ident::new(side.name(), Span::call_site());
-    let title = Ident::new(side.title(), Span::call_site());
     let endpoint_name = Ident::new(&format!("{}Endpoint", side.title()), Span::call_site());
     let endpoint_ty = quote!(#rti::__private::#endpoint_name);
-    let param = Ident::new(side.name(), Span::mixed_site());
     let endpoint = Ident::new("endpoint", Span::mixed_site());
 
     let functions = named(cx, side, true);
@@ -115,7 +113,7 @@ pub fn generate(cx: &Context<'_>, side: Side) -> TokenStream {
     if !cx.level.is_root() {
         let module_doc = format!(
             "The remotes of the namespace `{dotted}` of `{m}` as {sees} sees them; reach them through \
-             `{m}::{s}(..)`, as `.functions.{dotted}` and `.events.{dotted}`."
+             `{s}.remotes()`, as `.functions.{dotted}` and `.events.{dotted}`."
         );
         return quote! {
             #[doc = #module_doc]
@@ -131,22 +129,18 @@ pub fn generate(cx: &Context<'_>, side: Side) -> TokenStream {
         };
     }
 
-    let entry_doc = format!(
-        "The remotes of `{m}` on this {s}: typed handles to {handles_doc}.\n\nCalling it again for the same \
-         {s} returns handles that share the same callbacks and listeners."
+    let module_doc = format!(
+        "The remotes of `{m}` as {sees} sees them: `{s}.remotes()` on a {title} of `{m}::Api`.",
+        title = side.title()
     );
-    let module_doc = format!("The remotes of `{m}` as {sees} sees them; get them with `{m}::{s}(..)`.");
-    let remotes_doc = format!("Every remote of `{m}` as {sees} sees it.");
+    let remotes_doc = format!(
+        "Every remote of `{m}` as {sees} sees it: typed handles to {handles_doc}. Clones share the same callbacks \
+         and listeners."
+    );
     let functions_field_doc = format!("The functions of `{m}`, one handle each.");
     let events_field_doc = format!("The events of `{m}`, one handle each.");
 
     quote! {
-        #[doc = #entry_doc]
-        #[allow(dead_code)]
-        pub fn #module(#param: &#rt::#title) -> #module::Remotes {
-            #module::Remotes::__new(#rt::__private::#endpoint_name::attach(#param, &__REMOTES_INTERFACE))
-        }
-
         #[doc = #module_doc]
         #[allow(dead_code)]
         pub mod #module {
@@ -163,7 +157,8 @@ pub fn generate(cx: &Context<'_>, side: Side) -> TokenStream {
             }
 
             impl Remotes {
-                pub(super) fn __new(#endpoint: #endpoint_ty) -> Self {
+                #[doc(hidden)]
+                pub fn __new(#endpoint: #endpoint_ty) -> Self {
                     Remotes { functions: Functions::__new(&#endpoint), events: Events::__new(&#endpoint) }
                 }
             }

@@ -55,8 +55,9 @@ fn the_example_expands_without_errors() {
     assert!(errors(&out).is_empty(), "{out}");
     for expected in [
         "pub fn interface ()",
-        "pub fn server",
-        "pub fn client",
+        "pub struct Api",
+        "impl :: remotes_runtime :: Api for Api",
+        "type Server = server :: Remotes",
         "pub mod server",
         "pub mod client",
         "pub struct BuyItem",

@@ -45,8 +45,8 @@ mod tests {
 
     #[test]
     fn attaches_without_tokio_or_serde() {
-        let server = Server::builder().in_memory();
-        let remotes = net::server(&server);
+        let server = Server::builder().in_memory::<net::Api>();
+        let remotes = server.remotes().clone();
         remotes.functions.echo.set_callback(|_player, x| async move { x });
         remotes.functions.join.set_callback(|_player, name| async move { vec![name] });
         remotes.functions.seat.set_callback(|_player, seat| async move { Some(seat) });

@@ -642,8 +642,8 @@ mod tests {
         let remotes = super::net::interface().remotes();
         assert_eq!(remotes.len(), 300);
         assert!(remotes.iter().any(|remote| remote.name == "shop.sf_0"));
-        let server = remotes_runtime::Server::builder().in_memory();
-        let on_server = super::net::server(&server);
+        let server = remotes_runtime::Server::builder().in_memory::<super::net::Api>();
+        let on_server = server.remotes();
         on_server.functions.sf_0.set_callback(|_player| async move { Default::default() });
         on_server.functions.shop.sf_1.set_callback(|_player, _a0| async move { Default::default() });
     }

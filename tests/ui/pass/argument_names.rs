@@ -30,8 +30,8 @@ pub mod net {
     }
 }
 
-async fn on_server(server: &Server, who: Player) {
-    let remotes = net::server(server);
+async fn on_server(server: &Server<net::Api>, who: Player) {
+    let remotes = server.remotes().clone();
     remotes.functions.awkward.set_callback(|_who: Player, player, timeout, callback, listener, endpoint, a0, players| async move {
         let _ = (timeout, callback, listener, endpoint, a0, players);
         player
@@ -45,8 +45,8 @@ async fn on_server(server: &Server, who: Player) {
     remotes.events.told.except(&[who.clone()], vec![1], 2);
 }
 
-async fn on_client(client: &Client) {
-    let remotes = net::client(client);
+async fn on_client(client: &Client<net::Api>) {
+    let remotes = client.remotes().clone();
     let _ = remotes.functions.awkward.invoke(1, 2, 3, 4, String::new(), 5, 6).timeout(Duration::from_secs(1)).await;
     remotes.functions.ask.set_callback(|player: String, timeout: u64| async move { player.len() as u64 > timeout });
     remotes.events.heard.fire(1, 2, true);

@@ -75,8 +75,8 @@ pub mod net_checks {
     }
 }
 
-fn on_server(server: &Server) {
-    let remotes = net::server(server);
+fn on_server(server: &Server<net::Api>) {
+    let remotes = server.remotes().clone();
     let functions = &remotes.functions;
     functions.buy_item.set_callback(|_player, _item, quantity| async move { Receipt { quantity } });
     functions.buy_item.middleware(|_player: Player, (item, quantity)| async move { Ok((item, quantity.min(10))) });
@@ -99,8 +99,8 @@ fn on_server(server: &Server) {
     let _ = events.weather.broadcast(f32::NAN);
 }
 
-fn on_client(client: &Client) {
-    let remotes = net::client(client);
+fn on_client(client: &Client<net::Api>) {
+    let remotes = client.remotes().clone();
     remotes.functions.confirm.set_callback(|prompt| async move { !prompt.is_empty() });
     remotes.functions.confirm.middleware(|(prompt,)| async move {
         if prompt.len() > 50 { Err(Reject::new("too long to read")) } else { Ok((prompt,)) }

@@ -25,8 +25,9 @@ pub mod net {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let server = Server::builder().in_memory();
-    let remotes = net::server(&server);
+    let server = Server::builder().in_memory::<net::Api>();
+    server.start();
+    let remotes = server.remotes().clone();
     remotes.functions.buy_item.set_callback(|_player, _item, quantity| async move { quantity });
     remotes.functions.buy_item.middleware(|_player, (item, quantity)| async move {
         if item == 13 { Err(Reject::new("unlucky")) } else { Ok((item, quantity.min(10))) }
@@ -35,7 +36,7 @@ async fn main() {
     remotes.functions.aim.set_callback(|_player, _angle, spin| async move { spin.is_nan() });
 
     let client = Client::connect_in_memory(&server).await.expect("connect");
-    let net = net::client(&client);
+    let net = client.remotes().clone();
     let functions = &net.functions;
 
     // In range, then capped by the middleware; refused by the middleware.

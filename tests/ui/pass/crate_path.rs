@@ -23,8 +23,8 @@ pub mod net {
     }
 }
 
-async fn on_server(server: &rt::Server, player: rt::Player) {
-    let remotes = net::server(server);
+async fn on_server(server: &rt::Server<net::Api>, player: rt::Player) {
+    let remotes = server.remotes().clone();
     remotes.functions.add.set_callback(|_p: rt::Player, a, b| async move { a + b });
     let _ = remotes.functions.add.predict(&player, 1, 2).await;
     remotes.functions.scale.middleware(|_p, args| async move { Ok(args) });
@@ -32,8 +32,8 @@ async fn on_server(server: &rt::Server, player: rt::Player) {
     let _: rt::Fired = remotes.events.note.fire(&player, "n".to_string());
 }
 
-async fn on_client(client: &rt::Client) {
-    let _ = net::client(client).functions.add.invoke(1, 2).await;
+async fn on_client(client: &rt::Client<net::Api>) {
+    let _ = client.remotes().functions.add.invoke(1, 2).await;
 }
 
 fn main() {

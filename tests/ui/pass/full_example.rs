@@ -49,8 +49,8 @@ pub mod net {
     pub const MAX: u32 = 5;
 }
 
-async fn on_server(server: &Server, player: Player, a: Player, b: Player) -> Result<(), FunctionError> {
-    let remotes: net::server::Remotes = net::server(server);
+async fn on_server(server: &Server<net::Api>, player: Player, a: Player, b: Player) -> Result<(), FunctionError> {
+    let remotes: net::server::Remotes = server.remotes().clone();
     remotes.functions.buy_item.set_callback(|_player: Player, item, quantity| async move {
         Receipt { item, quantity, coins_left: 90 }
     });
@@ -78,8 +78,8 @@ async fn on_server(server: &Server, player: Player, a: Player, b: Player) -> Res
     Ok(())
 }
 
-async fn on_client(client: &Client) -> Result<(), FunctionError> {
-    let remotes: net::client::Remotes = net::client(client);
+async fn on_client(client: &Client<net::Api>) -> Result<(), FunctionError> {
+    let remotes: net::client::Remotes = client.remotes().clone();
     remotes.functions.confirm.set_callback(|prompt: String| async move { prompt.len() < 20 });
     let receipt: Receipt = remotes.functions.buy_item.invoke(7, 2).await?;
     let _ = receipt;

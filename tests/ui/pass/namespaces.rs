@@ -89,8 +89,8 @@ pub mod net {
     }
 }
 
-async fn on_server(server: &Server, player: Player) {
-    let remotes = net::server(server);
+async fn on_server(server: &Server<net::Api>, player: Player) {
+    let remotes = server.remotes().clone();
     remotes.functions.join.set_callback(|_player, _name| async move { 1 });
     remotes.functions.shop.buy_item.set_callback(|_player: Player, item: net::shop::Item, quantity| async move {
         Receipt { coins_left: u64::from(item.0) * u64::from(quantity) }
@@ -107,8 +107,8 @@ async fn on_server(server: &Server, player: Player) {
     assert_eq!(net::shop::helpers::double(2), 4);
 }
 
-async fn on_client(client: &Client) {
-    let remotes = net::client(client);
+async fn on_client(client: &Client<net::Api>) {
+    let remotes = client.remotes().clone();
     let _ = remotes.functions.shop.buy_item.invoke(net::shop::Item(7), 2).await;
     remotes.functions.shop.confirm.set_callback(|_item| async move { true });
     let _c = remotes.events.shop.opened.connect(|_items| async move {});

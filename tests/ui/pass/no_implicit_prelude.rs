@@ -64,8 +64,8 @@ pub mod net {
     }
 }
 
-async fn on_server(server: &remotes_runtime::Server, player: remotes_runtime::Player) {
-    let remotes = net::server(server);
+async fn on_server(server: &remotes_runtime::Server<net::Api>, player: remotes_runtime::Player) {
+    let remotes = ::core::clone::Clone::clone(server.remotes());
     remotes.functions.odd.set_callback(|_p: remotes_runtime::Player, _a: Result, _b: Option, c: Player, _d: Server| async move {
         Box(c.0)
     });

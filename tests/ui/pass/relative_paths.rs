@@ -60,8 +60,8 @@ pub mod shop {
     }
 }
 
-async fn on_client(client: &Client) {
-    let remotes = shop::net::client(client);
+async fn on_client(client: &Client<shop::net::Api>) {
+    let remotes = client.remotes().clone();
     let _ = remotes.functions.swap.invoke(shop::net::Inner(1), Outer(2)).await;
     let _ = remotes.functions.many.invoke(vec![shop::net::Inner(3)]).await;
     let _ = remotes.functions.buy_item.invoke(BuyItem(4)).await;

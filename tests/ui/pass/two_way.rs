@@ -30,8 +30,8 @@ pub mod net {
     }
 }
 
-async fn on_server(server: &Server, player: Player) -> Result<(), FunctionError> {
-    let remotes = net::server(server);
+async fn on_server(server: &Server<net::Api>, player: Player) -> Result<(), FunctionError> {
+    let remotes = server.remotes().clone();
     remotes.functions.query.set_callback(|_player: Player, key: String| async move { key.len() as u64 });
     let _: Result<u64, FunctionError> = remotes.functions.query.predict(&player, "k".to_string()).await;
     let _: bool = remotes.functions.query.invoke(&player, 3, true).await?;
@@ -45,8 +45,8 @@ async fn on_server(server: &Server, player: Player) -> Result<(), FunctionError>
     Ok(())
 }
 
-async fn on_client(client: &Client) -> Result<(), FunctionError> {
-    let remotes = net::client(client);
+async fn on_client(client: &Client<net::Api>) -> Result<(), FunctionError> {
+    let remotes = client.remotes().clone();
     remotes.functions.query.set_callback(|flag: u8, strict: bool| async move { strict && flag > 0 });
     let _: u64 = remotes.functions.query.invoke("key".to_string()).await?;
     let _: Result<bool, FunctionError> = remotes.functions.query.predict(1, true).await;

@@ -24,25 +24,26 @@ pub mod net {
 #[remotes]
 pub mod empty {}
 
-async fn on_server(server: &Server, player: Player) -> Result<(), FunctionError> {
-    let remotes = net::server(server);
+async fn on_server(server: &Server<net::Api>, player: Player) -> Result<(), FunctionError> {
+    let remotes = server.remotes().clone();
     remotes.functions.now.set_callback(|_player: Player| async move { 7 });
     remotes.functions.poke.set_callback(|_player: Player| async move {});
     let _: u64 = remotes.functions.now.predict(&player).await?;
     remotes.events.tick.fire(&player);
     remotes.events.tick.broadcast();
-    let _ = empty::server(server);
+    // An empty interface has a server too.
+    let empty = Server::builder().in_memory::<empty::Api>();
+    let _ = (&empty.remotes().functions, &empty.remotes().events);
     Ok(())
 }
 
-async fn on_client(client: &Client) -> Result<(), FunctionError> {
-    let remotes = net::client(client);
+async fn on_client(client: &Client<net::Api>) -> Result<(), FunctionError> {
+    let remotes = client.remotes().clone();
     let _: u64 = remotes.functions.now.invoke().await?;
     remotes.functions.poke.invoke().await?;
     let _ = remotes.events.tick.connect(|| async move {});
     remotes.events.tick.predict();
-    let empty = empty::client(client);
-    let _ = (empty.functions, empty.events);
+    let _: fn(&Client<empty::Api>) -> &empty::client::Remotes = Client::remotes;
     assert!(empty::interface().remotes().is_empty());
     Ok(())
 }
