@@ -81,6 +81,7 @@ mod rate_limit;
 mod receive;
 mod remote;
 mod server;
+mod slots;
 pub mod testing;
 mod transport;
 pub mod validate;
