@@ -53,14 +53,11 @@ pub fn reply_body(slot: u32, rest: &[u8]) -> Vec<u8> {
 async fn client_closes_on(kind: u8, body: &[u8], cause: &str) {
     let (logs, _guard) = Logs::capture();
     let (mut raw, client, remotes) = raw_server_and_client().await;
-    let calls: Vec<_> = ["a", "b", "c"]
-        .into_iter()
-        .map(|text| tokio::spawn(remotes.functions.echo.invoke_with_timeout(PATIENT, text.to_string())))
-        .collect();
+    let call = |text: &str| tokio::spawn(remotes.functions.echo.invoke_with_timeout(PATIENT, text.to_string()));
+    let (a, b, c) = (call("a"), call("b"), call("c"));
     for text in ["a", "b", "c"] {
         assert_eq!(next_request(&mut raw).await.1, encode(&(text,)));
     }
-    let [a, b, c] = <[_; 3]>::try_from(calls).ok().expect("three calls");
     // Slot 1 is "b": the accounting is right up to the bad frame.
     raw.send_frame(kinds::REPLY_OK, &reply_body(1, &encode("b"))).await.unwrap();
     assert_eq!(within("b", b).await.unwrap(), Ok("b".to_string()));
