@@ -17,6 +17,7 @@ use crate::link::Link;
 use crate::log_limit::LogLimit;
 use crate::outbox::{Batch, Outbox, QueueLimits};
 use crate::receive::ReceiveBudget;
+use crate::slots::Desync;
 use crate::wire::frame::{FrameError, split_frame};
 
 /// Reader buffers start this small and grow with the traffic; idle connections stay cheap.
@@ -41,6 +42,8 @@ pub(crate) enum Stop {
     SlowPeer(Duration),
     /// The peer stayed over its receive budget past the flood grace.
     Flood(Duration),
+    /// The peer sent a frame that breaks the reply accounting (see `slots`).
+    Desync(Desync),
 }
 
 /// The keepalive, slow-peer and flood timers of a connection.
@@ -170,7 +173,9 @@ where
                     let body = next.take().expect("matched Some");
                     turn_frames += 1;
                     turn_bytes += body.len();
-                    dispatcher.dispatch(body);
+                    if let Err(desync) = dispatcher.dispatch(body) {
+                        return Stop::Desync(desync);
+                    }
                     if turn_frames >= FRAMES_PER_TURN || turn_bytes >= BYTES_PER_TURN {
                         (turn_frames, turn_bytes) = (0, 0);
                         tokio::task::yield_now().await;
@@ -310,7 +315,8 @@ where
 /// limiter for the connections it closes, so that opening connections to misbehave cannot flood the log), a clean
 /// close is debug.
 pub(crate) fn log_stop(peer: &str, stop: &Stop, limit: &LogLimit) {
-    let complaint = matches!(stop, Stop::Frame(_) | Stop::Idle(_) | Stop::SlowPeer(_) | Stop::Flood(_));
+    let complaint =
+        matches!(stop, Stop::Frame(_) | Stop::Idle(_) | Stop::SlowPeer(_) | Stop::Flood(_) | Stop::Desync(_));
     if complaint && !limit.admit("connections") {
         return;
     }
@@ -319,6 +325,11 @@ pub(crate) fn log_stop(peer: &str, stop: &Stop, limit: &LogLimit) {
         Stop::Closed => tracing::debug!(peer, "connection closed"),
         Stop::Io(error) => tracing::debug!(peer, %error, "connection failed"),
         Stop::Frame(error) => tracing::warn!(peer, %error, "unreadable frame; closing this connection"),
+        Stop::Desync(error) => tracing::warn!(
+            peer,
+            %error,
+            "replies can no longer be matched to calls; closing this connection (its pending calls settle Disconnected)"
+        ),
         Stop::Idle(silent) => {
             tracing::warn!(peer, ?silent, "nothing received within the idle timeout; closing this connection")
         }

@@ -1,6 +1,7 @@
 //! Dispatch: what the reader does with each frame that arrives. Requests are checked (remote known, callback set,
 //! arguments decode, in-flight limit) and handed to a task; replies settle the pending-call table; cancellations
-//! abort handlers. Nothing a peer sends can panic here or affect another connection.
+//! abort handlers. Nothing a peer sends can panic here or affect another connection. A frame that would break the
+//! one-reply-per-request accounting is a [`Desync`]: the reader closes the connection on it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +13,7 @@ use crate::interface::RemoteKind;
 use crate::link::{Link, refusal};
 use crate::log_limit::log_at;
 use crate::player::Player;
+use crate::slots::Desync;
 use crate::wire::message::{Message, kind};
 
 /// The reader's dispatch state for one connection.
@@ -28,7 +30,9 @@ impl Dispatcher {
         Dispatcher { link, player, next_request: 0 }
     }
 
-    pub(crate) fn dispatch(&mut self, body: Bytes) {
+    /// Handles one frame body. `Err` when the frame breaks the reply accounting (a reply that does not parse, or
+    /// names no outstanding call): the caller closes the connection.
+    pub(crate) fn dispatch(&mut self, body: Bytes) -> Result<(), Desync> {
         // Every frame of a request kind consumes an id, even one that turns out malformed, so both sides agree on
         // the numbering.
         let request_id = matches!(body[0], kind::REQUEST | kind::REQUEST_TIMED).then(|| {
@@ -38,8 +42,14 @@ impl Dispatcher {
             self.link.received_request(id);
             id
         });
+        let body_kind = body[0];
         let message = match Message::parse(body) {
             Ok(message) => message,
+            // A reply answered one of this side's calls, but which one is unknown: every later reply could land on
+            // the wrong call.
+            Err(error) if matches!(body_kind, kind::REPLY_OK | kind::REPLY_ERR) => {
+                return Err(Desync::MalformedReply(error));
+            }
             Err(error) => {
                 if self.link.may_log() {
                     tracing::warn!(peer = %self.link.peer, %error, "dropped a malformed frame");
@@ -47,7 +57,7 @@ impl Dispatcher {
                 if let Some(id) = request_id {
                     self.link.reply(id, Err(FunctionError::BadRequest));
                 }
-                return;
+                return Ok(());
             }
         };
         match message {
@@ -57,8 +67,11 @@ impl Dispatcher {
                     timeout_ms.map_or(self.link.peer_default_timeout(), |ms| Duration::from_millis(ms.into()));
                 self.on_request(id, remote, timeout, &args);
             }
-            Message::ReplyOk { slot, value } => self.link.on_reply(slot, Ok(value)),
-            Message::ReplyErr { slot, code } => self.link.on_reply(slot, Err(FunctionError::from_wire_code(code))),
+            Message::ReplyOk { slot, value } => return self.link.on_reply(slot, Ok(value)),
+            // An unknown code still answers its call: the slot is consumed, the call settles `Unprocessed`.
+            Message::ReplyErr { slot, code } => {
+                return self.link.on_reply(slot, Err(FunctionError::from_wire_code(code)));
+            }
             Message::Cancel { call } => self.link.cancel_handler(call),
             Message::Event { remote, args } => self.link.on_event(self.player.as_ref(), remote, args),
             Message::Ping => self.link.send_pong(),
@@ -70,6 +83,7 @@ impl Dispatcher {
                 }
             }
         }
+        Ok(())
     }
 
     fn on_request(&self, id: u32, remote: u32, timeout: Duration, args: &[u8]) {

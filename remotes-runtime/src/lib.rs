@@ -86,6 +86,7 @@ mod rate_limit;
 mod receive;
 mod remote;
 mod server;
+mod slots;
 pub mod testing;
 mod transport;
 pub mod validate;

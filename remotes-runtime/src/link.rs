@@ -3,7 +3,6 @@
 //! unanswered ones), tracks the calls it handles for the peer (so a `CANCEL` or a deadline can stop them), holds the
 //! peer's token buckets and its counters, and delivers events, holding those that arrive before an interface is bound.
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
@@ -24,13 +23,10 @@ use crate::outbox::{Outbox, QueueLimits};
 use crate::pending::{CallGuard, IdMap, PendingTable, Settlement};
 use crate::player::{Player, PlayerInner};
 use crate::rate_limit::{RateLimit, TokenBucket};
+use crate::slots::{Desync, MAX_UNANSWERED, Slots};
 use crate::wire::frame::body_len;
 use crate::wire::message::{kind, request_header};
 use crate::work::{Refused, Ticket, Work, WorkLimits};
-
-/// A peer that leaves this many of our calls unanswered is not keeping up (or is hostile): the connection closes.
-/// An honest peer answers every call, at the latest at the call's deadline.
-const MAX_UNANSWERED: usize = 65_536;
 
 /// A request that was queued: the channel its reply arrives on, its entry's guard (dropping it cancels the call)
 /// and its deadline.
@@ -44,10 +40,6 @@ pub(crate) struct Sent {
 enum Replied {
     Sent,
     Already,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// How a peer's remote ids map to this side's remotes. The server's table is the wire's numbering, so on the
@@ -90,11 +82,9 @@ pub(crate) struct Link {
     inflight: Mutex<IdMap<AbortHandle>>,
     /// The in-flight table's size, readable without its lock.
     in_flight: AtomicUsize,
-    /// The peer's requests not answered yet, in arrival order: a reply names its call by its place here.
-    unanswered: Mutex<VecDeque<u32>>,
-    /// This side's requests the peer has not answered yet, in sending order (the peer's `unanswered`, plus what
-    /// is still on its way).
-    outstanding: Mutex<VecDeque<u32>>,
+    /// The peer's requests not answered yet and this side's requests the peer has not answered yet: a reply names
+    /// its call by its place there.
+    slots: Slots,
     /// How the peer's remote ids map to this side's remotes, fixed when the connection is made.
     binding: Binding,
     closed: Notify,
@@ -168,8 +158,7 @@ impl Link {
             pending: PendingTable::default(),
             inflight: Mutex::new(IdMap::default()),
             in_flight: AtomicUsize::new(0),
-            unanswered: Mutex::new(VecDeque::new()),
-            outstanding: Mutex::new(VecDeque::new()),
+            slots: Slots::default(),
             binding,
             closed: Notify::new(),
             peer: settings.peer,
@@ -359,13 +348,11 @@ impl Link {
         let (settle, reply) = oneshot::channel();
         let deadline = Instant::now() + timeout;
         let queued = self.outbox.with(|state| {
-            let mut outstanding = lock(&self.outstanding);
-            if outstanding.len() >= MAX_UNANSWERED {
-                return None;
-            }
-            let id = state.next_request;
-            state.next_request = id.wrapping_add(1);
-            outstanding.push_back(id);
+            let id = self.slots.send(|| {
+                let id = state.next_request;
+                state.next_request = id.wrapping_add(1);
+                id
+            })?;
             self.pending.insert(id, settle);
             let (kind, header, len) = request_header(remote, timeout_ms);
             state.put(kind, &header[..len], args);
@@ -382,21 +369,14 @@ impl Link {
         }
     }
 
-    /// Settles the call a reply names by its slot: its position among this side's requests not answered yet.
-    pub(crate) fn on_reply(&self, slot: u32, outcome: Result<Bytes, FunctionError>) {
-        let id = lock(&self.outstanding).remove(slot as usize);
-        match id {
-            Some(id) => {
-                if !self.pending.settle(id, outcome) {
-                    tracing::debug!(peer = %self.peer, call = id, "late reply to a call that already settled; dropped");
-                }
-            }
-            None => {
-                if self.may_log() {
-                    tracing::warn!(peer = %self.peer, slot, "reply naming no unanswered call; dropped");
-                }
-            }
+    /// Settles the call a reply names by its slot: its position among this side's requests not answered yet. A
+    /// slot past the end of that list is a `Desync`: the reader closes the connection on it.
+    pub(crate) fn on_reply(&self, slot: u32, outcome: Result<Bytes, FunctionError>) -> Result<(), Desync> {
+        let id = self.slots.take_outstanding(slot)?;
+        if !self.pending.settle(id, outcome) {
+            tracing::debug!(peer = %self.peer, call = id, "late reply to a call that already settled; dropped");
         }
+        Ok(())
     }
 
     /// Answers a keepalive ping, unless the outgoing queue is full: a peer that pings without reading gets no more
@@ -426,7 +406,7 @@ impl Link {
     /// Records a request of the peer as unanswered (the reader does, for every frame of a request kind, in arrival
     /// order). Replies name a request by its place in this list.
     pub(crate) fn received_request(&self, id: u32) {
-        lock(&self.unanswered).push_back(id);
+        self.slots.received(id);
     }
 
     /// Sends the one reply to the peer's call `id`. The reply names the call by its slot: its position among the
@@ -456,12 +436,10 @@ impl Link {
             }
         };
         let sent = self.outbox.with(|state| {
-            let mut unanswered = lock(&self.unanswered);
-            let Some(slot) = unanswered.iter().position(|&unanswered| unanswered == id) else {
+            let Some(slot) = self.slots.answer(id) else {
                 return Replied::Already;
             };
-            unanswered.remove(slot);
-            state.put_reply(kind, &[slot as u32], payload);
+            state.put_reply(kind, &[slot], payload);
             Replied::Sent
         });
         match sent {

@@ -50,13 +50,16 @@ pub(crate) enum Message {
     Pong,
 }
 
-/// Why a frame body is not a message. The connection stays open: the frame is dropped.
+/// Why a frame body is not a message. The frame is dropped; for a reply kind the connection closes too (see
+/// `slots::Desync`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum MessageError {
     #[error("unknown message kind {0:#04x}")]
     UnknownKind(u8),
     #[error("message of kind {0:#04x} is malformed (its header is cut short, or bytes follow where none may)")]
     Truncated(u8),
+    #[error("REPLY_ERR holds {0} bytes after its slot instead of exactly one error code")]
+    ReplyErrCode(usize),
 }
 
 impl Message {
@@ -80,7 +83,7 @@ impl Message {
             kind::REPLY_ERR => {
                 let slot = take_varint(&mut body).ok_or(truncated.clone())?;
                 if body.len() != 1 {
-                    return Err(truncated);
+                    return Err(MessageError::ReplyErrCode(body.len()));
                 }
                 Message::ReplyErr { slot, code: body[0] }
             }
@@ -233,9 +236,16 @@ mod tests {
             Message::parse(Bytes::from_static(&[kind::REQUEST, 0x80])),
             Err(MessageError::Truncated(kind::REQUEST))
         );
+        assert_eq!(Message::parse(Bytes::from_static(&[kind::REPLY_ERR, 1])), Err(MessageError::ReplyErrCode(0)));
+        assert_eq!(Message::parse(Bytes::from_static(&[kind::REPLY_ERR, 1, 2, 3])), Err(MessageError::ReplyErrCode(2)));
         assert_eq!(
-            Message::parse(Bytes::from_static(&[kind::REPLY_ERR, 1])),
+            Message::parse(Bytes::from_static(&[kind::REPLY_ERR, 0x80])),
             Err(MessageError::Truncated(kind::REPLY_ERR))
+        );
+        assert_eq!(
+            Message::parse(Bytes::from_static(&[kind::REPLY_OK, 0xff, 0xff, 0xff, 0xff, 0x7f, 0xc0])),
+            Err(MessageError::Truncated(kind::REPLY_OK)),
+            "a slot past u32 does not parse"
         );
     }
 
