@@ -71,6 +71,7 @@ mod connection;
 mod dispatch;
 mod endpoint;
 mod error;
+pub mod example;
 mod handshake;
 mod hooks;
 mod interface;
