@@ -12,7 +12,6 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 
 use crate::config::ReceiveRate;
-use crate::dispatch::Dispatcher;
 use crate::link::Link;
 use crate::log_limit::LogLimit;
 use crate::outbox::{Batch, Outbox, QueueLimits};
@@ -81,6 +80,12 @@ impl ReadLimits {
     }
 }
 
+/// What the reader hands each frame to (the receiving layer's dispatcher, in practice). An error means the frame
+/// broke the connection's reply accounting: the reader stops.
+pub(crate) trait Dispatch {
+    fn dispatch(&mut self, body: Bytes) -> Result<(), Desync>;
+}
+
 /// At most this many frames, or this many bytes of frames, are dispatched in one turn of the reader task before it
 /// lets the other tasks of its worker run: one connection's decoding never runs back to back for long.
 const FRAMES_PER_TURN: usize = 64;
@@ -112,7 +117,7 @@ pub(crate) async fn read_loop<Rd>(
     mut reader: Rd,
     mut buf: BytesMut,
     limits: ReadLimits,
-    dispatcher: &mut Dispatcher,
+    dispatcher: &mut impl Dispatch,
 ) -> Stop
 where
     Rd: AsyncRead + Unpin,

@@ -25,6 +25,12 @@ pub(crate) struct Dispatcher {
     next_request: u32,
 }
 
+impl crate::connection::Dispatch for Dispatcher {
+    fn dispatch(&mut self, body: Bytes) -> Result<(), Desync> {
+        self.on_frame(body)
+    }
+}
+
 impl Dispatcher {
     pub(crate) fn new(link: Arc<Link>, player: Option<Player>) -> Dispatcher {
         Dispatcher { link, player, next_request: 0 }
@@ -32,7 +38,7 @@ impl Dispatcher {
 
     /// Handles one frame body. `Err` when the frame breaks the reply accounting (a reply that does not parse, or
     /// names no outstanding call): the caller closes the connection.
-    pub(crate) fn dispatch(&mut self, body: Bytes) -> Result<(), Desync> {
+    fn on_frame(&mut self, body: Bytes) -> Result<(), Desync> {
         // Every frame of a request kind consumes an id, even one that turns out malformed, so both sides agree on
         // the numbering.
         let request_id = matches!(body[0], kind::REQUEST | kind::REQUEST_TIMED).then(|| {

@@ -126,6 +126,19 @@ impl Drop for PreCounted {
     }
 }
 
+/// Accepts TCP connections until the task is aborted, handing each to the server under its connection limits.
+async fn accept_loop(listener: TcpListener, server: Arc<ServerShared>) {
+    loop {
+        let (stream, addr) = tcp::accept(&listener).await;
+        let Some(slot) = server.admit(Some(addr.ip())) else {
+            drop(stream);
+            continue;
+        };
+        let (reader, writer) = stream.into_split();
+        server.spawn_connection(reader, writer, addr.to_string(), slot);
+    }
+}
+
 /// Waits for a connection's writer to flush and end; one that cannot (a peer that does not read) is aborted.
 async fn finish_writer(writer: tokio::task::JoinHandle<()>) {
     let abort = writer.abort_handle();
@@ -245,7 +258,7 @@ impl ServerBuilder {
         let listener = TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
         let server = Server::<A>::new(self.config, self.auth, Some(local_addr));
-        let task = tokio::spawn(tcp::accept_loop(listener, Arc::clone(&server.shared)));
+        let task = tokio::spawn(accept_loop(listener, Arc::clone(&server.shared)));
         *server.shared.lock_accept() = Some(task.abort_handle());
         tracing::debug!(%local_addr, "server listening");
         Ok(server)

@@ -4,11 +4,8 @@
 //! slow peer's reading as it happens: the slow-peer rule then judges reading, not the size of the kernel's buffer.
 
 use std::io;
-use std::sync::Arc;
 
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
-
-use crate::server::ServerShared;
 
 /// Connects to `addr` and returns the two halves of the stream.
 pub(crate) async fn connect(
@@ -30,24 +27,19 @@ fn configure(stream: &TcpStream) -> io::Result<()> {
     Ok(())
 }
 
-/// Accepts connections until the task is aborted, handing each to the server.
-pub(crate) async fn accept_loop(listener: TcpListener, server: Arc<ServerShared>) {
+/// Accepts the next stream, configured (see the module docs), with its peer's address. Accept errors are per
+/// connection (the peer reset before it was accepted) or resource exhaustion (too many open files): they are logged
+/// and the listener pauses briefly, so a persistent error does not spin.
+pub(crate) async fn accept(listener: &TcpListener) -> (TcpStream, std::net::SocketAddr) {
     loop {
         match listener.accept().await {
             Ok((stream, addr)) => {
-                let Some(slot) = server.admit(Some(addr.ip())) else {
-                    drop(stream);
-                    continue;
-                };
                 if let Err(error) = configure(&stream) {
                     tracing::debug!(%addr, %error, "could not set the stream's options");
                 }
-                let (reader, writer) = stream.into_split();
-                server.spawn_connection(reader, writer, addr.to_string(), slot);
+                return (stream, addr);
             }
             Err(error) => {
-                // Accept errors are per-connection (the peer reset before we accepted) or resource exhaustion
-                // (too many open files): log, pause briefly so a persistent error does not spin, and go on.
                 tracing::warn!(%error, "accept failed");
                 tokio::time::sleep(std::time::Duration::from_millis(10)).await;
             }
