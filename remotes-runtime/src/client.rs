@@ -289,7 +289,10 @@ impl<A: Api> Client<A> {
         self.shared.player_id
     }
 
-    /// `true` while the connection is open.
+    /// `true` while the connection is open; `false` from the moment [`close`](Self::close) or
+    /// [`closed`](Self::closed) returns. When the server shuts down or drops the connection, a client learns of it
+    /// when its transport reports the end (over a network, some time after the server's `shutdown` returned):
+    /// await `closed()` to know.
     pub fn is_connected(&self) -> bool {
         !self.shared.link.is_closed()
     }
