@@ -542,7 +542,8 @@ impl ServerShared {
         log_stop(&link.peer, &stop, &self.connection_log);
         link.close();
         self.run_callbacks(&self.on_removing, &player, "player-removing");
-        self.lock_players().remove(&id);
+        let removed = self.lock_players().remove(&id);
+        drop(removed);
         // The writer flushes what is queued (replies to abandoned calls, on shutdown) and ends; a peer that does not
         // read gets a second to take it.
         finish_writer(writer).await;
