@@ -342,6 +342,9 @@ impl ClientShared {
     /// # Panics
     /// If a different interface is already attached: a client serves one `#[remotes]` module.
     pub(crate) fn attach(&self, interface: &'static Interface) -> Arc<Endpoint> {
+        // Bound once the attachment is made, outside `get_or_init`: binding delivers the early events, whose
+        // pipeline runs user code that may attach again.
+        let mut binding = None;
         let attached = self.attached.get_or_init(|| {
             let endpoint = Arc::new(Endpoint::new(
                 Side::Client,
@@ -371,9 +374,12 @@ impl ClientShared {
                 }
             }
             let names = self.server_remotes.iter().map(|r| r.0.clone()).collect();
-            self.link.bind(Binding::new(Arc::clone(&endpoint), incoming.into(), names));
+            binding = Some(Binding::new(Arc::clone(&endpoint), incoming.into(), names));
             Attached { endpoint, outgoing: outgoing.into() }
         });
+        if let Some(binding) = binding {
+            self.link.bind(binding);
+        }
         assert!(
             std::ptr::eq(attached.endpoint.interface(), interface),
             "this client already uses the `{}` interface; a client uses one #[remotes] module",

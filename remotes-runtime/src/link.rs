@@ -2,6 +2,15 @@
 //! queues calls with an entry in the pending-call table, sends replies (naming each call by its slot among the
 //! unanswered ones), tracks the calls it handles for the peer (so a `CANCEL` or a deadline can stop them), holds the
 //! peer's token buckets and its counters, and delivers events, holding those that arrive before an interface is bound.
+//!
+//! # Locks
+//!
+//! The outbox's lock is the only one held while another is taken: under it, `call` lists a request in
+//! `outstanding` and inserts its pending entry, `reply` takes the call's slot out of `unanswered`, and `close`
+//! empties the pending table (settling it once the lock is released). `outstanding`, `unanswered` and the pending
+//! table are taken under nothing else, and take nothing themselves. `inflight`, `buckets`, the log limiter and the
+//! early events (see `early.rs`) are taken alone. No user code runs under any of them: events are delivered, and
+//! handlers polled, with every lock of the link released.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -16,6 +25,7 @@ use tokio::time::Instant;
 use crate::FunctionError;
 use crate::boundary::Boundary;
 use crate::config::millis;
+use crate::early::{Arrival, EarlyEvents};
 use crate::endpoint::{Endpoint, Reply, ReplyFuture};
 use crate::interface::{Direction, RemoteKind};
 use crate::log_limit::LogLimit;
@@ -23,7 +33,7 @@ use crate::log_limit::log_at;
 use crate::outbox::{Outbox, QueueLimits};
 use crate::pending::{CallGuard, IdMap, PendingTable};
 use crate::player::{Player, PlayerInner};
-use crate::rate_limit::{RateLimit, TokenBucket};
+use crate::rate_limit::Buckets;
 use crate::remote::Invoke;
 use crate::wire::frame::body_len;
 use crate::wire::message::{kind, request_header};
@@ -80,7 +90,8 @@ impl Binding {
 pub(crate) struct Link {
     pub(crate) outbox: Outbox,
     pub(crate) pending: PendingTable,
-    inflight: Mutex<IdMap<AbortHandle>>,
+    /// The peer's calls being handled here, each with its task (`None` while the task is being spawned).
+    inflight: Mutex<IdMap<Option<AbortHandle>>>,
     /// The in-flight table's size, readable without its lock.
     in_flight: AtomicUsize,
     /// The peer's requests not answered yet, in arrival order: a reply names its call by its place here.
@@ -88,7 +99,6 @@ pub(crate) struct Link {
     /// This side's requests the peer has not answered yet, in sending order (the peer's `unanswered`, plus what
     /// is still on its way).
     outstanding: Mutex<VecDeque<u32>>,
-    binding: OnceLock<Binding>,
     closed: Notify,
     /// Who is at the other end, for logs: `player 3`, `server`.
     pub(crate) peer: String,
@@ -102,9 +112,9 @@ pub(crate) struct Link {
     queue_limits: QueueLimits,
     /// The direction of the remotes this side handles.
     pub(crate) handles: Direction,
-    /// Events that arrived before this side bound an interface (a client between `connect` and attaching).
-    early_events: Mutex<VecDeque<(u32, Bytes)>>,
-    early_events_max: usize,
+    /// The binding, and the events that arrived before this side bound an interface (a client between `connect`
+    /// and attaching).
+    early: EarlyEvents,
     /// This side's receiving policy: rejections of what the peer sends are reported there.
     pub(crate) boundary: Arc<Boundary>,
     /// The player at the other end (server side), for reports about its replies.
@@ -117,29 +127,6 @@ pub(crate) struct Link {
     pub(crate) work: Arc<Work>,
     /// Rejections of what this peer sends are logged through this limiter.
     pub(crate) log_limit: LogLimit,
-}
-
-/// One peer's token buckets.
-#[derive(Default)]
-struct Buckets {
-    global: Option<TokenBucket>,
-    per_remote: Vec<Option<TokenBucket>>,
-}
-
-/// Takes a token from `slot`'s bucket, (re)creating it when the limit changed; no limit admits everything.
-fn take_token(slot: &mut Option<TokenBucket>, limit: Option<RateLimit>) -> bool {
-    match limit {
-        None => {
-            *slot = None;
-            true
-        }
-        Some(limit) => {
-            if slot.as_ref().is_none_or(|bucket| bucket.limit() != limit) {
-                *slot = Some(TokenBucket::new(limit));
-            }
-            slot.as_mut().is_some_and(TokenBucket::admit)
-        }
-    }
 }
 
 /// Settings a link needs from the handshake.
@@ -166,7 +153,6 @@ impl Link {
             in_flight: AtomicUsize::new(0),
             unanswered: Mutex::new(VecDeque::new()),
             outstanding: Mutex::new(VecDeque::new()),
-            binding: OnceLock::new(),
             closed: Notify::new(),
             peer: settings.peer,
             local_default: settings.local_default,
@@ -175,8 +161,7 @@ impl Link {
             max_in_flight: settings.max_in_flight,
             queue_limits: settings.queue_limits,
             handles: settings.handles,
-            early_events: Mutex::new(VecDeque::new()),
-            early_events_max: settings.early_events_max,
+            early: EarlyEvents::new(settings.early_events_max),
             boundary: settings.boundary,
             player: OnceLock::new(),
             buckets: Mutex::new(Buckets::default()),
@@ -226,12 +211,7 @@ impl Link {
             return true;
         }
         let (global, own) = (endpoint.boundary.rate_limit(), endpoint.rate_limit(local));
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        let buckets = &mut *buckets;
-        if buckets.per_remote.len() <= local {
-            buckets.per_remote.resize(local + 1, None);
-        }
-        let admitted = take_token(&mut buckets.global, global) && take_token(&mut buckets.per_remote[local], own);
+        let admitted = lock(&self.buckets).admit(local, global, own);
         if !admitted {
             self.count_rate_limited();
         }
@@ -241,36 +221,20 @@ impl Link {
     /// Sets how incoming remote ids map to local remotes (only the first binding counts), and hands the events that
     /// arrived before it to the endpoint's held queues, in order.
     pub(crate) fn bind(&self, binding: Binding) {
-        let mut early = self.lock_early();
-        for (remote, args) in early.drain(..) {
-            // Held events are delivered as they arrive, without a share of the work budget (they were already
-            // counted against the held-event queue).
-            self.deliver_event(&binding, None, remote, args, None);
-        }
-        // Set under the lock: the reader checks the binding under it too, so no event can overtake the early ones.
-        let _ = self.binding.set(binding);
+        // Held events are delivered as they arrive, without a share of the work budget (they were already counted
+        // against the held-event queue).
+        self.early.bind(binding, |binding, remote, args| self.deliver_event(binding, None, remote, args, None));
     }
 
     /// Delivers an event that arrived from the peer to this side's listeners.
     pub(crate) fn on_event(&self, caller: Option<&Player>, remote: u32, args: Bytes) {
-        let binding = match self.binding() {
-            Some(binding) => binding,
-            None => {
-                let mut early = self.lock_early();
-                match self.binding() {
-                    Some(binding) => binding,
-                    None => {
-                        if early.len() >= self.early_events_max {
-                            early.pop_front();
-                            if self.may_log() {
-                                tracing::warn!(peer = %self.peer, "too many events before the interface was attached; dropped the oldest");
-                            }
-                        }
-                        // Copied out of the read buffer: a held slice would keep the whole buffer alive.
-                        early.push_back((remote, Bytes::copy_from_slice(&args)));
-                        return;
-                    }
+        let binding = match self.early.arrive(remote, &args) {
+            Arrival::Bound(binding) => binding,
+            Arrival::Held { overflowed } => {
+                if overflowed && self.may_log() {
+                    tracing::warn!(peer = %self.peer, "too many events before the interface was attached; dropped the oldest");
                 }
+                return;
             }
         };
         let ticket = match self.work.admit_event(args.len()) {
@@ -355,7 +319,7 @@ impl Link {
     }
 
     pub(crate) fn binding(&self) -> Option<&Binding> {
-        self.binding.get()
+        self.early.binding()
     }
 
     /// The name of the remote with wire id `remote`, for logs.
@@ -516,9 +480,14 @@ impl Link {
         let Some(reply) = start_or_reply(reply, |outcome| self.reply(id, outcome)) else {
             return;
         };
-        let mut inflight = self.lock_inflight();
+        // Listed before its task exists, and spawned with the lock released (a runtime shutting down drops the
+        // future, and so the callback's captures, inside `spawn`). Whoever takes the entry out answers the call.
+        {
+            let mut inflight = self.lock_inflight();
+            inflight.insert(id, None);
+            self.in_flight.store(inflight.len(), Ordering::Release);
+        }
         let link = Arc::clone(self);
-        // The task cannot remove its entry before it is inserted: it needs this lock first.
         let task = tokio::spawn(async move {
             let outcome = tokio::time::timeout(timeout, reply).await;
             drop(ticket);
@@ -534,12 +503,19 @@ impl Link {
                 }
             }
         });
-        inflight.insert(id, task.abort_handle());
-        self.in_flight.store(inflight.len(), Ordering::Release);
+        let mut inflight = self.lock_inflight();
+        match inflight.get_mut(&id) {
+            Some(entry) => *entry = Some(task.abort_handle()),
+            // Taken out meanwhile (by the task itself, a cancellation or a shutdown), and answered by whoever took it.
+            None => {
+                drop(inflight);
+                task.abort();
+            }
+        }
     }
 
     /// Removes handled call `id` from the in-flight table. `None` when it was not there.
-    fn forget_handler(&self, id: u32) -> Option<AbortHandle> {
+    fn forget_handler(&self, id: u32) -> Option<Option<AbortHandle>> {
         let mut inflight = self.lock_inflight();
         let task = inflight.remove(&id);
         self.in_flight.store(inflight.len(), Ordering::Release);
@@ -547,7 +523,7 @@ impl Link {
     }
 
     /// Removes every handled call from the in-flight table.
-    fn forget_handlers(&self) -> Vec<(u32, AbortHandle)> {
+    fn forget_handlers(&self) -> Vec<(u32, Option<AbortHandle>)> {
         let mut inflight = self.lock_inflight();
         let all = inflight.drain().collect();
         self.in_flight.store(0, Ordering::Release);
@@ -557,7 +533,7 @@ impl Link {
     /// Aborts the handled call `id` (the caller cancelled it). Unknown ids are ignored.
     pub(crate) fn cancel_handler(&self, id: u32) {
         if let Some(task) = self.forget_handler(id) {
-            task.abort();
+            task.iter().for_each(AbortHandle::abort);
             self.reply(id, Err(FunctionError::Cancelled));
             tracing::debug!(peer = %self.peer, call = id, "caller cancelled the call; callback aborted");
         }
@@ -573,7 +549,7 @@ impl Link {
     pub(crate) fn shutdown(&self) {
         let handlers = self.forget_handlers();
         for (id, task) in handlers {
-            task.abort();
+            task.iter().for_each(AbortHandle::abort);
             self.reply(id, Err(FunctionError::Cancelled));
         }
         self.close();
@@ -582,9 +558,10 @@ impl Link {
     /// Closes the connection: nothing more is queued, every pending call settles `Disconnected`, every call being
     /// handled for the peer is stopped (nobody is left to take its reply), and both tasks stop.
     pub(crate) fn close(&self) {
-        if self.outbox.close(|| self.pending.settle_all(FunctionError::Disconnected)) {
+        if let Some(unsettled) = self.outbox.close(|| self.pending.take_all()) {
+            unsettled.settle(FunctionError::Disconnected);
             self.log_limit.flush(&self.peer);
-            let handlers: Vec<AbortHandle> = self.forget_handlers().into_iter().map(|(_, task)| task).collect();
+            let handlers: Vec<AbortHandle> = self.forget_handlers().into_iter().filter_map(|(_, task)| task).collect();
             if !handlers.is_empty() {
                 tracing::debug!(peer = %self.peer, calls = handlers.len(), "connection closed; stopping the calls it was handling");
             }
@@ -608,11 +585,7 @@ impl Link {
         notified.await;
     }
 
-    fn lock_early(&self) -> std::sync::MutexGuard<'_, VecDeque<(u32, Bytes)>> {
-        self.early_events.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn lock_inflight(&self) -> std::sync::MutexGuard<'_, IdMap<AbortHandle>> {
+    fn lock_inflight(&self) -> std::sync::MutexGuard<'_, IdMap<Option<AbortHandle>>> {
         self.inflight.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
