@@ -146,10 +146,19 @@ impl Probe {
         let server = self.0.server.get().and_then(Weak::upgrade)?;
         // Attaching again shares the endpoint.
         let remotes = game::server(&server);
-        let listener = remotes.events.spare.connect(|_player, _n| async {});
-        assert!(listener.is_connected());
-        listener.disconnect();
-        assert!(!listener.is_connected());
+        // On every event this side hears, the one being delivered included.
+        let events = &remotes.events;
+        let listeners = [
+            events.said.connect(|_player, _n| async {}),
+            events.small.connect(|_player, _n| async {}),
+            events.noted.connect(|_player, _key| async {}),
+            events.spare.connect(|_player, _n| async {}),
+        ];
+        for listener in listeners {
+            assert!(listener.is_connected());
+            listener.disconnect();
+            assert!(!listener.is_connected());
+        }
         remotes.functions.work.set_callback(|_player, n| async move { n * 10 });
         let players = server.players().len();
         let fired = remotes.events.told.fire(target, 7);
@@ -299,6 +308,15 @@ fn hook_connecting_a_listener(game: &Game) -> mpsc::UnboundedReceiver<u32> {
         });
     });
     heard
+}
+
+/// Runs its closure when dropped: stands for the game's values with a `Drop` of their own, captured by user code.
+struct OnDrop<F: FnMut()>(F);
+
+impl<F: FnMut()> Drop for OnDrop<F> {
+    fn drop(&mut self) {
+        (self.0)()
+    }
 }
 
 both_transports! {
@@ -585,5 +603,37 @@ both_transports! {
         assert_eq!(within("the callback set by the listener", game.remotes.functions.ask.invoke(&player, 1)).await, Ok(100));
         assert_eq!(within("the other client", game.remotes.functions.ask.invoke(&target.player, 1)).await, Ok(2));
         assert!(target.told.try_recv().is_err());
+    }
+
+    // What user code captures is dropped with every lock released: here a listener's captures, when it is
+    // disconnected, and a callback's, when the server is dropped; both re-enter the runtime from `Drop`.
+    async fn dropping_what_user_code_captured(transport) {
+        let game = Game::new(transport).await;
+        let (tx, mut dropped) = mpsc::unbounded_channel();
+        let (remotes, tx_listener) = (game::server(&game.server), tx.clone());
+        let guard = OnDrop(move || {
+            let again = remotes.events.said.connect(|_player, _n| async {});
+            assert!(again.is_connected());
+            again.disconnect();
+            let _ = tx_listener.send("listener");
+        });
+        let listener = game.remotes.events.said.connect(move |_player, _n| {
+            let _guard = &guard;
+            async {}
+        });
+        listener.disconnect();
+        assert_eq!(within("the listener's captures to drop", dropped.recv()).await, Some("listener"));
+
+        let remotes = game::server(&game.server);
+        let guard = OnDrop(move || {
+            remotes.functions.work.set_callback(|_player, n| async move { n });
+            let _ = tx.send("callback");
+        });
+        game.remotes.functions.work.set_callback(move |_player, n| {
+            let _guard = &guard;
+            async move { n }
+        });
+        drop(game);
+        assert_eq!(within("the callback's captures to drop", dropped.recv()).await, Some("callback"));
     }
 }
