@@ -423,13 +423,20 @@ impl ServerShared {
         }
         let address = match (address, self.config.max_connections_per_address) {
             (Some(address), Some(max)) => {
-                let mut per_address = self.per_address.lock().unwrap_or_else(|p| p.into_inner());
-                let count = per_address.entry(address).or_insert(0);
-                if *count >= max {
+                let admitted = {
+                    let mut per_address = self.per_address.lock().unwrap_or_else(|p| p.into_inner());
+                    let count = per_address.entry(address).or_insert(0);
+                    let admitted = *count < max;
+                    if admitted {
+                        *count += 1;
+                    }
+                    admitted
+                };
+                if !admitted {
+                    // Logged with the lock released, like everything that may reach the game's code (its subscriber).
                     tracing::warn!(%address, max, "connection limit per address reached; connection closed");
                     return None;
                 }
-                *count += 1;
                 Some(address)
             }
             _ => None,
