@@ -335,4 +335,37 @@ both_transports! {
         drop(game);
         assert_eq!(within("the callback's captures to drop", dropped.recv()).await, Some("callback"));
     }
+
+    // Early events (before the client attached) are delivered with no lock held, and still before any event that
+    // arrives while they are: whatever the interleaving, the listener hears every event in the order it was fired.
+    async fn early_events_keep_their_order_while_the_interface_is_bound(transport) {
+        let game = Game::new(transport).await;
+        let client = game.connect(Client::builder()).await;
+        let player = game.server.player(client.player_id()).unwrap();
+        for n in 0..20 {
+            assert_eq!(game.remotes.events.told.fire(&player, n), Fired { queued: 1, skipped: 0 });
+        }
+        let firing = {
+            let (server, player) = (Arc::clone(&game.server), player.clone());
+            tokio::spawn(async move {
+                let told = game::server(&server).events.told;
+                for n in 20..40 {
+                    told.fire(&player, n);
+                    tokio::task::yield_now().await;
+                }
+            })
+        };
+        let remotes = game::client(&client);
+        let (tx, mut told) = mpsc::unbounded_channel();
+        remotes.events.told.connect(move |n| {
+            let tx = tx.clone();
+            async move {
+                let _ = tx.send(n);
+            }
+        });
+        within("the firing task", firing).await.unwrap();
+        for n in 0..40 {
+            assert_eq!(within("an event", told.recv()).await, Some(n));
+        }
+    }
 }

@@ -114,7 +114,7 @@ pub(crate) struct Link {
     pub(crate) handles: Direction,
     /// The binding, and the events that arrived before this side bound an interface (a client between `connect`
     /// and attaching).
-    early: EarlyEvents,
+    early: EarlyEvents<Binding>,
     /// This side's receiving policy: rejections of what the peer sends are reported there.
     pub(crate) boundary: Arc<Boundary>,
     /// The player at the other end (server side), for reports about its replies.
