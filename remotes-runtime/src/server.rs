@@ -423,20 +423,13 @@ impl ServerShared {
         }
         let address = match (address, self.config.max_connections_per_address) {
             (Some(address), Some(max)) => {
-                let admitted = {
-                    let mut per_address = self.per_address.lock().unwrap_or_else(|p| p.into_inner());
-                    let count = per_address.entry(address).or_insert(0);
-                    let admitted = *count < max;
-                    if admitted {
-                        *count += 1;
-                    }
-                    admitted
-                };
-                if !admitted {
-                    // Logged with the lock released, like everything that may reach the game's code (its subscriber).
+                let mut per_address = self.per_address.lock().unwrap_or_else(|p| p.into_inner());
+                let count = per_address.entry(address).or_insert(0);
+                if *count >= max {
                     tracing::warn!(%address, max, "connection limit per address reached; connection closed");
                     return None;
                 }
+                *count += 1;
                 Some(address)
             }
             _ => None,
@@ -549,8 +542,7 @@ impl ServerShared {
         log_stop(&link.peer, &stop, &self.connection_log);
         link.close();
         self.run_callbacks(&self.on_removing, &player, "player-removing");
-        let removed = self.lock_players().remove(&id);
-        drop(removed);
+        let _removed = self.lock_players().remove(&id); // Bound: dropped after the lock, with the game's player data.
         // The writer flushes what is queued (replies to abandoned calls, on shutdown) and ends; a peer that does not
         // read gets a second to take it.
         finish_writer(writer).await;
