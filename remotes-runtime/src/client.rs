@@ -5,6 +5,7 @@ use std::sync::{Arc, OnceLock, Weak};
 
 use tokio::net::ToSocketAddrs;
 
+use crate::binding::Binding;
 use crate::boundary::Boundary;
 use crate::config::{self, Config, DEFAULT_MEMORY_PIPE_BYTES, millis};
 use crate::connection::{ReadLimits, log_stop, read_loop, write_loop};
@@ -12,8 +13,8 @@ use crate::dispatch::Dispatcher;
 use crate::endpoint::{Endpoint, Side};
 use crate::handshake::{self, announced, announced_max_frame};
 use crate::hooks::{BadRequestReport, BadResponseReport};
-use crate::interface::{Direction, Interface, MismatchKind};
-use crate::link::{Binding, Link, LinkSettings};
+use crate::interface::{Direction, Interface};
+use crate::link::{Link, LinkSettings};
 use crate::log_limit::LogLimit;
 use crate::middleware::{Reject, Request};
 use crate::outbox::QueueLimits;
@@ -342,8 +343,7 @@ impl ClientShared {
     /// # Panics
     /// If a different interface is already attached: a client serves one `#[remotes]` module.
     pub(crate) fn attach(&self, interface: &'static Interface) -> Arc<Endpoint> {
-        // Bound once the attachment is made, outside `get_or_init`: binding delivers the early events, whose
-        // pipeline runs user code that may attach again.
+        // Bound after `get_or_init`: binding delivers the early events, whose pipeline runs user code.
         let mut binding = None;
         let attached = self.attached.get_or_init(|| {
             let endpoint = Arc::new(Endpoint::new(
@@ -352,30 +352,9 @@ impl ClientShared {
                 self.config.event_queue_len,
                 Arc::clone(&self.boundary),
             ));
-            let mut incoming = vec![None; self.server_remotes.len()];
-            let mut outgoing = Vec::with_capacity(interface.remotes().len());
-            for (local, def) in interface.remotes().iter().enumerate() {
-                let found =
-                    self.server_remotes.iter().enumerate().find_map(|(id, r)| r.hash_if_same(def).map(|h| (id, h)));
-                outgoing.push(match found {
-                    Some((id, hash)) if hash == def.hash => {
-                        incoming[id] = Some(local);
-                        Ok(id as u32)
-                    }
-                    _ => Err(FunctionError::Unprocessed),
-                });
-            }
-            for mismatch in interface.mismatches(&self.server_remotes) {
-                tracing::warn!(remote = %mismatch.remote, "{mismatch}; calls to it fail without being sent");
-                if mismatch.kind == MismatchKind::Signature
-                    && let Some(local) = interface.remotes().iter().position(|d| d.name == mismatch.remote)
-                {
-                    outgoing[local] = Err(FunctionError::BadRequest);
-                }
-            }
-            let names = self.server_remotes.iter().map(|r| r.0.clone()).collect();
-            binding = Some(Binding::new(Arc::clone(&endpoint), incoming.into(), names));
-            Attached { endpoint, outgoing: outgoing.into() }
+            let (made, outgoing) = Binding::to_server(Arc::clone(&endpoint), &self.server_remotes);
+            binding = Some(made);
+            Attached { endpoint, outgoing }
         });
         if let Some(binding) = binding {
             self.link.bind(binding);

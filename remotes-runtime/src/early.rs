@@ -15,7 +15,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use bytes::Bytes;
 
-/// One connection's early events, and the binding they wait for (a `link::Binding`).
+/// One connection's early events, and the binding they wait for (a `binding::Binding`).
 pub(crate) struct EarlyEvents<B> {
     events: Mutex<VecDeque<(u32, Bytes)>>,
     max: usize,

@@ -64,6 +64,7 @@
 #![warn(missing_docs)]
 
 mod auth;
+mod binding;
 mod boundary;
 mod client;
 mod config;

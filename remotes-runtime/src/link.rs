@@ -23,6 +23,7 @@ use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
 use crate::FunctionError;
+use crate::binding::Binding;
 use crate::boundary::Boundary;
 use crate::config::millis;
 use crate::early::{Arrival, EarlyEvents};
@@ -51,39 +52,6 @@ enum Replied {
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// How a peer's remote ids map to this side's remotes. The server's table is the wire's numbering, so on the
-/// server it is the identity; the client builds it from the server's table at attach time.
-pub(crate) struct Binding {
-    pub(crate) endpoint: Arc<Endpoint>,
-    /// Wire id -> local index; `None` for remotes this side lacks or declares differently.
-    incoming: Box<[Option<usize>]>,
-    /// Wire id -> name, for logs.
-    names: Box<[String]>,
-}
-
-impl Binding {
-    pub(crate) fn new(endpoint: Arc<Endpoint>, incoming: Box<[Option<usize>]>, names: Box<[String]>) -> Binding {
-        Binding { endpoint, incoming, names }
-    }
-
-    /// The server's binding: wire ids are its own local indices.
-    pub(crate) fn identity(endpoint: Arc<Endpoint>) -> Binding {
-        let remotes = endpoint.interface().remotes();
-        let incoming = (0..remotes.len()).map(Some).collect();
-        let names = remotes.iter().map(|r| r.name.to_string()).collect();
-        Binding { endpoint, incoming, names }
-    }
-
-    /// The name of the remote with wire id `remote`, for logs (`#id` for an id the peer's table lacks).
-    pub(crate) fn label(&self, remote: u32) -> String {
-        self.names.get(remote as usize).cloned().unwrap_or_else(|| format!("#{remote}"))
-    }
-
-    pub(crate) fn local_index(&self, wire_id: u32) -> Option<usize> {
-        self.incoming.get(wire_id as usize).copied().flatten()
-    }
 }
 
 /// One connection's shared state.
