@@ -6,6 +6,7 @@ use std::sync::{Arc, Weak};
 use tokio::net::ToSocketAddrs;
 
 use crate::api::Api;
+use crate::binding::Binding;
 use crate::boundary::Boundary;
 use crate::config::{self, Config, DEFAULT_MEMORY_PIPE_BYTES, millis};
 use crate::connection::{ReadLimits, log_stop, read_loop, write_loop};
@@ -13,8 +14,8 @@ use crate::dispatch::Dispatcher;
 use crate::endpoint::{Endpoint, Side};
 use crate::handshake::{self, announced, announced_max_frame};
 use crate::hooks::{BadRequestReport, BadResponseReport};
-use crate::interface::{Direction, MismatchKind};
-use crate::link::{Binding, Link, LinkSettings};
+use crate::interface::Direction;
+use crate::link::{Link, LinkSettings};
 use crate::log_limit::LogLimit;
 use crate::middleware::{Reject, Request};
 use crate::outbox::QueueLimits;
@@ -185,7 +186,7 @@ impl ClientBuilder {
         }
         let boundary = Boundary::new(Side::Client, config.rejection_log_level, LogLimit::from_config(&config));
         let endpoint = Arc::new(Endpoint::new(Side::Client, interface, config.event_queue_len, Arc::clone(&boundary)));
-        let (binding, outgoing) = bind(&endpoint, &welcome.remotes, &mismatches);
+        let (binding, outgoing) = Binding::to_server(Arc::clone(&endpoint), &welcome.remotes);
         let link = Link::new(
             LinkSettings {
                 peer: "server".to_string(),
@@ -222,38 +223,6 @@ impl ClientBuilder {
         });
         Ok(Client { shared, remotes })
     }
-}
-
-/// Maps the client's interface onto the server's table (its wire numbering), both ways, logging each remote that
-/// differs: calls to those settle at once instead of being sent.
-fn bind(
-    endpoint: &Arc<Endpoint>,
-    server_remotes: &[WireRemote],
-    mismatches: &[crate::Mismatch],
-) -> (Binding, Box<[Result<u32, FunctionError>]>) {
-    let interface = endpoint.interface();
-    let mut incoming = vec![None; server_remotes.len()];
-    let mut outgoing = Vec::with_capacity(interface.remotes().len());
-    for (local, def) in interface.remotes().iter().enumerate() {
-        let found = server_remotes.iter().enumerate().find_map(|(id, r)| r.hash_if_same(def).map(|h| (id, h)));
-        outgoing.push(match found {
-            Some((id, hash)) if hash == def.hash => {
-                incoming[id] = Some(local);
-                Ok(id as u32)
-            }
-            _ => Err(FunctionError::Unprocessed),
-        });
-    }
-    for mismatch in mismatches {
-        tracing::warn!(remote = %mismatch.remote, "{mismatch}; calls to it fail without being sent");
-        if mismatch.kind == MismatchKind::Signature
-            && let Some(local) = interface.remotes().iter().position(|d| d.name == mismatch.remote)
-        {
-            outgoing[local] = Err(FunctionError::BadRequest);
-        }
-    }
-    let names = server_remotes.iter().map(|r| r.0.clone()).collect();
-    (Binding::new(Arc::clone(endpoint), incoming.into(), names), outgoing.into())
 }
 
 impl Client {

@@ -251,7 +251,9 @@ impl Endpoint {
     /// that owns this endpoint; clearing them when the server or client is dropped breaks that cycle.
     pub(crate) fn clear(&self) {
         for slot in &self.handlers {
-            slot.write().unwrap_or_else(|p| p.into_inner()).take();
+            let handler = slot.write().unwrap_or_else(|p| p.into_inner()).take();
+            // Dropped with the lock released: the callback's captures may hold anything of the game's.
+            drop(handler);
         }
         self.listeners.clear();
     }

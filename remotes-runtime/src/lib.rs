@@ -60,10 +60,16 @@
 //! (`dispatch.rs`) to the callback registered in its endpoint (`endpoint.rs`) through the remote's pipeline
 //! (`pipeline.rs`: `validate.rs`, `middleware.rs`; rate limits in `rate_limit.rs`, rejection reports in `boundary.rs`
 //! and `hooks.rs`), and the reply settles the pending entry.
+//!
+//! No user code (callbacks, listeners, middleware, hooks, the authentication hook, player callbacks, `validate`
+//! functions, nor the dropping of what they capture) runs while the runtime holds a lock, so any of it may call back
+//! into the runtime. Where one lock is ever taken while holding another, the module says which (`link.rs`,
+//! `outbox.rs`, `listeners.rs`).
 #![warn(missing_docs)]
 
 mod api;
 mod auth;
+mod binding;
 mod boundary;
 mod client;
 mod config;

@@ -2,6 +2,15 @@
 //! queues calls with an entry in the pending-call table, sends replies (naming each call by its slot among the
 //! unanswered ones), tracks the calls it handles for the peer (so a `CANCEL` or a deadline can stop them), holds the
 //! peer's token buckets and its counters, and delivers events, holding those that arrive before an interface is bound.
+//!
+//! # Locks
+//!
+//! The outbox's lock is the only one held while another is taken: under it, `call` lists a request in the reply
+//! slots' `outstanding` list and inserts its pending entry, `reply` takes the call's slot out of `unanswered`, and
+//! `close` empties the pending table (settling it once the lock is released). The slot lists and the pending table
+//! are taken under nothing else, and take nothing themselves. `inflight`, `buckets` and the log limiter are taken
+//! alone. No user code runs under any of them: events are delivered, and
+//! handlers polled, with every lock of the link released.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
@@ -13,6 +22,7 @@ use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
 use crate::FunctionError;
+use crate::binding::Binding;
 use crate::boundary::Boundary;
 use crate::config::millis;
 use crate::endpoint::{Endpoint, Reply, ReplyFuture};
@@ -22,11 +32,15 @@ use crate::log_limit::log_at;
 use crate::outbox::{Outbox, QueueLimits};
 use crate::pending::{CallGuard, IdMap, PendingTable, Settlement};
 use crate::player::{Player, PlayerInner};
-use crate::rate_limit::{RateLimit, TokenBucket};
+use crate::rate_limit::Buckets;
 use crate::slots::{Desync, MAX_UNANSWERED, Slots};
 use crate::wire::frame::body_len;
 use crate::wire::message::{kind, request_header};
 use crate::work::{Refused, Ticket, Work, WorkLimits};
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// A request that was queued: the channel its reply arrives on, its entry's guard (dropping it cancels the call)
 /// and its deadline.
@@ -42,44 +56,12 @@ enum Replied {
     Already,
 }
 
-/// How a peer's remote ids map to this side's remotes. The server's table is the wire's numbering, so on the
-/// server it is the identity; the client builds it from the server's table when it connects.
-pub(crate) struct Binding {
-    pub(crate) endpoint: Arc<Endpoint>,
-    /// Wire id -> local index; `None` for remotes this side lacks or declares differently.
-    incoming: Box<[Option<usize>]>,
-    /// Wire id -> name, for logs.
-    names: Box<[String]>,
-}
-
-impl Binding {
-    pub(crate) fn new(endpoint: Arc<Endpoint>, incoming: Box<[Option<usize>]>, names: Box<[String]>) -> Binding {
-        Binding { endpoint, incoming, names }
-    }
-
-    /// The server's binding: wire ids are its own local indices.
-    pub(crate) fn identity(endpoint: Arc<Endpoint>) -> Binding {
-        let remotes = endpoint.interface().remotes();
-        let incoming = (0..remotes.len()).map(Some).collect();
-        let names = remotes.iter().map(|r| r.name.to_string()).collect();
-        Binding { endpoint, incoming, names }
-    }
-
-    /// The name of the remote with wire id `remote`, for logs (`#id` for an id the peer's table lacks).
-    pub(crate) fn label(&self, remote: u32) -> String {
-        self.names.get(remote as usize).cloned().unwrap_or_else(|| format!("#{remote}"))
-    }
-
-    pub(crate) fn local_index(&self, wire_id: u32) -> Option<usize> {
-        self.incoming.get(wire_id as usize).copied().flatten()
-    }
-}
-
 /// One connection's shared state.
 pub(crate) struct Link {
     pub(crate) outbox: Outbox,
     pub(crate) pending: PendingTable,
-    inflight: Mutex<IdMap<AbortHandle>>,
+    /// The peer's calls being handled here, each with its task (`None` while the task is being spawned).
+    inflight: Mutex<IdMap<Option<AbortHandle>>>,
     /// The in-flight table's size, readable without its lock.
     in_flight: AtomicUsize,
     /// The peer's requests not answered yet and this side's requests the peer has not answered yet: a reply names
@@ -112,29 +94,6 @@ pub(crate) struct Link {
     pub(crate) work: Arc<Work>,
     /// Rejections of what this peer sends are logged through this limiter.
     pub(crate) log_limit: LogLimit,
-}
-
-/// One peer's token buckets.
-#[derive(Default)]
-struct Buckets {
-    global: Option<TokenBucket>,
-    per_remote: Vec<Option<TokenBucket>>,
-}
-
-/// Takes a token from `slot`'s bucket, (re)creating it when the limit changed; no limit admits everything.
-fn take_token(slot: &mut Option<TokenBucket>, limit: Option<RateLimit>) -> bool {
-    match limit {
-        None => {
-            *slot = None;
-            true
-        }
-        Some(limit) => {
-            if slot.as_ref().is_none_or(|bucket| bucket.limit() != limit) {
-                *slot = Some(TokenBucket::new(limit));
-            }
-            slot.as_mut().is_some_and(TokenBucket::admit)
-        }
-    }
 }
 
 /// Settings a link needs from the handshake.
@@ -217,12 +176,7 @@ impl Link {
             return true;
         }
         let (global, own) = (endpoint.boundary.rate_limit(), endpoint.rate_limit(local));
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        let buckets = &mut *buckets;
-        if buckets.per_remote.len() <= local {
-            buckets.per_remote.resize(local + 1, None);
-        }
-        let admitted = take_token(&mut buckets.global, global) && take_token(&mut buckets.per_remote[local], own);
+        let admitted = lock(&self.buckets).admit(local, global, own);
         if !admitted {
             self.count_rate_limited();
         }
@@ -459,9 +413,14 @@ impl Link {
         let Some(reply) = start_or_reply(reply, |outcome| self.reply(id, outcome)) else {
             return;
         };
-        let mut inflight = self.lock_inflight();
+        // Listed before its task exists, and spawned with the lock released (a runtime shutting down drops the
+        // future, and so the callback's captures, inside `spawn`). Whoever takes the entry out answers the call.
+        {
+            let mut inflight = self.lock_inflight();
+            inflight.insert(id, None);
+            self.in_flight.store(inflight.len(), Ordering::Release);
+        }
         let link = Arc::clone(self);
-        // The task cannot remove its entry before it is inserted: it needs this lock first.
         let task = tokio::spawn(async move {
             let outcome = tokio::time::timeout(timeout, reply).await;
             drop(ticket);
@@ -477,12 +436,19 @@ impl Link {
                 }
             }
         });
-        inflight.insert(id, task.abort_handle());
-        self.in_flight.store(inflight.len(), Ordering::Release);
+        let mut inflight = self.lock_inflight();
+        match inflight.get_mut(&id) {
+            Some(entry) => *entry = Some(task.abort_handle()),
+            // Taken out meanwhile (by the task itself, a cancellation or a shutdown), and answered by whoever took it.
+            None => {
+                drop(inflight);
+                task.abort();
+            }
+        }
     }
 
     /// Removes handled call `id` from the in-flight table. `None` when it was not there.
-    fn forget_handler(&self, id: u32) -> Option<AbortHandle> {
+    fn forget_handler(&self, id: u32) -> Option<Option<AbortHandle>> {
         let mut inflight = self.lock_inflight();
         let task = inflight.remove(&id);
         self.in_flight.store(inflight.len(), Ordering::Release);
@@ -490,7 +456,7 @@ impl Link {
     }
 
     /// Removes every handled call from the in-flight table.
-    fn forget_handlers(&self) -> Vec<(u32, AbortHandle)> {
+    fn forget_handlers(&self) -> Vec<(u32, Option<AbortHandle>)> {
         let mut inflight = self.lock_inflight();
         let all = inflight.drain().collect();
         self.in_flight.store(0, Ordering::Release);
@@ -500,7 +466,7 @@ impl Link {
     /// Aborts the handled call `id` (the caller cancelled it). Unknown ids are ignored.
     pub(crate) fn cancel_handler(&self, id: u32) {
         if let Some(task) = self.forget_handler(id) {
-            task.abort();
+            task.iter().for_each(AbortHandle::abort);
             self.reply(id, Err(FunctionError::Cancelled));
             tracing::debug!(peer = %self.peer, call = id, "caller cancelled the call; callback aborted");
         }
@@ -516,7 +482,7 @@ impl Link {
     pub(crate) fn shutdown(&self) {
         let handlers = self.forget_handlers();
         for (id, task) in handlers {
-            task.abort();
+            task.iter().for_each(AbortHandle::abort);
             self.reply(id, Err(FunctionError::Cancelled));
         }
         self.close();
@@ -525,9 +491,10 @@ impl Link {
     /// Closes the connection: nothing more is queued, every pending call settles `Disconnected`, every call being
     /// handled for the peer is stopped (nobody is left to take its reply), and both tasks stop.
     pub(crate) fn close(&self) {
-        if self.outbox.close(|| self.pending.settle_all(FunctionError::Disconnected)) {
+        if let Some(unsettled) = self.outbox.close(|| self.pending.take_all()) {
+            unsettled.settle(FunctionError::Disconnected);
             self.log_limit.flush(&self.peer);
-            let handlers: Vec<AbortHandle> = self.forget_handlers().into_iter().map(|(_, task)| task).collect();
+            let handlers: Vec<AbortHandle> = self.forget_handlers().into_iter().filter_map(|(_, task)| task).collect();
             if !handlers.is_empty() {
                 tracing::debug!(peer = %self.peer, calls = handlers.len(), "connection closed; stopping the calls it was handling");
             }
@@ -551,7 +518,7 @@ impl Link {
         notified.await;
     }
 
-    fn lock_inflight(&self) -> std::sync::MutexGuard<'_, IdMap<AbortHandle>> {
+    fn lock_inflight(&self) -> std::sync::MutexGuard<'_, IdMap<Option<AbortHandle>>> {
         self.inflight.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

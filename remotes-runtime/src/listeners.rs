@@ -5,6 +5,16 @@
 //! Delivery keeps the order of arrival: listeners are started in order on the connection's reader (see [`start`]),
 //! and while held events are being handed to a new listener, newer events join the queue behind them. A middleware
 //! that has to wait lets its event continue in a task of its own, so later events may overtake it.
+//!
+//! # Locks
+//!
+//! Each event has a slot lock (its hub, its held queue, the `draining` flag), and each hub a lock on its listener
+//! list. The only nesting is slot lock, then hub lock (to see whether the hub has listeners, or to add one): never
+//! the other way round. No user code runs under either: the pipeline (decoding, `validate` functions, rejection
+//! hooks, middleware) and the listeners run after the slot lock is released, and so does dropping what a listener
+//! or a held event owns. What to do with an event is decided under the lock; an event about to be held is checked
+//! with the lock released, then the decision is taken again (a listener may have connected meanwhile). Held events
+//! are taken out one at a time and delivered outside the lock, while `draining` keeps newer events queued behind.
 
 use std::any::Any;
 use std::collections::VecDeque;
@@ -135,14 +145,17 @@ impl<A: Args> EventSink for EventHub<A> {
     }
 
     fn remove(&self, id: u64) -> bool {
-        let mut listeners = self.listeners.write().unwrap_or_else(|p| p.into_inner());
-        let before = listeners.len();
-        listeners.retain(|(l, _)| *l != id);
-        listeners.len() != before
+        let removed = {
+            let mut listeners = self.listeners.write().unwrap_or_else(|p| p.into_inner());
+            listeners.iter().position(|(l, _)| *l == id).map(|at| listeners.remove(at))
+        };
+        // Dropped here, with the lock released: the listener's captures may be the game's last handles on anything.
+        removed.is_some()
     }
 
     fn clear(&self) {
-        self.listeners.write().unwrap_or_else(|p| p.into_inner()).clear();
+        let removed = std::mem::take(&mut *self.listeners.write().unwrap_or_else(|p| p.into_inner()));
+        drop(removed);
     }
 
     fn admit_held(&self, caller: Option<&Player>, args: &[u8]) -> bool {
@@ -180,6 +193,17 @@ struct HeldEvent {
     args: Bytes,
 }
 
+/// What becomes of an event, as decided under its slot's lock (see [`Listeners::route`]).
+enum Route {
+    Deliver(Arc<dyn EventSink>),
+    Check(Arc<dyn EventSink>),
+    /// Held; `dropped` is the oldest held event when the queue was full.
+    Held {
+        dropped: Option<HeldEvent>,
+        first_overflow: bool,
+    },
+}
+
 /// An event's typed hub, kept both ways: erased for delivery, and as `Any` for typed access.
 struct Sink {
     erased: Arc<dyn EventSink>,
@@ -210,11 +234,11 @@ impl Listeners {
         Listeners { names, slots, next_id: AtomicU64::new(1), queue_len }
     }
 
-    /// The typed hub of event `index`, made from `pipeline` on first use.
-    pub(crate) fn hub<A: Args>(&self, index: usize, pipeline: impl FnOnce() -> Arc<Pipeline<A>>) -> Arc<EventHub<A>> {
+    /// The typed hub of event `index`, made with `pipeline` on first use.
+    pub(crate) fn hub<A: Args>(&self, index: usize, pipeline: Arc<Pipeline<A>>) -> Arc<EventHub<A>> {
         let mut slot = self.lock(index);
         let sink = slot.sink.get_or_insert_with(|| {
-            let hub = Arc::new(EventHub::new(pipeline()));
+            let hub = Arc::new(EventHub::new(pipeline));
             Sink { erased: Arc::clone(&hub) as Arc<dyn EventSink>, typed: hub }
         });
         Arc::clone(&sink.typed).downcast::<EventHub<A>>().expect("one argument type per remote index")
@@ -252,52 +276,75 @@ impl Listeners {
         self.erased(index).is_some_and(|sink| sink.contains(id))
     }
 
-    /// Removes every listener and held event.
+    /// Removes every listener and held event. What they own is dropped outside the locks.
     pub(crate) fn clear(&self) {
         for index in 0..self.slots.len() {
-            let mut slot = self.lock(index);
-            if let Some(sink) = &slot.sink {
-                sink.erased.clear();
+            let (sink, held) = {
+                let mut slot = self.lock(index);
+                (slot.sink.as_ref().map(|sink| Arc::clone(&sink.erased)), std::mem::take(&mut slot.held))
+            };
+            if let Some(sink) = sink {
+                sink.clear();
             }
-            slot.held.clear();
+            drop(held);
         }
     }
 
     /// Delivers an event that arrived (or was predicted): to the listeners, or to the held queue when there are none
     /// yet (or held events are still being handed out).
     pub(crate) fn deliver(&self, index: usize, caller: Option<&Player>, args: Bytes, ticket: EventTicket) {
-        let sink = {
-            let mut slot = self.lock(index);
-            match &slot.sink {
-                Some(sink) if !slot.draining && !sink.erased.is_empty() => Arc::clone(&sink.erased),
-                _ => return self.hold(index, &mut slot, caller, args),
+        let mut route = self.route(index, caller, &args, false);
+        if let Route::Check(sink) = &route {
+            // Checked with the slot unlocked: the constraints and rejection hooks may use this table.
+            if !sink.admit_held(caller, &args) {
+                return;
             }
-        };
-        sink.deliver(caller, &args, ticket);
+            route = self.route(index, caller, &args, true);
+        }
+        match route {
+            Route::Deliver(sink) => sink.deliver(caller, &args, ticket),
+            Route::Held { dropped, first_overflow } => {
+                drop(dropped);
+                if first_overflow {
+                    tracing::warn!(
+                        event = self.names[index],
+                        queue_len = self.queue_len,
+                        "no listener connected and the event queue is full; dropping the oldest held events (logged once until a listener takes them)"
+                    );
+                }
+            }
+            Route::Check(_) => {}
+        }
+    }
+
+    /// Decides under the slot's lock what becomes of an event: delivered to the listeners, checked before it may be
+    /// held (unless it already was), or held as it is (no hub yet, so nothing to check it with until a listener
+    /// connects; draining checks it then).
+    fn route(&self, index: usize, caller: Option<&Player>, args: &Bytes, checked: bool) -> Route {
+        let mut slot = self.lock(index);
+        match &slot.sink {
+            Some(sink) if !slot.draining && !sink.erased.is_empty() => Route::Deliver(Arc::clone(&sink.erased)),
+            Some(sink) if !checked => Route::Check(Arc::clone(&sink.erased)),
+            _ => self.hold(&mut slot, caller, args),
+        }
     }
 
     fn erased(&self, index: usize) -> Option<Arc<dyn EventSink>> {
         self.lock(index).sink.as_ref().map(|sink| Arc::clone(&sink.erased))
     }
 
-    fn hold(&self, index: usize, slot: &mut EventSlot, caller: Option<&Player>, args: Bytes) {
-        if let Some(sink) = &slot.sink
-            && !sink.erased.admit_held(caller, &args)
-        {
-            return;
-        }
+    /// Queues an event in the held queue (under the slot's lock: it runs no user code). When the queue is full,
+    /// the oldest event is handed back, to be dropped once the lock is released (its player may be the last handle
+    /// on the game's player data), with whether this overflow is the first since the queue was last drained.
+    fn hold(&self, slot: &mut EventSlot, caller: Option<&Player>, args: &Bytes) -> Route {
+        let mut route = Route::Held { dropped: None, first_overflow: false };
         if slot.held.len() >= self.queue_len {
-            slot.held.pop_front();
-            if !std::mem::replace(&mut slot.overflow_logged, true) {
-                tracing::warn!(
-                    event = self.names[index],
-                    queue_len = self.queue_len,
-                    "no listener connected and the event queue is full; dropping the oldest held events (logged once until a listener takes them)"
-                );
-            }
+            let first_overflow = !std::mem::replace(&mut slot.overflow_logged, true);
+            route = Route::Held { dropped: slot.held.pop_front(), first_overflow };
         }
         // Copied out of the read buffer: a held slice would keep the whole buffer alive.
-        slot.held.push_back(HeldEvent { caller: caller.cloned(), args: Bytes::copy_from_slice(&args) });
+        slot.held.push_back(HeldEvent { caller: caller.cloned(), args: Bytes::copy_from_slice(args) });
+        route
     }
 
     fn drain(&self, index: usize) {

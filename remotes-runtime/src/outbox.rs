@@ -11,6 +11,13 @@
 //!
 //! Small frames are copied into the tail buffer. A large frame going to many connections (a broadcast) is queued
 //! as a shared `Bytes` segment instead, so every recipient's outbox points at the same encoded bytes.
+//!
+//! # Locks
+//!
+//! The state lock is the outermost lock of a connection. The closures of `with` and `close` run under it and may
+//! take the link's `outstanding` and `unanswered` lists and its pending-call table (see `link.rs`), nothing else;
+//! they only move state, never run user code, settle calls or wake tasks (the writer is woken after the lock is
+//! released).
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -274,16 +281,20 @@ impl Outbox {
     }
 
     /// Marks the outbox closed and wakes the writer. Runs `then` under the same lock, so no frame (and no pending
-    /// call, inserted under this lock) can slip in after it. `false` when it was already closed.
-    pub(crate) fn close(&self, then: impl FnOnce()) -> bool {
+    /// call, inserted under this lock) can slip in after it: `then` must only take state out (it runs under the
+    /// lock), and hands back what to act on once the lock is released. `None` when the outbox was already closed
+    /// (`then` does not run).
+    pub(crate) fn close<T>(&self, then: impl FnOnce() -> T) -> Option<T> {
         let mut state = self.lock();
-        let was_open = !state.closed;
+        if state.closed {
+            return None;
+        }
         state.closed = true;
-        then();
+        let out = then();
         drop(state);
         self.wake_writer.notify_one();
         self.written.notify_waiters();
-        was_open
+        Some(out)
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -379,8 +390,8 @@ mod tests {
     #[test]
     fn nothing_is_queued_after_close() {
         let outbox = Outbox::new();
-        assert!(outbox.close(|| {}));
-        assert!(!outbox.close(|| {}));
+        assert!(outbox.close(|| {}).is_some());
+        assert!(outbox.close(|| unreachable!("runs once")).is_none());
         assert_eq!(outbox.with(|s| s.put(0x20, &[1], b"x")), None);
     }
 }

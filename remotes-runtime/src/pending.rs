@@ -66,12 +66,10 @@ impl PendingTable {
         self.lock().remove(&id).is_some()
     }
 
-    /// Settles every pending call with `error` and empties the table.
-    pub(crate) fn settle_all(&self, error: FunctionError) {
-        let calls = std::mem::take(&mut *self.lock());
-        for (_, settle) in calls {
-            let _ = settle.send(Err(error));
-        }
+    /// Empties the table, handing back every pending call: the caller settles them (see [`Unsettled::settle`])
+    /// once it holds no lock, since settling wakes the callers' tasks.
+    pub(crate) fn take_all(&self) -> Unsettled {
+        Unsettled(std::mem::take(&mut *self.lock()))
     }
 
     /// How many calls are pending.
@@ -83,6 +81,19 @@ impl PendingTable {
         // A panic while holding this lock cannot leave the map inconsistent (single map operations), so a
         // poisoned lock is still usable.
         self.calls.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Calls taken out of the table, not settled yet.
+#[must_use = "the calls settle only when `settle` is called"]
+pub(crate) struct Unsettled(IdMap<oneshot::Sender<Settlement>>);
+
+impl Unsettled {
+    /// Settles every call with `error`.
+    pub(crate) fn settle(self, error: FunctionError) {
+        for (_, settle) in self.0 {
+            let _ = settle.send(Err(error));
+        }
     }
 }
 
@@ -145,7 +156,7 @@ mod tests {
     }
 
     #[test]
-    fn settle_all_empties_the_table() {
+    fn take_all_empties_the_table() {
         let table = PendingTable::default();
         let receivers: Vec<_> = (0..100)
             .map(|id| {
@@ -154,7 +165,7 @@ mod tests {
                 rx
             })
             .collect();
-        table.settle_all(FunctionError::Disconnected);
+        table.take_all().settle(FunctionError::Disconnected);
         assert_eq!(table.len(), 0);
         for mut rx in receivers {
             assert_eq!(rx.try_recv().unwrap(), Err(FunctionError::Disconnected));

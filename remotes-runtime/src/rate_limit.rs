@@ -86,6 +86,39 @@ impl TokenBucket {
     }
 }
 
+/// One peer's token buckets: the global one and one per remote that has a limit.
+#[derive(Default)]
+pub(crate) struct Buckets {
+    global: Option<TokenBucket>,
+    per_remote: Vec<Option<TokenBucket>>,
+}
+
+impl Buckets {
+    /// Takes a token from the global bucket and from remote `local`'s, under the limits set now (`None`: no limit).
+    pub(crate) fn admit(&mut self, local: usize, global: Option<RateLimit>, own: Option<RateLimit>) -> bool {
+        if self.per_remote.len() <= local {
+            self.per_remote.resize(local + 1, None);
+        }
+        take_token(&mut self.global, global) && take_token(&mut self.per_remote[local], own)
+    }
+}
+
+/// Takes a token from `slot`'s bucket, (re)creating it when the limit changed; no limit admits everything.
+fn take_token(slot: &mut Option<TokenBucket>, limit: Option<RateLimit>) -> bool {
+    match limit {
+        None => {
+            *slot = None;
+            true
+        }
+        Some(limit) => {
+            if slot.as_ref().is_none_or(|bucket| bucket.limit() != limit) {
+                *slot = Some(TokenBucket::new(limit));
+            }
+            slot.as_mut().is_some_and(TokenBucket::admit)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,16 +18,16 @@ use tokio::task::AbortHandle;
 
 use crate::api::Api;
 use crate::auth::{Accept, AuthHook, Handshake, auth_hook};
+use crate::binding::Binding;
 use crate::boundary::Boundary;
 use crate::config::{self, Config, ReceiveRate, millis};
 use crate::connection::{ReadLimits, log_stop, read_loop, write_loop};
 use crate::dispatch::Dispatcher;
-use crate::endpoint::CatchUnwind;
-use crate::endpoint::{Endpoint, Side};
+use crate::endpoint::{CatchUnwind, Endpoint, Side};
 use crate::handshake::{self, announced, announced_max_frame};
 use crate::hooks::{BadRequestReport, BadResponseReport};
 use crate::interface::Direction;
-use crate::link::{Binding, Link, LinkSettings};
+use crate::link::{Link, LinkSettings};
 use crate::log_limit::LogLimit;
 use crate::middleware::{Reject, Request};
 use crate::outbox::QueueLimits;
@@ -595,7 +595,7 @@ impl ServerShared {
         log_stop(&link.peer, &stop, &self.connection_log);
         link.close();
         self.run_callbacks(&self.on_removing, &player, "player-removing");
-        self.lock_players().remove(&id);
+        let _removed = self.lock_players().remove(&id); // Bound: dropped after the lock, with the game's player data.
         // The writer flushes what is queued (replies to abandoned calls, on shutdown) and ends; a peer that does not
         // read gets a second to take it.
         finish_writer(writer).await;

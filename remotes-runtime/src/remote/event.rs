@@ -98,7 +98,7 @@ fn connect<A: Args>(
     check: Option<Check<A>>,
     listener: impl Fn(Option<&Player>, A) -> Option<EventFuture> + Send + Sync + 'static,
 ) -> Connection {
-    let hub = endpoint.listeners.hub::<A>(index, || endpoint.pipeline(index, check));
+    let hub = endpoint.listeners.hub::<A>(index, endpoint.pipeline(index, check));
     let id = endpoint.listeners.connect(index, &hub, listener);
     Connection { endpoint: Arc::clone(endpoint), index, id }
 }
