@@ -9,33 +9,26 @@ use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
 
-use bytes::BytesMut;
-use tokio::net::{TcpListener, ToSocketAddrs};
+use tokio::net::ToSocketAddrs;
 use tokio::sync::{Notify, watch};
 use tokio::task::AbortHandle;
 
 use crate::api::Api;
-use crate::auth::{Accept, AuthHook, Handshake, auth_hook};
-use crate::binding::Binding;
+use crate::auth::AuthHook;
 use crate::boundary::Boundary;
-use crate::config::{self, Config, ReceiveRate, millis};
-use crate::connection::{ReadLimits, log_stop, read_loop, write_loop};
-use crate::dispatch::Dispatcher;
-use crate::endpoint::{CatchUnwind, Endpoint, Side};
-use crate::handshake::{self, announced, announced_max_frame};
+use crate::config::Config;
+use crate::endpoint::{Endpoint, Side};
 use crate::hooks::{BadRequestReport, BadResponseReport};
-use crate::interface::Direction;
-use crate::link::{Link, LinkSettings};
 use crate::log_limit::LogLimit;
 use crate::middleware::{Reject, Request};
-use crate::outbox::QueueLimits;
 use crate::player::Player;
 use crate::rate_limit::RateLimit;
-use crate::transport::{ReadHalf, WriteHalf, tcp};
-use crate::wire::message::{Hello, PROTOCOL_VERSION, Welcome, WireRemote, encode_map, kind};
-use crate::work::WorkLimits;
+
+mod builder;
+mod connections;
+
+pub use builder::ServerBuilder;
 
 type PlayerCallback = Arc<dyn Fn(Player) + Send + Sync>;
 
@@ -93,182 +86,6 @@ pub(crate) struct ServerShared {
     per_address: Mutex<HashMap<IpAddr, usize>>,
     /// Limits the logs about connections closed for misbehaving and handshakes that failed.
     connection_log: crate::log_limit::LogLimit,
-}
-
-/// A connection's place under the server's connection limits, given back when the connection ends.
-pub(crate) struct ConnectionSlot {
-    server: Arc<ServerShared>,
-    address: Option<IpAddr>,
-}
-
-impl Drop for ConnectionSlot {
-    fn drop(&mut self) {
-        if let Some(address) = self.address {
-            let mut per_address = self.server.per_address.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(count) = per_address.get_mut(&address) {
-                *count -= 1;
-                if *count == 0 {
-                    per_address.remove(&address);
-                }
-            }
-        }
-    }
-}
-
-/// Decrements the active-connection count when a connection task ends (it was counted when spawned).
-struct PreCounted(Arc<ServerShared>);
-
-impl Drop for PreCounted {
-    fn drop(&mut self) {
-        if self.0.active.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.0.idle.notify_waiters();
-        }
-    }
-}
-
-/// Accepts TCP connections until the task is aborted, handing each to the server under its connection limits.
-async fn accept_loop(listener: TcpListener, server: Arc<ServerShared>) {
-    loop {
-        let (stream, addr) = tcp::accept(&listener).await;
-        let Some(slot) = server.admit(Some(addr.ip())) else {
-            drop(stream);
-            continue;
-        };
-        let (reader, writer) = stream.into_split();
-        server.spawn_connection(reader, writer, addr.to_string(), slot);
-    }
-}
-
-/// Waits for a connection's writer to flush and end; one that cannot (a peer that does not read) is aborted.
-async fn finish_writer(writer: tokio::task::JoinHandle<()>) {
-    let abort = writer.abort_handle();
-    if tokio::time::timeout(FLUSH_ON_CLOSE, writer).await.is_err() {
-        abort.abort();
-    }
-}
-
-/// How long a closing connection's writer may take to flush.
-const FLUSH_ON_CLOSE: Duration = Duration::from_secs(1);
-
-/// Settings for a [`Server`]. Every setting has a documented default.
-#[derive(Clone)]
-pub struct ServerBuilder {
-    config: Config,
-    auth: Option<AuthHook>,
-}
-
-impl Default for ServerBuilder {
-    fn default() -> Self {
-        ServerBuilder { config: Config::server(), auth: None }
-    }
-}
-
-impl std::fmt::Debug for ServerBuilder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServerBuilder").field("config", &self.config).field("auth", &self.auth.is_some()).finish()
-    }
-}
-
-impl ServerBuilder {
-    config::shared_settings!(peer = "a client", handshake = "a client's handshake");
-
-    /// The most connections the server holds at once, handshakes included; further ones are closed as soon as
-    /// they are accepted, before their handshake. Default: 65,536.
-    pub fn max_connections(mut self, connections: usize) -> Self {
-        self.config.max_connections = connections;
-        self
-    }
-
-    /// The most TCP connections the server holds at once from one IP address; further ones from that address are
-    /// closed as soon as they are accepted. Default: no limit (players behind one NAT share an address).
-    pub fn max_connections_per_address(mut self, connections: usize) -> Self {
-        self.config.max_connections_per_address = Some(connections);
-        self
-    }
-
-    /// The largest `HELLO` (the client's first frame: its token and, if it sends one, its interface table) the
-    /// server reads; a longer one closes the connection before it is read. Kept apart from the frame limit so that
-    /// connections still in their handshake hold little. Default: 64 KiB (an interface of about 1,500 remotes).
-    pub fn max_handshake_len(mut self, bytes: usize) -> Self {
-        self.config.max_handshake_len = bytes.clamp(64, u32::MAX as usize);
-        self
-    }
-
-    /// Each client's receive budget: the frames and bytes per second its connection's reader takes from it (with a
-    /// second's worth of burst). Over the budget the reader waits, so the client's data waits in its own transport;
-    /// each wait is counted in [`Player::rate_limited`], and a client that stays over it for the flood grace is
-    /// disconnected. `None` reads as fast as data comes (for trusted clients, or benchmarks). Default: 10,000
-    /// frames and 1 MiB per second, see [`ReceiveRate`](crate::ReceiveRate).
-    ///
-    /// ```no_run
-    /// # #[remotes_runtime::remotes] pub mod net { pub trait ServerEvents { fn upload(level: Vec<u8>); } }
-    /// # async fn demo() -> std::io::Result<()> {
-    /// use remotes_runtime::{ReceiveRate, Server};
-    ///
-    /// // A game whose clients upload level files: more bytes, fewer frames.
-    /// let rate = ReceiveRate { frames_per_second: 2_000.0, bytes_per_second: 8.0 * 1024.0 * 1024.0 };
-    /// let server = Server::builder().receive_rate(Some(rate)).bind::<net::Api>("127.0.0.1:0").await?;
-    /// # Ok(()) }
-    /// ```
-    pub fn receive_rate(mut self, rate: Option<ReceiveRate>) -> Self {
-        self.config.receive_rate = rate;
-        self
-    }
-
-    /// How long a client may stay over its receive budget (every frame waiting for it) before it is disconnected.
-    /// Checked at each keepalive tick. Default: 10 s.
-    pub fn flood_grace(mut self, grace: Duration) -> Self {
-        self.config.flood_grace = grace;
-        self
-    }
-
-    /// Sets the authentication hook: it runs during each client's handshake (within the handshake deadline, before
-    /// any remote is reachable) and accepts the client with player data, or refuses it with a reason the client
-    /// receives as [`ConnectError::Rejected`](crate::ConnectError::Rejected). Without a hook every client is accepted.
-    ///
-    /// ```no_run
-    /// # #[remotes_runtime::remotes] pub mod net { pub trait ServerFunctions { fn ping(); } }
-    /// # async fn demo() -> std::io::Result<()> {
-    /// use remotes_runtime::{Accept, Handshake, Reject, Server};
-    ///
-    /// let server = Server::builder()
-    ///     .authenticate(|handshake: Handshake| async move {
-    ///         match handshake.token.as_deref() {
-    ///             Some("let-me-in") => Ok(Accept::new().name("alice")),
-    ///             _ => Err(Reject::new("unknown token")),
-    ///         }
-    ///     })
-    ///     .bind::<net::Api>("127.0.0.1:0")
-    ///     .await?;
-    /// # Ok(()) }
-    /// ```
-    pub fn authenticate<F, Fut>(mut self, hook: F) -> Self
-    where
-        F: Fn(Handshake) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<Accept, Reject>> + Send + 'static,
-    {
-        self.auth = Some(auth_hook(hook));
-        self
-    }
-
-    /// Binds a TCP listener on `addr` for a server of interface `A` (the generated `net::Api`). Connections are
-    /// accepted at once, and wait in their handshake until [`Server::start`]. Must be called within a tokio
-    /// runtime.
-    pub async fn bind<A: Api>(self, addr: impl ToSocketAddrs) -> io::Result<Server<A>> {
-        let listener = TcpListener::bind(addr).await?;
-        let local_addr = listener.local_addr()?;
-        let server = Server::<A>::new(self.config, self.auth, Some(local_addr));
-        let task = tokio::spawn(accept_loop(listener, Arc::clone(&server.shared)));
-        *server.shared.lock_accept() = Some(task.abort_handle());
-        tracing::debug!(%local_addr, "server listening");
-        Ok(server)
-    }
-
-    /// A server of interface `A` without a socket: clients reach it with
-    /// [`Client::connect_in_memory`](crate::Client::connect_in_memory).
-    pub fn in_memory<A: Api>(self) -> Server<A> {
-        Server::<A>::new(self.config, self.auth, None)
-    }
 }
 
 impl Server {
@@ -449,176 +266,9 @@ impl ServerShared {
         &self.endpoint
     }
 
-    /// Waits until the server is started, saying once (a warning) that a client is kept waiting for it.
-    async fn started(&self, peer: &str) {
-        let mut started = self.started.subscribe();
-        if !*started.borrow() && !self.warned_unstarted.swap(true, Ordering::Relaxed) {
-            tracing::warn!(
-                peer,
-                "a client is waiting for this server to start: call `server.start()` once its callbacks are set"
-            );
-        }
-        // The sender lives as long as `self`, so this only fails if the server is gone.
-        let _ = started.wait_for(|started| *started).await;
-    }
-
     /// The name of remote `index` of the interface, for logs.
     pub(crate) fn remote_name(&self, index: usize) -> &'static str {
         self.endpoint.remote_name(index)
-    }
-
-    /// Takes a place for a new connection from `address` (TCP) under the connection limits; `None` when the server
-    /// already holds as many as it may (the connection is then closed at once).
-    pub(crate) fn admit(self: &Arc<Self>, address: Option<IpAddr>) -> Option<ConnectionSlot> {
-        if self.active.load(Ordering::Acquire) >= self.config.max_connections {
-            tracing::warn!(?address, max = self.config.max_connections, "connection limit reached; connection closed");
-            return None;
-        }
-        let address = match (address, self.config.max_connections_per_address) {
-            (Some(address), Some(max)) => {
-                let mut per_address = self.per_address.lock().unwrap_or_else(|p| p.into_inner());
-                let count = per_address.entry(address).or_insert(0);
-                if *count >= max {
-                    tracing::warn!(%address, max, "connection limit per address reached; connection closed");
-                    return None;
-                }
-                *count += 1;
-                Some(address)
-            }
-            _ => None,
-        };
-        Some(ConnectionSlot { server: Arc::clone(self), address })
-    }
-
-    /// Runs the handshake and then the connection task set for one accepted stream, in a task of its own.
-    pub(crate) fn spawn_connection<Rd: ReadHalf, Wr: WriteHalf>(
-        self: &Arc<Self>,
-        reader: Rd,
-        writer: Wr,
-        peer: String,
-        slot: ConnectionSlot,
-    ) {
-        let server = Arc::clone(self);
-        // Counted before the task starts, so `shutdown` cannot miss a connection that is being spawned.
-        self.active.fetch_add(1, Ordering::AcqRel);
-        tokio::spawn(async move {
-            let counted = PreCounted(Arc::clone(&server));
-            server.serve(reader, writer, peer).await;
-            drop(slot);
-            drop(counted);
-        });
-    }
-
-    async fn serve<Rd: ReadHalf, Wr: WriteHalf>(self: Arc<Self>, mut reader: Rd, mut writer: Wr, peer: String) {
-        let config = &self.config;
-        let mut buf = BytesMut::new();
-        let mut shutdown = self.shutdown.subscribe();
-        let handshake = async {
-            let hello = handshake::server_hello(&mut reader, &mut writer, &mut buf, config.max_handshake_len).await?;
-            self.started(&peer).await;
-            let accept = self.authenticate(&hello, &peer).await;
-            Ok::<_, crate::ConnectError>((hello, accept))
-        };
-        let outcome = tokio::select! {
-            biased;
-            () = async { drop(shutdown.wait_for(|down| *down).await) } => {
-                return handshake::reject(&mut writer, "the server is shutting down".into()).await;
-            }
-            outcome = tokio::time::timeout(config.handshake_timeout, handshake) => outcome,
-        };
-        let (hello, accept) = match outcome {
-            Ok(Ok((hello, Ok(accept)))) => (hello, accept),
-            Ok(Ok((_, Err(reject)))) => {
-                tracing::debug!(%peer, reason = %reject, "authentication refused the client");
-                return handshake::reject(&mut writer, reject.reason().to_string()).await;
-            }
-            Ok(Err(error)) => {
-                if self.connection_log.admit("handshakes") {
-                    tracing::debug!(%peer, %error, "handshake failed");
-                }
-                return;
-            }
-            Err(_) if !*self.started.borrow() => {
-                tracing::debug!(%peer, "handshake timed out waiting for the server to start");
-                return handshake::reject(&mut writer, "the server has not been started".into()).await;
-            }
-            Err(_) => {
-                tracing::debug!(%peer, "handshake timed out");
-                return handshake::reject(&mut writer, "the handshake did not finish in time".into()).await;
-            }
-        };
-        if *self.shutdown.borrow() {
-            return handshake::reject(&mut writer, "the server is shutting down".into()).await;
-        }
-        let endpoint = Arc::clone(&self.endpoint);
-        let id = self.next_player.fetch_add(1, Ordering::Relaxed);
-        let link = Link::new(
-            LinkSettings {
-                peer: format!("player {id}"),
-                local_default: config.default_timeout,
-                peer_default: announced(hello.timeout_ms, config.default_timeout),
-                peer_max_frame: announced_max_frame(hello.max_frame, config.max_frame_len),
-                max_in_flight: config.max_in_flight,
-                queue_limits: QueueLimits { frames: config.max_queued_frames, bytes: config.max_queued_bytes },
-                handles: Direction::ToServer,
-                boundary: Arc::clone(&self.boundary),
-                work: WorkLimits::from_config(config),
-                log_limit: LogLimit::from_config(config),
-            },
-            Binding::identity(Arc::clone(&endpoint)),
-        );
-        // Nothing of the HELLO outlives the handshake.
-        drop(hello);
-        let welcome = Welcome {
-            protocol: PROTOCOL_VERSION,
-            player: id,
-            timeout_ms: millis(config.default_timeout),
-            max_frame: config.max_frame_len as u32,
-            remotes: endpoint.interface().remotes().iter().map(WireRemote::from_def).collect(),
-        };
-        // The player is listed before its welcome leaves, so a client that has connected finds itself in `players()`.
-        let player = Player::new(id, Arc::clone(&link), accept);
-        link.set_player(&player);
-        self.lock_players().insert(id, player.clone());
-        // `shutdown` sets its flag before it sweeps the players: a player listed after the sweep sees the flag here.
-        if *self.shutdown.borrow() {
-            link.shutdown();
-        }
-        // The welcome is the first frame in the outbox, so it precedes anything sent to the player.
-        link.outbox.with(|state| state.put(kind::WELCOME, &[], &encode_map(&welcome)));
-        let writer = tokio::spawn(write_loop(Arc::clone(&link), writer));
-        tracing::debug!(%peer, player = id, "player joined");
-        self.run_callbacks(&self.on_added, &player, "player-added");
-
-        let mut dispatcher = Dispatcher::new(Arc::clone(&link), Some(player.clone()));
-        let stop = read_loop(&link, reader, buf, ReadLimits::from_config(config), &mut dispatcher).await;
-        log_stop(&link.peer, &stop, &self.connection_log);
-        link.close();
-        self.run_callbacks(&self.on_removing, &player, "player-removing");
-        let _removed = self.lock_players().remove(&id); // Bound: dropped after the lock, with the game's player data.
-        // The writer flushes what is queued (replies to abandoned calls, on shutdown) and ends; a peer that does not
-        // read gets a second to take it.
-        finish_writer(writer).await;
-    }
-
-    /// Runs the authentication hook, if any. A hook that panics refuses the client.
-    async fn authenticate(&self, hello: &Hello, peer: &str) -> Result<Accept, Reject> {
-        let Some(hook) = &self.auth else {
-            return Ok(Accept::new());
-        };
-        let mismatches = hello.remotes.as_ref().map(|table| self.endpoint.interface().mismatches(table));
-        let handshake = Handshake { token: hello.token.clone(), peer: peer.to_string(), mismatches };
-        let Ok(verdict) = std::panic::catch_unwind(AssertUnwindSafe(|| hook(handshake))) else {
-            tracing::error!(peer, "authentication hook panicked");
-            return Err(Reject::new("authentication failed"));
-        };
-        match (CatchUnwind { inner: verdict }).await {
-            Ok(verdict) => verdict,
-            Err(_) => {
-                tracing::error!(peer, "authentication hook panicked");
-                Err(Reject::new("authentication failed"))
-            }
-        }
     }
 
     /// Stops accepting, abandons every call being handled (answered `Cancelled`), settles every pending call
