@@ -79,7 +79,7 @@ impl Dispatcher {
                 return self.link.on_reply(slot, Err(FunctionError::from_wire_code(code)));
             }
             Message::Cancel { call } => self.link.cancel_handler(call),
-            Message::Event { remote, args } => self.link.on_event(self.player.as_ref(), remote, args),
+            Message::Event { remote, args } => self.on_event(remote, args),
             Message::Ping => self.link.send_pong(),
             // Any frame counts as a sign of life; the reader noted it.
             Message::Pong => {}
@@ -90,6 +90,59 @@ impl Dispatcher {
             }
         }
         Ok(())
+    }
+
+    /// Delivers an event that arrived from the peer to this side's listeners, within the peer's work budget and
+    /// rate limits.
+    fn on_event(&self, remote: u32, args: Bytes) {
+        let link = &self.link;
+        let binding = link.binding();
+        let ticket = match link.work.admit_event(args.len()) {
+            Ok(ticket) => ticket,
+            Err(refused) => {
+                link.count_rate_limited();
+                if link.may_log() {
+                    log_at!(
+                        link.boundary.log_level,
+                        peer = %link.peer,
+                        remote = %binding.label(remote),
+                        events_in_flight = link.work.events(),
+                        bytes_in_flight = link.work.bytes(),
+                        "{}; event dropped without decoding",
+                        refusal(refused)
+                    );
+                }
+                return;
+            }
+        };
+        let local = binding.local_index(remote).filter(|&local| {
+            let def = binding.endpoint.def(local);
+            def.kind == RemoteKind::Event && def.direction == link.handles
+        });
+        match local {
+            Some(local) if !link.admit_rate(&binding.endpoint, local) => {
+                if link.may_log() {
+                    log_at!(
+                        link.boundary.log_level,
+                        peer = %link.peer,
+                        event = binding.endpoint.remote_name(local),
+                        "over the rate limit; event dropped without decoding"
+                    );
+                }
+            }
+            Some(local) => {
+                binding.endpoint.listeners.deliver(local, self.player.as_ref(), args, Some(Arc::new(ticket)))
+            }
+            None => {
+                if link.may_log() {
+                    tracing::warn!(
+                        peer = %link.peer,
+                        remote = %binding.label(remote),
+                        "event for a remote this side does not hear (unknown id, or declared differently); dropped"
+                    );
+                }
+            }
+        }
     }
 
     fn on_request(&self, id: u32, remote: u32, timeout: Duration, args: &[u8]) {

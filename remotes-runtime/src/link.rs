@@ -26,9 +26,8 @@ use crate::binding::Binding;
 use crate::boundary::Boundary;
 use crate::config::millis;
 use crate::endpoint::{Endpoint, Reply, ReplyFuture};
-use crate::interface::{Direction, RemoteKind};
+use crate::interface::Direction;
 use crate::log_limit::LogLimit;
-use crate::log_limit::log_at;
 use crate::outbox::{Outbox, QueueLimits};
 use crate::pending::{CallGuard, IdMap, PendingTable, Settlement};
 use crate::player::{Player, PlayerInner};
@@ -181,60 +180,6 @@ impl Link {
             self.count_rate_limited();
         }
         admitted
-    }
-
-    /// Delivers an event that arrived from the peer to this side's listeners.
-    pub(crate) fn on_event(&self, caller: Option<&Player>, remote: u32, args: Bytes) {
-        let binding = &self.binding;
-        let ticket = match self.work.admit_event(args.len()) {
-            Ok(ticket) => ticket,
-            Err(refused) => {
-                self.count_rate_limited();
-                if self.may_log() {
-                    log_at!(
-                        self.boundary.log_level,
-                        peer = %self.peer,
-                        remote = %binding.label(remote),
-                        events_in_flight = self.work.events(),
-                        bytes_in_flight = self.work.bytes(),
-                        "{}; event dropped without decoding",
-                        refusal(refused)
-                    );
-                }
-                return;
-            }
-        };
-        self.deliver_event(caller, remote, args, ticket);
-    }
-
-    fn deliver_event(&self, caller: Option<&Player>, remote: u32, args: Bytes, ticket: Ticket) {
-        let binding = &self.binding;
-        let local = binding.local_index(remote).filter(|&local| {
-            let def = binding.endpoint.def(local);
-            def.kind == RemoteKind::Event && def.direction == self.handles
-        });
-        match local {
-            Some(local) if !self.admit_rate(&binding.endpoint, local) => {
-                if self.may_log() {
-                    log_at!(
-                        self.boundary.log_level,
-                        peer = %self.peer,
-                        event = binding.endpoint.remote_name(local),
-                        "over the rate limit; event dropped without decoding"
-                    );
-                }
-            }
-            Some(local) => binding.endpoint.listeners.deliver(local, caller, args, Some(Arc::new(ticket))),
-            None => {
-                if self.may_log() {
-                    tracing::warn!(
-                        peer = %self.peer,
-                        remote = %binding.label(remote),
-                        "event for a remote this side does not hear (unknown id, or declared differently); dropped"
-                    );
-                }
-            }
-        }
     }
 
     /// Queues an encoded event frame (`body_len` is the length its prefix announces). `false` when the connection
