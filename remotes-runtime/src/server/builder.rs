@@ -61,7 +61,7 @@ impl ServerBuilder {
 
     /// Each client's receive budget: the frames and bytes per second its connection's reader takes from it (with a
     /// second's worth of burst). Over the budget the reader waits, so the client's data waits in its own transport;
-    /// each wait is counted in [`Player::rate_limited`], and a client that stays over it for the flood grace is
+    /// each wait is counted in [`Player::rate_limited`](crate::Player::rate_limited), and a client that stays over it for the flood grace is
     /// disconnected. `None` reads as fast as data comes (for trusted clients, or benchmarks). Default: 10,000
     /// frames and 1 MiB per second, see [`ReceiveRate`](crate::ReceiveRate).
     ///
