@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{Harness, Logs, Transport, eventually, within};
-use remotes_runtime::testing::{RawMessage, encode_args, kinds, outgoing_queue};
+use remotes_runtime::testing::{RawMessage, encode_args, frame, kinds, outgoing_queue, varint};
 use remotes_runtime::{Direction, FunctionError, Player, RemoteKind, Server};
 use tokio::sync::Semaphore;
 
@@ -29,27 +29,6 @@ macro_rules! both_transports_logged {
             async fn memory() { run($crate::common::Transport::Memory).await }
         }
     )*};
-}
-
-fn varint(mut value: u32, out: &mut Vec<u8>) {
-    while value >= 0x80 {
-        out.push(value as u8 | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
-}
-
-/// One frame: length prefix, `kind`, header varints, payload.
-fn frame(kind: u8, header: &[u32], payload: &[u8]) -> Vec<u8> {
-    let mut body = vec![kind];
-    for &value in header {
-        varint(value, &mut body);
-    }
-    body.extend_from_slice(payload);
-    let mut out = Vec::new();
-    varint(body.len() as u32, &mut out);
-    out.extend(body);
-    out
 }
 
 /// `count` copies of one frame, back to back.
@@ -162,7 +141,7 @@ both_transports_logged! {
         let welcome = trickler.handshake().await.unwrap();
         let player = h.server.player(welcome.player_id).unwrap();
         let mut start = Vec::new();
-        varint((1 << 20) - 16, &mut start);
+        start.extend(varint((1 << 20) - 16));
         start.push(kinds::EVENT);
         trickler.send_bytes(&start).await.unwrap();
         let started = tokio::time::Instant::now();
@@ -231,7 +210,7 @@ both_transports_logged! {
 
         // Connection churn: each connection is closed for an oversized frame; the server-wide limiter holds.
         let mut oversized = Vec::new();
-        varint(1 << 20, &mut oversized);
+        oversized.extend(varint(1 << 20));
         oversized.push(kinds::EVENT);
         for _ in 0..200 {
             let mut churn = h.raw().await;
@@ -365,7 +344,7 @@ both_transports! {
         // Only the prefix of a HELLO one byte too long: closed without waiting for the body.
         let mut too_long = h.raw().await;
         let mut prefix = Vec::new();
-        varint(LIMIT as u32 + 1, &mut prefix);
+        prefix.extend(varint(LIMIT as u32 + 1));
         prefix.push(kinds::HELLO);
         too_long.send_bytes(&prefix).await.unwrap();
         let seen = within("closed before the body", too_long.recv_until_closed()).await.unwrap();

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{Harness, Receipt, Transport, within};
-use remotes_runtime::testing::{RawClient, encode_args, kinds};
+use remotes_runtime::testing::{RawClient, encode_args, frame, kinds};
 use remotes_runtime::{Direction, Player, RemoteKind, Server};
 use tokio::task::JoinSet;
 use tokio::time::{Instant, MissedTickBehavior};
@@ -23,31 +23,12 @@ const HONEST_MIN_CALLS: usize = 50;
 /// The default maximum frame length (`max_frame_len`): 1 MiB.
 const DEFAULT_MAX_FRAME_LEN: usize = 1 << 20;
 
-fn varint(mut value: u32, out: &mut Vec<u8>) {
-    while value >= 0x80 {
-        out.push(value as u8 | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
-}
-
-/// One `EVENT` frame for remote `remote` with encoded `args`: length prefix, kind, remote id, arguments.
-fn event_frame(remote: u32, args: &[u8]) -> Vec<u8> {
-    let mut body = vec![kinds::EVENT];
-    varint(remote, &mut body);
-    body.extend_from_slice(args);
-    let mut frame = Vec::with_capacity(body.len() + 5);
-    varint(body.len() as u32, &mut frame);
-    frame.extend(body);
-    frame
-}
-
 /// A `chat` event whose frame is exactly the default maximum frame length: a string of about 1 MiB, which the
 /// server reads, validates and decodes in full before the listener runs.
 fn max_size_chat(chat: u32) -> Vec<u8> {
     // kind (1) + remote id (1) + array header (1) + str32 header (5) + text.
     let text_len = DEFAULT_MAX_FRAME_LEN - 8;
-    let frame = event_frame(chat, &encode_args(&("x".repeat(text_len),)));
+    let frame = frame(kinds::EVENT, &[chat], &encode_args(&("x".repeat(text_len),)));
     assert_eq!(frame.len(), DEFAULT_MAX_FRAME_LEN + 3, "a frame of exactly the maximum length (plus its prefix)");
     frame
 }
@@ -125,7 +106,7 @@ async fn honest_client_under_flood(transport: Transport) {
     for _ in 0..EVENT_FLOODERS {
         let (raw, chat, id) = raw_client(&h).await;
         // Small `chat` events, 1,024 frames per write.
-        let one = event_frame(chat, &encode_args(&("flood".to_string(),)));
+        let one = frame(kinds::EVENT, &[chat], &encode_args(&("flood".to_string(),)));
         let batch: Vec<u8> = one.iter().copied().cycle().take(one.len() * 1024).collect();
         event_flooders.push(h.server.player(id).expect("the flooder is connected"));
         floods.push((raw, Arc::new(batch)));
@@ -220,7 +201,7 @@ async fn persistent_flooder_is_disconnected(transport: Transport) {
     let (honest, honest_remotes) = h.client().await;
 
     let (raw, chat, id) = raw_client(&h).await;
-    let one = event_frame(chat, &encode_args(&("flood".to_string(),)));
+    let one = frame(kinds::EVENT, &[chat], &encode_args(&("flood".to_string(),)));
     let batch: Vec<u8> = one.iter().copied().cycle().take(one.len() * 1024).collect();
     let flooder = h.server.player(id).expect("the flooder is connected");
     let flooding = tokio::spawn(flood(raw, Arc::new(batch)));

@@ -10,47 +10,9 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::{Harness, Receipt, Transport, within};
-use remotes_runtime::testing::{RawClient, encode_args, kinds};
+use common::{Harness, Receipt, Rng, Transport, within};
+use remotes_runtime::testing::{RawClient, encode_args, frame, kinds, varint};
 use remotes_runtime::{Player, Server};
-
-/// A small deterministic generator (xorshift64*), so a failure replays exactly.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn bytes(&mut self, len: usize) -> Vec<u8> {
-        (0..len).map(|_| self.next() as u8).collect()
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
-
-fn varint(mut value: u32, out: &mut Vec<u8>) {
-    while value >= 0x80 {
-        out.push(value as u8 | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
-}
-
-/// A framed message: length prefix, kind, body.
-fn frame(kind: u8, body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    varint(1 + body.len() as u32, &mut out);
-    out.push(kind);
-    out.extend_from_slice(body);
-    out
-}
 
 /// Valid argument payloads for the server's remotes, to mutate.
 fn seeds() -> Vec<Vec<u8>> {
@@ -95,29 +57,29 @@ fn hostile(rng: &mut Rng, remote_count: u32) -> Vec<u8> {
     }
     let remote = if rng.chance(80) { rng.below(u64::from(remote_count)) as u32 } else { rng.next() as u32 };
     let mut header = Vec::new();
-    varint(remote, &mut header);
+    header.extend(varint(remote));
     match rng.below(100) {
         0..=44 => {
             header.extend(&args);
-            frame(kinds::REQUEST, &header)
+            frame(kinds::REQUEST, &[], &header)
         }
         45..=56 => {
-            varint(rng.below(50_000) as u32, &mut header);
+            header.extend(varint(rng.below(50_000) as u32));
             header.extend(&args);
-            frame(kinds::REQUEST_TIMED, &header)
+            frame(kinds::REQUEST_TIMED, &[], &header)
         }
         57..=79 => {
             header.extend(&args);
-            frame(kinds::EVENT, &header)
+            frame(kinds::EVENT, &[], &header)
         }
         // Cancellations for calls that were never made.
         80..=92 => {
             let mut body = Vec::new();
-            varint(rng.next() as u32, &mut body);
-            frame(kinds::CANCEL, &body)
+            body.extend(varint(rng.next() as u32));
+            frame(kinds::CANCEL, &[], &body)
         }
         // Unknown kinds, handshake kinds after the handshake, empty bodies.
-        93..=98 => frame(rng.next() as u8, &args),
+        93..=98 => frame(rng.next() as u8, &[], &args),
         // Raw bytes: truncated frames, absurd lengths, noise. These usually end the connection.
         _ => {
             let len = 1 + rng.below(16) as usize;
@@ -131,23 +93,23 @@ fn hostile(rng: &mut Rng, remote_count: u32) -> Vec<u8> {
 /// frames before it are all read.
 fn hostile_reply(rng: &mut Rng) -> Vec<u8> {
     let mut body = Vec::new();
-    varint(rng.next() as u32, &mut body);
+    body.extend(varint(rng.next() as u32));
     match rng.below(3) {
         0 => {
             let len = rng.below(16) as usize;
             body.extend(rng.bytes(len));
-            frame(kinds::REPLY_OK, &body)
+            frame(kinds::REPLY_OK, &[], &body)
         }
         1 => {
             body.push(rng.next() as u8);
-            frame(kinds::REPLY_ERR, &body)
+            frame(kinds::REPLY_ERR, &[], &body)
         }
         // Cut short, or with more than one code byte.
         _ => {
             let len = rng.below(4) as usize;
             body.truncate(len.min(body.len()));
             body.extend(rng.bytes(len));
-            frame(if rng.chance(50) { kinds::REPLY_OK } else { kinds::REPLY_ERR }, &body)
+            frame(if rng.chance(50) { kinds::REPLY_OK } else { kinds::REPLY_ERR }, &[], &body)
         }
     }
 }

@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::{Harness, Transport};
-use remotes_runtime::testing::{RawClient, encode_args, kinds};
+use remotes_runtime::testing::{RawClient, encode_args, frame, kinds, varint};
 use remotes_runtime::{Accept, Direction, Handshake, RemoteKind, Server, ServerBuilder};
 
 struct Counting;
@@ -101,26 +101,6 @@ fn builder() -> ServerBuilder {
         })
 }
 
-fn varint(mut value: u32, out: &mut Vec<u8>) {
-    while value >= 0x80 {
-        out.push(value as u8 | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
-}
-
-fn frame(kind: u8, header: &[u32], payload: &[u8]) -> Vec<u8> {
-    let mut body = vec![kind];
-    for &value in header {
-        varint(value, &mut body);
-    }
-    body.extend_from_slice(payload);
-    let mut out = Vec::new();
-    varint(body.len() as u32, &mut out);
-    out.extend(body);
-    out
-}
-
 /// A valid HELLO body (after the kind byte) of `len` bytes with the kind, whose token starts with "hold".
 fn hello_of_len(len: usize) -> Vec<u8> {
     let mut body = vec![0x84, 0xa8];
@@ -192,7 +172,7 @@ async fn measure(transport: Transport, scenario: Scenario) -> (usize, usize) {
             Scenario::PartialFrame => {
                 // The largest frame allowed, all but its last byte.
                 let mut partial = Vec::new();
-                varint(F as u32, &mut partial);
+                partial.extend(varint(F as u32));
                 partial.push(kinds::EVENT);
                 partial.extend(std::iter::repeat_n(0u8, F - 2));
                 raw.send_bytes(&partial).await.unwrap();

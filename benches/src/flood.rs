@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use remotes_runtime::testing::{RawClient, encode_args, kinds};
+use remotes_runtime::testing::{RawClient, encode_args, frame, kinds};
 use remotes_runtime::{Client, Direction, Player, RemoteKind, Server};
 use tokio::time::{Instant, MissedTickBehavior};
 
@@ -51,24 +51,6 @@ pub struct FloodResult {
     pub ramp: Duration,
 }
 
-fn varint(mut value: u32, out: &mut Vec<u8>) {
-    while value >= 0x80 {
-        out.push(value as u8 | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
-}
-
-fn event_frame(remote: u32, args: &[u8]) -> Vec<u8> {
-    let mut body = vec![kinds::EVENT];
-    varint(remote, &mut body);
-    body.extend_from_slice(args);
-    let mut frame = Vec::with_capacity(body.len() + 5);
-    varint(body.len() as u32, &mut frame);
-    frame.extend(body);
-    frame
-}
-
 /// Writes `bytes` over and over until the connection fails (or the runtime shuts down).
 async fn flood(mut raw: RawClient, bytes: Arc<Vec<u8>>) {
     while raw.send_bytes(&bytes).await.is_ok() {
@@ -102,7 +84,7 @@ pub async fn measure(lengths: Lengths) -> FloodResult {
     let mut floods = Vec::new();
     for _ in 0..EVENT_FLOODERS {
         let (raw, chat, player) = raw_client(&server).await;
-        let one = event_frame(chat, &encode_args(&("flood".to_string(),)));
+        let one = frame(kinds::EVENT, &[chat], &encode_args(&("flood".to_string(),)));
         let batch: Vec<u8> = one.iter().copied().cycle().take(one.len() * 1024).collect();
         event_flooders.push(player);
         floods.push((raw, Arc::new(batch)));
@@ -111,7 +93,8 @@ pub async fn measure(lengths: Lengths) -> FloodResult {
     for _ in 0..BIG_FRAME_SENDERS {
         let (raw, chat, player) = raw_client(&server).await;
         // kind + remote id + array header + str32 header = 8 bytes: the frame is exactly the maximum.
-        let frame = big.get_or_insert_with(|| Arc::new(event_frame(chat, &encode_args(&("x".repeat(MAX_FRAME - 8),)))));
+        let frame = big
+            .get_or_insert_with(|| Arc::new(frame(kinds::EVENT, &[chat], &encode_args(&("x".repeat(MAX_FRAME - 8),)))));
         big_senders.push(player);
         floods.push((raw, frame.clone()));
     }

@@ -50,6 +50,31 @@ pub fn encode<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
     out
 }
 
+/// `value` as the varint (LEB128) the protocol uses for lengths and header fields, to build frames by hand.
+///
+/// ```
+/// assert_eq!(remotes_runtime::testing::varint(300), [0xac, 0x02]);
+/// ```
+pub fn varint(value: u32) -> Vec<u8> {
+    let mut out = BytesMut::new();
+    crate::wire::frame::put_varint(&mut out, value);
+    out.to_vec()
+}
+
+/// One frame exactly as the runtime writes it: the length prefix, `kind`, each header varint, then `payload`. For
+/// tests that send what an honest peer never would, byte by byte (with [`RawClient::send_bytes`]).
+///
+/// ```
+/// use remotes_runtime::testing::{frame, kinds};
+/// // An EVENT for remote 3 with the arguments `[7]`: length 4, kind, remote, payload.
+/// assert_eq!(frame(kinds::EVENT, &[3], &[0x91, 0x07]), [0x04, kinds::EVENT, 0x03, 0x91, 0x07]);
+/// ```
+pub fn frame(kind: u8, header: &[u32], payload: &[u8]) -> Vec<u8> {
+    let mut out = BytesMut::new();
+    crate::wire::frame::put_frame(&mut out, kind, header, payload);
+    out.to_vec()
+}
+
 /// Encodes a tuple of arguments exactly as the runtime sends them: a MessagePack array (empty for `()`).
 ///
 /// ```

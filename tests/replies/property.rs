@@ -12,30 +12,12 @@ use remotes_runtime::testing::{RawClient, RawMessage, encode, encode_args, kinds
 use tokio::sync::mpsc;
 
 use super::{PATIENT, next_request, raw_server_and_client, reply_body};
-use crate::common::within;
+use crate::common::{Rng, within};
 
 /// Calls per seed.
 const CALLS: usize = 32;
 /// The deadline of the calls the raw server answers only after they timed out.
 const LATE: Duration = Duration::from_millis(25);
-
-/// A small deterministic generator (xorshift64*, as in tests/hostile.rs).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
 
 /// What the error code of a REPLY_ERR stands for (PROTOCOL.md section 6; unknown codes are `Unprocessed`).
 fn from_code(code: u8) -> FunctionError {
