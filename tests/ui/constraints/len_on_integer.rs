@@ -7,8 +7,8 @@ mod net {
     }
 }
 
-fn use_it(client: &Client) {
-    let _ = net::client(client).events.buy.fire(5);
+fn use_it(client: &Client<net::Api>) {
+    let _ = client.remotes().events.buy.fire(5);
 }
 
 fn main() {

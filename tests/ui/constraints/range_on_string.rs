@@ -8,8 +8,8 @@ mod net {
 }
 
 // The remote is still generated: only the constraint is reported.
-fn use_it(server: &Server) {
-    net::server(server).functions.rename.set_callback(|_player, _name| async move {});
+fn use_it(server: &Server<net::Api>) {
+    server.remotes().functions.rename.set_callback(|_player, _name| async move {});
 }
 
 fn main() {

@@ -21,8 +21,8 @@ mod net {
 }
 
 // The valid remote is still generated: no "cannot find" follow-on errors here.
-async fn use_it(server: &Server, player: Player) {
-    let _ = net::server(server).functions.fine.predict(&player, 1).await;
+async fn use_it(server: &Server<net::Api>, player: Player) {
+    let _ = server.remotes().functions.fine.predict(&player, 1).await;
 }
 
 fn main() {
