@@ -134,13 +134,20 @@ impl ServerShared {
         self.active.fetch_add(1, Ordering::AcqRel);
         tokio::spawn(async move {
             let counted = PreCounted(Arc::clone(&server));
-            server.serve(reader, writer, peer).await;
-            drop(slot);
+            server.serve(reader, writer, peer, slot).await;
             drop(counted);
         });
     }
 
-    async fn serve<Rd: ReadHalf, Wr: WriteHalf>(self: Arc<Self>, mut reader: Rd, mut writer: Wr, peer: String) {
+    /// `slot` is the connection's place under the limits: given back when its player leaves (before the writer's
+    /// last flush), so a player no longer in `players()` no longer counts against `max_connections_per_address`.
+    async fn serve<Rd: ReadHalf, Wr: WriteHalf>(
+        self: Arc<Self>,
+        mut reader: Rd,
+        mut writer: Wr,
+        peer: String,
+        slot: ConnectionSlot,
+    ) {
         let config = &self.config;
         let mut buf = BytesMut::new();
         let mut shutdown = self.shutdown.subscribe();
@@ -226,6 +233,7 @@ impl ServerShared {
         log_stop(&link.peer, &stop, &self.connection_log);
         link.close();
         self.run_callbacks(&self.on_removing, &player, "player-removing");
+        drop(slot);
         let _removed = self.lock_players().remove(&id); // Bound: dropped after the lock, with the game's player data.
         // The writer flushes what is queued (replies to abandoned calls, on shutdown) and ends; a peer that does not
         // read gets a second to take it.
