@@ -10,11 +10,12 @@ use bytes::Bytes;
 
 use crate::FunctionError;
 use crate::interface::RemoteKind;
-use crate::link::{Link, refusal};
+use crate::link::Link;
 use crate::log_limit::log_at;
 use crate::player::Player;
 use crate::slots::Desync;
 use crate::wire::message::{Message, kind};
+use crate::work::Refused;
 
 /// The reader's dispatch state for one connection.
 pub(crate) struct Dispatcher {
@@ -92,6 +93,22 @@ impl Dispatcher {
         Ok(())
     }
 
+    /// Counts and logs a call or event the peer's work budget refused (`outcome`: what became of it).
+    fn refused(&self, refused: Refused, remote: &str, outcome: &str) {
+        let link = &self.link;
+        link.count_rate_limited();
+        if link.may_log() {
+            log_at!(
+                link.boundary.log_level,
+                peer = %link.peer,
+                remote,
+                events_in_flight = link.work.events(),
+                bytes_in_flight = link.work.bytes(),
+                "{refused}; {outcome}"
+            );
+        }
+    }
+
     /// Delivers an event that arrived from the peer to this side's listeners, within the peer's work budget and
     /// rate limits.
     fn on_event(&self, remote: u32, args: Bytes) {
@@ -99,21 +116,7 @@ impl Dispatcher {
         let binding = link.binding();
         let ticket = match link.work.admit_event(args.len()) {
             Ok(ticket) => ticket,
-            Err(refused) => {
-                link.count_rate_limited();
-                if link.may_log() {
-                    log_at!(
-                        link.boundary.log_level,
-                        peer = %link.peer,
-                        remote = %binding.label(remote),
-                        events_in_flight = link.work.events(),
-                        bytes_in_flight = link.work.bytes(),
-                        "{}; event dropped without decoding",
-                        refusal(refused)
-                    );
-                }
-                return;
-            }
+            Err(refused) => return self.refused(refused, &binding.label(remote), "event dropped without decoding"),
         };
         let local = binding.local_index(remote).filter(|&local| {
             let def = binding.endpoint.def(local);
@@ -183,17 +186,7 @@ impl Dispatcher {
         let ticket = match link.work.admit_call(args.len()) {
             Ok(ticket) => ticket,
             Err(refused) => {
-                link.count_rate_limited();
-                if link.may_log() {
-                    log_at!(
-                        link.boundary.log_level,
-                        peer = %link.peer,
-                        remote = name,
-                        bytes_in_flight = link.work.bytes(),
-                        "{}; Cancelled without decoding",
-                        refusal(refused)
-                    );
-                }
+                self.refused(refused, name, "Cancelled without decoding");
                 return link.reply(id, Err(FunctionError::Cancelled));
             }
         };

@@ -35,7 +35,7 @@ use crate::rate_limit::Buckets;
 use crate::slots::{Desync, MAX_UNANSWERED, Slots};
 use crate::wire::frame::body_len;
 use crate::wire::message::{kind, request_header};
-use crate::work::{Refused, Ticket, Work, WorkLimits};
+use crate::work::{Ticket, Work, WorkLimits};
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
@@ -465,14 +465,6 @@ impl Link {
 
     fn lock_inflight(&self) -> std::sync::MutexGuard<'_, IdMap<Option<AbortHandle>>> {
         self.inflight.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-/// What a refusal by the work budget means, for logs.
-pub(crate) fn refusal(refused: Refused) -> &'static str {
-    match refused {
-        Refused::Events => "too many of this peer's events have listeners running",
-        Refused::Bytes => "the payloads of this peer's calls and events in progress exceed their budget",
     }
 }
 

@@ -41,6 +41,15 @@ pub(crate) enum Refused {
     Bytes,
 }
 
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Refused::Events => "too many of this peer's events have listeners running",
+            Refused::Bytes => "the payloads of this peer's calls and events in progress exceed their budget",
+        })
+    }
+}
+
 impl WorkLimits {
     /// The caps a side's settings give (`max_events_in_flight`, `max_in_flight_bytes`).
     pub(crate) fn from_config(config: &crate::config::Config) -> WorkLimits {
