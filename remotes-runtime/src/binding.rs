@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::FunctionError;
 use crate::endpoint::Endpoint;
-use crate::interface::MismatchKind;
+use crate::interface::{Mismatch, MismatchKind};
 use crate::wire::message::WireRemote;
 
 /// How a peer's remote ids map to this side's remotes. The server's table is the wire's numbering, so on the
@@ -20,10 +20,12 @@ pub(crate) struct Binding {
 
 impl Binding {
     /// The client's binding to the server's table (`remotes`, as the handshake announced it), with the server's id
-    /// for each local remote, or the error a call to it settles with. Each remote that differs is logged.
+    /// for each local remote, or the error a call to it settles with. Each remote that differs (`mismatches`, the
+    /// interface's against `remotes`) is logged.
     pub(crate) fn to_server(
         endpoint: Arc<Endpoint>,
         remotes: &[WireRemote],
+        mismatches: &[Mismatch],
     ) -> (Binding, Box<[Result<u32, FunctionError>]>) {
         let interface = endpoint.interface();
         let mut incoming = vec![None; remotes.len()];
@@ -38,7 +40,7 @@ impl Binding {
                 _ => Err(FunctionError::Unprocessed),
             });
         }
-        for mismatch in interface.mismatches(remotes) {
+        for mismatch in mismatches {
             tracing::warn!(remote = %mismatch.remote, "{mismatch}; calls to it fail without being sent");
             if mismatch.kind == MismatchKind::Signature
                 && let Some(local) = interface.remotes().iter().position(|d| d.name == mismatch.remote)

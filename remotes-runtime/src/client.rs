@@ -186,7 +186,7 @@ impl ClientBuilder {
         }
         let boundary = Boundary::new(Side::Client, config.rejection_log_level, LogLimit::from_config(&config));
         let endpoint = Arc::new(Endpoint::new(Side::Client, interface, config.event_queue_len, Arc::clone(&boundary)));
-        let (binding, outgoing) = Binding::to_server(Arc::clone(&endpoint), &welcome.remotes);
+        let (binding, outgoing) = Binding::to_server(Arc::clone(&endpoint), &welcome.remotes, &mismatches);
         let link = Link::new(
             LinkSettings {
                 peer: "server".to_string(),
