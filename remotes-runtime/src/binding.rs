@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::FunctionError;
 use crate::endpoint::Endpoint;
-use crate::interface::{Mismatch, MismatchKind};
+use crate::interface::{Mismatch, MismatchKind, RemoteKind};
 use crate::wire::message::WireRemote;
 
 /// How a peer's remote ids map to this side's remotes. The server's table is the wire's numbering, so on the
@@ -65,7 +65,10 @@ impl Binding {
         self.names.get(remote as usize).cloned().unwrap_or_else(|| format!("#{remote}"))
     }
 
-    pub(crate) fn local_index(&self, wire_id: u32) -> Option<usize> {
-        self.incoming.get(wire_id as usize).copied().flatten()
+    /// The local index of the remote with wire id `wire_id`, if it is a `kind` this side handles (or hears).
+    pub(crate) fn handled(&self, wire_id: u32, kind: RemoteKind) -> Option<usize> {
+        let local = self.incoming.get(wire_id as usize).copied().flatten()?;
+        let def = self.endpoint.def(local);
+        (def.kind == kind && def.direction == self.endpoint.handles()).then_some(local)
     }
 }

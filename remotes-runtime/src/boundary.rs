@@ -1,12 +1,12 @@
 //! The boundary: one side's policy for what it receives. It holds the global middleware, the global rate limit, the
 //! rejection hooks and the level rejections are logged at, and it is where every rejection is reported.
 
+use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use tracing::Level;
 
-use crate::endpoint::Side;
 use crate::hooks::{Argument, BadRequestReport, BadResponseReport};
 use crate::interface::RemoteDef;
 use crate::log_limit::{LogLimit, log_at};
@@ -15,6 +15,22 @@ use crate::player::Player;
 use crate::rate_limit::RateLimit;
 
 type Hook<T> = Arc<dyn Fn(&T) + Send + Sync>;
+
+/// Which side an endpoint belongs to; named in logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    Server,
+    Client,
+}
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Side::Server => "server",
+            Side::Client => "client",
+        })
+    }
+}
 
 /// One side's receiving policy.
 pub(crate) struct Boundary {

@@ -7,14 +7,13 @@ use tokio::net::ToSocketAddrs;
 
 use crate::api::Api;
 use crate::binding::Binding;
-use crate::boundary::Boundary;
+use crate::boundary::{Boundary, Side};
 use crate::config::{self, Config, DEFAULT_MEMORY_PIPE_BYTES, millis};
 use crate::connection::{ReadLimits, log_stop, read_loop, write_loop};
 use crate::dispatch::Dispatcher;
-use crate::endpoint::{Endpoint, Side};
+use crate::endpoint::Endpoint;
 use crate::handshake::{self, announced, announced_max_frame};
 use crate::hooks::{BadRequestReport, BadResponseReport};
-use crate::interface::Direction;
 use crate::link::{Link, LinkSettings};
 use crate::log_limit::LogLimit;
 use crate::middleware::{Reject, Request};
@@ -52,7 +51,7 @@ pub struct Client<A: Api = ()> {
 
 pub(crate) struct ClientShared {
     pub(crate) config: Config,
-    boundary: Arc<Boundary>,
+    pub(crate) boundary: Arc<Boundary>,
     link: Arc<Link>,
     player_id: u64,
     endpoint: Arc<Endpoint>,
@@ -180,28 +179,23 @@ impl ClientBuilder {
             remotes: self.exact_interface.then(|| interface.remotes().iter().map(WireRemote::from_def).collect()),
         };
         let (welcome, buf) = handshake::client(&mut reader, &mut writer, &hello, config.max_frame_len).await?;
-        let mismatches = interface.mismatches(&welcome.remotes);
+        let mismatches = crate::wire::message::mismatches(interface, &welcome.remotes);
         if self.exact_interface && !mismatches.is_empty() {
             return Err(ConnectError::InterfaceMismatch(mismatches));
         }
         let boundary = Boundary::new(Side::Client, config.rejection_log_level, LogLimit::from_config(&config));
         let endpoint = Arc::new(Endpoint::new(Side::Client, interface, config.event_queue_len, Arc::clone(&boundary)));
         let (binding, outgoing) = Binding::to_server(Arc::clone(&endpoint), &welcome.remotes, &mismatches);
-        let link = Link::new(
-            LinkSettings {
-                peer: "server".to_string(),
-                local_default: config.default_timeout,
-                peer_default: announced(welcome.timeout_ms, config.default_timeout),
-                peer_max_frame: announced_max_frame(welcome.max_frame, config.max_frame_len),
-                max_in_flight: config.max_in_flight,
-                queue_limits: QueueLimits { frames: config.max_queued_frames, bytes: config.max_queued_bytes },
-                handles: Direction::ToClient,
-                boundary: Arc::clone(&boundary),
-                work: WorkLimits::from_config(&config),
-                log_limit: LogLimit::from_config(&config),
-            },
-            binding,
-        );
+        let link = Link::new(LinkSettings {
+            peer: "server".to_string(),
+            local_default: config.default_timeout,
+            peer_default: announced(welcome.timeout_ms, config.default_timeout),
+            peer_max_frame: announced_max_frame(welcome.max_frame, config.max_frame_len),
+            max_in_flight: config.max_in_flight,
+            queue_limits: QueueLimits { frames: config.max_queued_frames, bytes: config.max_queued_bytes },
+            work: WorkLimits::from_config(&config),
+            log_limit: LogLimit::from_config(&config),
+        });
         let shared = Arc::new(ClientShared {
             boundary,
             config,
@@ -216,7 +210,7 @@ impl ClientBuilder {
         tokio::spawn(write_loop(Arc::clone(&link), writer));
         let limits = ReadLimits::from_config(&shared.config);
         tokio::spawn(async move {
-            let mut dispatcher = Dispatcher::new(Arc::clone(&link), None);
+            let mut dispatcher = Dispatcher::new(Arc::clone(&link), binding, None);
             let stop = read_loop(&link, reader, buf, limits, &mut dispatcher).await;
             log_stop(&link.peer, &stop, &link.log_limit);
             link.close();

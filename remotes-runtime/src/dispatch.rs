@@ -9,10 +9,12 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use crate::FunctionError;
+use crate::binding::Binding;
 use crate::interface::RemoteKind;
 use crate::link::Link;
 use crate::log_limit::log_at;
 use crate::player::Player;
+use crate::rate_limit::Buckets;
 use crate::slots::Desync;
 use crate::wire::message::{Message, kind};
 use crate::work::Refused;
@@ -20,8 +22,12 @@ use crate::work::Refused;
 /// The reader's dispatch state for one connection.
 pub(crate) struct Dispatcher {
     link: Arc<Link>,
+    /// How the peer's remote ids map to this side's remotes (and so to its endpoint), fixed at connect.
+    binding: Binding,
     /// The calling player, on the server; `None` on a client.
     player: Option<Player>,
+    /// The peer's token buckets: the global one and one per remote that has a limit. Only the reader takes tokens.
+    buckets: Buckets,
     /// The id the peer's next request has: requests are numbered in the order they arrive.
     next_request: u32,
 }
@@ -33,8 +39,22 @@ impl crate::connection::Dispatch for Dispatcher {
 }
 
 impl Dispatcher {
-    pub(crate) fn new(link: Arc<Link>, player: Option<Player>) -> Dispatcher {
-        Dispatcher { link, player, next_request: 0 }
+    pub(crate) fn new(link: Arc<Link>, binding: Binding, player: Option<Player>) -> Dispatcher {
+        Dispatcher { link, binding, player, buckets: Buckets::default(), next_request: 0 }
+    }
+
+    /// Whether the peer may send one more request or event to remote `local` now: takes a token from the global
+    /// bucket and from the remote's own, where limits are set. A refusal is counted.
+    fn admit_rate(&mut self, local: usize) -> bool {
+        let endpoint = &self.binding.endpoint;
+        if !endpoint.boundary.any_rate_limit.load(std::sync::atomic::Ordering::Acquire) {
+            return true;
+        }
+        let admitted = self.buckets.admit(local, endpoint.boundary.rate_limit(), endpoint.rate_limit(local));
+        if !admitted {
+            self.link.count_rate_limited();
+        }
+        admitted
     }
 
     /// Handles one frame body. `Err` when the frame breaks the reply accounting (a reply that does not parse, or
@@ -99,7 +119,7 @@ impl Dispatcher {
         link.count_rate_limited();
         if link.may_log() {
             log_at!(
-                link.boundary.log_level,
+                self.binding.endpoint.boundary.log_level,
                 peer = %link.peer,
                 remote,
                 events_in_flight = link.work.events(),
@@ -111,29 +131,28 @@ impl Dispatcher {
 
     /// Delivers an event that arrived from the peer to this side's listeners, within the peer's work budget and
     /// rate limits.
-    fn on_event(&self, remote: u32, args: Bytes) {
-        let link = &self.link;
-        let binding = link.binding();
-        let ticket = match link.work.admit_event(args.len()) {
+    fn on_event(&mut self, remote: u32, args: Bytes) {
+        let ticket = match self.link.work.admit_event(args.len()) {
             Ok(ticket) => ticket,
-            Err(refused) => return self.refused(refused, &binding.label(remote), "event dropped without decoding"),
+            Err(refused) => {
+                return self.refused(refused, &self.binding.label(remote), "event dropped without decoding");
+            }
         };
-        let local = binding.local_index(remote).filter(|&local| {
-            let def = binding.endpoint.def(local);
-            def.kind == RemoteKind::Event && def.direction == link.handles
-        });
-        match local {
-            Some(local) if !link.admit_rate(&binding.endpoint, local) => {
+        let local = self.binding.handled(remote, RemoteKind::Event);
+        let admitted = local.map(|local| (local, self.admit_rate(local)));
+        let (link, binding) = (&self.link, &self.binding);
+        match admitted {
+            Some((local, false)) => {
                 if link.may_log() {
                     log_at!(
-                        link.boundary.log_level,
+                        binding.endpoint.boundary.log_level,
                         peer = %link.peer,
                         event = binding.endpoint.remote_name(local),
                         "over the rate limit; event dropped without decoding"
                     );
                 }
             }
-            Some(local) => {
+            Some((local, true)) => {
                 binding.endpoint.listeners.deliver(local, self.player.as_ref(), args, Some(Arc::new(ticket)))
             }
             None => {
@@ -148,38 +167,36 @@ impl Dispatcher {
         }
     }
 
-    fn on_request(&self, id: u32, remote: u32, timeout: Duration, args: &[u8]) {
-        let link = &self.link;
-        let binding = link.binding();
-        let local = binding.local_index(remote).filter(|&local| {
-            let def = binding.endpoint.def(local);
-            def.kind == RemoteKind::Function && def.direction == link.handles
-        });
-        let Some(local) = local else {
+    fn on_request(&mut self, id: u32, remote: u32, timeout: Duration, args: &[u8]) {
+        let Some(local) = self.binding.handled(remote, RemoteKind::Function) else {
+            let link = &self.link;
             if link.may_log() {
                 tracing::warn!(
                     peer = %link.peer,
-                    remote = %link.remote_label(remote),
+                    remote = %self.binding.label(remote),
                     "request for a remote this side does not handle (unknown id, or declared differently); BadRequest"
                 );
             }
             return link.reply(id, Err(FunctionError::BadRequest));
         };
-        let name = binding.endpoint.remote_name(local);
-        let Some(handler) = binding.endpoint.handler(local) else {
-            tracing::debug!(peer = %link.peer, remote = name, "no callback set; Unprocessed");
-            return link.reply(id, Err(FunctionError::Unprocessed));
+        let name = self.binding.endpoint.remote_name(local);
+        let Some(handler) = self.binding.endpoint.handler(local) else {
+            tracing::debug!(peer = %self.link.peer, remote = name, "no callback set; Unprocessed");
+            return self.link.reply(id, Err(FunctionError::Unprocessed));
         };
-        if link.at_in_flight_limit() {
+        if self.link.at_in_flight_limit() {
+            let link = &self.link;
             link.count_rate_limited();
             if link.may_log() {
                 tracing::warn!(peer = %link.peer, remote = name, in_flight = link.in_flight(), "too many calls in flight; Cancelled");
             }
             return link.reply(id, Err(FunctionError::Cancelled));
         }
-        if !link.admit_rate(&binding.endpoint, local) {
+        let rate_admitted = self.admit_rate(local);
+        let (link, endpoint) = (&self.link, &self.binding.endpoint);
+        if !rate_admitted {
             if link.may_log() {
-                log_at!(link.boundary.log_level, peer = %link.peer, remote = name, "over the rate limit; Cancelled without decoding");
+                log_at!(endpoint.boundary.log_level, peer = %link.peer, remote = name, "over the rate limit; Cancelled without decoding");
             }
             return link.reply(id, Err(FunctionError::Cancelled));
         }

@@ -5,43 +5,21 @@
 //! malformed request is answered `BadRequest` without spawning anything.
 
 use std::any::Any;
-use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::Pin;
 use std::sync::{Arc, OnceLock, RwLock};
-use std::task::{Context, Poll};
 
 use crate::FunctionError;
-use crate::boundary::Boundary;
-use crate::interface::{Interface, RemoteDef};
+use crate::boundary::{Boundary, Side};
+use crate::interface::{Direction, Interface, RemoteDef};
+use crate::link::ReplyFuture;
 use crate::listeners::Listeners;
 use crate::pipeline::{Pipeline, Stopped};
 use crate::player::Player;
 use crate::rate_limit::RateLimit;
+use crate::user_code::{CatchUnwind, log_panic};
 use crate::validate::Check;
-use crate::wire::args::{Args, Wire, encode_value};
-
-/// The encoded return value of a handled call, or why there is none.
-pub(crate) type Reply = Result<Vec<u8>, FunctionError>;
-/// A handled call in progress.
-pub(crate) type ReplyFuture = Pin<Box<dyn Future<Output = Reply> + Send>>;
-
-/// Which side an endpoint belongs to; named in logs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Side {
-    Server,
-    Client,
-}
-
-impl fmt::Display for Side {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Side::Server => "server",
-            Side::Client => "client",
-        })
-    }
-}
+use crate::wire::args::{Args, ENCODE_CAPACITY, Wire, encode_value};
 
 /// A type-erased function callback.
 pub(crate) trait Handler: Send + Sync {
@@ -119,7 +97,7 @@ where
     Box::pin(async move {
         match (CatchUnwind { inner: future }).await {
             Ok(value) => {
-                let mut out = Vec::with_capacity(crate::remote::function::ENCODE_CAPACITY);
+                let mut out = Vec::with_capacity(ENCODE_CAPACITY);
                 encode_value(&value, &mut out).map_err(|reason| {
                     tracing::error!(remote = name, %reason, "callback's return value failed to encode");
                     FunctionError::InvalidResult
@@ -132,36 +110,6 @@ where
             }
         }
     })
-}
-
-pub(crate) fn log_panic(remote: &str, panic: &(dyn Any + Send)) {
-    let message = panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "non-string panic payload".to_string());
-    tracing::error!(remote, panic = %message, "callback panicked; the call settles Unprocessed");
-}
-
-pin_project_lite::pin_project! {
-    /// Polls a future, turning a panic into an `Err` with the panic payload.
-    pub(crate) struct CatchUnwind<F> {
-        #[pin]
-        pub(crate) inner: F,
-    }
-}
-
-impl<F: Future> Future for CatchUnwind<F> {
-    type Output = Result<F::Output, Box<dyn Any + Send>>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = self.project().inner;
-        match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
-            Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(value)) => Poll::Ready(Ok(value)),
-            Err(panic) => Poll::Ready(Err(panic)),
-        }
-    }
 }
 
 /// The callback of one function, if set.
@@ -220,6 +168,14 @@ impl Endpoint {
 
     pub(crate) fn rate_limit(&self, index: usize) -> Option<RateLimit> {
         *self.rate_limits.get(index)?.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The direction of the remotes this side handles (or hears).
+    pub(crate) fn handles(&self) -> Direction {
+        match self.side {
+            Side::Server => Direction::ToServer,
+            Side::Client => Direction::ToClient,
+        }
     }
 
     pub(crate) fn interface(&self) -> &'static Interface {

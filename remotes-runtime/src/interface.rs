@@ -2,8 +2,6 @@
 
 use std::fmt;
 
-use crate::wire::message::WireRemote;
-
 /// Whether a remote is a function (request and reply) or an event (one-way message).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RemoteKind {
@@ -72,21 +70,6 @@ impl Interface {
     /// Every remote of the interface, in declaration order. A remote's position is its local index.
     pub fn remotes(&self) -> &'static [RemoteDef] {
         self.remotes
-    }
-
-    /// Compares this interface (the local one) with a peer's table and lists every remote that differs.
-    pub(crate) fn mismatches(&self, peer: &[WireRemote]) -> Vec<Mismatch> {
-        let mut out = Vec::new();
-        for local in self.remotes {
-            match peer.iter().find_map(|p| p.hash_if_same(local)) {
-                None => out.push(Mismatch { remote: local.name.to_string(), kind: MismatchKind::Missing }),
-                Some(hash) if hash != local.hash => {
-                    out.push(Mismatch { remote: local.name.to_string(), kind: MismatchKind::Signature })
-                }
-                Some(_) => {}
-            }
-        }
-        out
     }
 }
 

@@ -96,6 +96,7 @@ mod server;
 mod slots;
 pub mod testing;
 mod transport;
+mod user_code;
 pub mod validate;
 mod wire;
 mod work;

@@ -22,13 +22,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 
-use crate::endpoint::{CatchUnwind, log_panic};
 use crate::pipeline::Pipeline;
 use crate::player::Player;
+use crate::user_code::{CatchUnwind, Started, log_panic, start};
 use crate::wire::args::Args;
 use crate::work::Ticket;
 
@@ -43,27 +42,13 @@ pub(crate) type EventFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 /// the connection code never does).
 type ListenerFn<A> = Arc<dyn Fn(Option<&Player>, A) -> Option<EventFuture> + Send + Sync>;
 
-/// Polls `future` once right here, so callbacks start in the order their messages arrived and one that finishes at
-/// once costs no task; if it is not finished, it is handed back to continue elsewhere. A panic is caught and logged.
-pub(crate) fn start<F>(name: &str, future: Pin<Box<F>>) -> Option<Pin<Box<F>>>
-where
-    F: Future + Send + ?Sized + 'static,
-{
-    let mut future = future;
-    let mut cx = Context::from_waker(Waker::noop());
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| future.as_mut().poll(&mut cx))) {
-        Ok(Poll::Ready(_)) => None,
-        Ok(Poll::Pending) => Some(future),
-        Err(panic) => {
-            log_panic(name, &*panic);
-            None
-        }
-    }
-}
-
 /// Starts a listener future here and, if it has to wait, runs the rest in a task of its own, which holds `ticket`.
 fn start_and_spawn(name: &'static str, future: EventFuture, ticket: &EventTicket) {
-    let Some(rest) = start(name, future) else { return };
+    let rest = match start(future) {
+        Started::Done(()) => return,
+        Started::Waiting(rest) => rest,
+        Started::Panicked(panic) => return log_panic(name, &*panic),
+    };
     let ticket = ticket.clone();
     let rest = async move {
         let _ticket = ticket;

@@ -6,13 +6,12 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use bytes::Bytes;
 use tokio::sync::oneshot;
 
 use crate::FunctionError;
-use crate::link::Link;
 
 /// What settles a pending call: the reply's encoded value, or why there is none.
 pub(crate) type Settlement = Result<Bytes, FunctionError>;
@@ -93,48 +92,6 @@ impl Unsettled {
     pub(crate) fn settle(self, error: FunctionError) {
         for (_, settle) in self.0 {
             let _ = settle.send(Err(error));
-        }
-    }
-}
-
-/// Owned by an `Invoke` while its call is pending. Dropping it unsettled removes the entry and tells the receiver.
-pub(crate) struct CallGuard {
-    link: Arc<Link>,
-    id: u32,
-    /// The remote's name, for logs and reports.
-    name: &'static str,
-    armed: bool,
-}
-
-impl CallGuard {
-    pub(crate) fn new(link: Arc<Link>, id: u32, name: &'static str) -> CallGuard {
-        CallGuard { link, id, name, armed: true }
-    }
-
-    /// The call was settled through the table; nothing is left to clean up.
-    pub(crate) fn settled(&mut self) {
-        self.armed = false;
-    }
-
-    /// The deadline passed: remove the entry so a late reply is dropped. The receiver enforces the same deadline
-    /// on its side (and answers `Timeout`), so no cancellation is sent.
-    pub(crate) fn timed_out(&mut self) {
-        self.armed = false;
-        if self.link.pending.remove(self.id) {
-            tracing::debug!(call = self.id, remote = self.name, "call timed out");
-        }
-    }
-
-    /// The reply did not decode as the declared return type.
-    pub(crate) fn bad_response(&self, reason: String) {
-        self.link.boundary.bad_response(self.link.player(), self.name, reason);
-    }
-}
-
-impl Drop for CallGuard {
-    fn drop(&mut self) {
-        if self.armed && self.link.pending.remove(self.id) {
-            self.link.send_cancel(self.id);
         }
     }
 }

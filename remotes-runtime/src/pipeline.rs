@@ -6,11 +6,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use crate::boundary::Boundary;
-use crate::endpoint::CatchUnwind;
 use crate::interface::{RemoteDef, RemoteKind};
 use crate::log_limit::log_at;
 use crate::middleware::{Reject, RemoteMiddleware, Request};
 use crate::player::Player;
+use crate::user_code::CatchUnwind;
 use crate::validate::Check;
 use crate::wire::args::Args;
 

@@ -2,11 +2,10 @@
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 use std::any::Any;
 
-use crate::auth::Accept;
 use crate::link::Link;
 
 /// A connected client, as the server sees it. Cheap to clone; equal when it is the same connection.
@@ -26,7 +25,7 @@ pub struct Player {
     inner: Arc<PlayerInner>,
 }
 
-pub(crate) struct PlayerInner {
+struct PlayerInner {
     id: u64,
     link: Arc<Link>,
     name: Option<String>,
@@ -34,16 +33,21 @@ pub(crate) struct PlayerInner {
 }
 
 impl Player {
-    pub(crate) fn new(id: u64, link: Arc<Link>, accept: Accept) -> Player {
-        Player { inner: Arc::new(PlayerInner { id, link, name: accept.name, data: accept.data }) }
+    pub(crate) fn new(
+        id: u64,
+        link: Arc<Link>,
+        name: Option<String>,
+        data: Option<Arc<dyn Any + Send + Sync>>,
+    ) -> Player {
+        Player { inner: Arc::new(PlayerInner { id, link, name, data }) }
     }
 
-    /// The display name the authentication hook gave the player ([`Accept::name`]), if any.
+    /// The display name the authentication hook gave the player ([`Accept::name`](crate::Accept::name)), if any.
     pub fn name(&self) -> Option<&str> {
         self.inner.name.as_deref()
     }
 
-    /// The value the authentication hook attached to the player ([`Accept::data`]), if it is a `T`.
+    /// The value the authentication hook attached to the player ([`Accept::data`](crate::Accept::data)), if it is a `T`.
     ///
     /// ```no_run
     /// # fn demo(player: remotes_runtime::Player) {
@@ -100,14 +104,6 @@ impl Player {
     /// How many of this player's requests and events were refused by a rate limit.
     pub fn rate_limited(&self) -> u64 {
         self.inner.link.rate_limited()
-    }
-
-    pub(crate) fn downgrade(&self) -> Weak<PlayerInner> {
-        Arc::downgrade(&self.inner)
-    }
-
-    pub(crate) fn upgrade(weak: &Weak<PlayerInner>) -> Option<Player> {
-        weak.upgrade().map(|inner| Player { inner })
     }
 
     pub(crate) fn link(&self) -> &Arc<Link> {

@@ -17,8 +17,9 @@ use tokio::task::AbortHandle;
 use crate::api::Api;
 use crate::auth::AuthHook;
 use crate::boundary::Boundary;
+use crate::boundary::Side;
 use crate::config::Config;
-use crate::endpoint::{Endpoint, Side};
+use crate::endpoint::Endpoint;
 use crate::hooks::{BadRequestReport, BadResponseReport};
 use crate::log_limit::LogLimit;
 use crate::middleware::{Reject, Request};
@@ -64,7 +65,7 @@ pub struct Server<A: Api = ()> {
 
 pub(crate) struct ServerShared {
     pub(crate) config: Config,
-    boundary: Arc<Boundary>,
+    pub(crate) boundary: Arc<Boundary>,
     local_addr: Option<SocketAddr>,
     endpoint: Arc<Endpoint>,
     /// Set by `start`: handshakes wait for it.

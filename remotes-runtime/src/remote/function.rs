@@ -15,17 +15,17 @@ use tokio::sync::oneshot;
 use tokio::time::{Instant, Sleep};
 
 use crate::FunctionError;
+use crate::boundary::Boundary;
 use crate::client::ClientShared;
 use crate::endpoint::{Endpoint, Handler, typed_handler};
 use crate::interface::Direction;
-use crate::link::{Link, Sent};
+use crate::link::{CallGuard, Link, Sent};
 use crate::middleware::{BoxFuture, Reject, RemoteMiddleware};
-use crate::pending::CallGuard;
 use crate::player::Player;
 use crate::rate_limit::RateLimit;
 use crate::server::ServerShared;
 use crate::validate::Check;
-use crate::wire::args::{Args, Wire, decode_value};
+use crate::wire::args::{Args, ENCODE_CAPACITY, Wire, decode_value};
 
 pin_project! {
     /// The future of a remote function call: resolves with the callee's return value or a [`FunctionError`].
@@ -64,11 +64,13 @@ enum InvokeState {
         remote: u32,
         name: &'static str,
         args: Vec<u8>,
+        report: Report,
     },
     Waiting {
         rx: oneshot::Receiver<Result<Bytes, FunctionError>>,
         guard: CallGuard,
         deadline: Instant,
+        report: Report,
     },
     Failed(FunctionError),
     Done,
@@ -79,9 +81,17 @@ impl<R> Invoke<R> {
         Invoke { state: InvokeState::Failed(error), timeout: Duration::ZERO, sleep: None, _returns: PhantomData }
     }
 
-    /// A call to remote `remote` (a wire id) over `link`, sent when first polled.
-    pub(crate) fn unsent(link: &Arc<Link>, remote: u32, name: &'static str, args: Vec<u8>, timeout: Duration) -> Self {
-        let state = InvokeState::Unsent { link: Arc::clone(link), remote, name, args };
+    /// A call to remote `remote` (a wire id) over `link`, sent when first polled; a reply that does not decode is
+    /// reported through `report`.
+    pub(crate) fn unsent(
+        link: &Arc<Link>,
+        remote: u32,
+        name: &'static str,
+        args: Vec<u8>,
+        timeout: Duration,
+        report: Report,
+    ) -> Self {
+        let state = InvokeState::Unsent { link: Arc::clone(link), remote, name, args, report };
         Invoke { state, timeout, sleep: None, _returns: PhantomData }
     }
 
@@ -93,15 +103,16 @@ impl<R> Invoke<R> {
     }
 
     /// Polls for the raw reply bytes.
-    fn poll_reply(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(Bytes, CallGuard), FunctionError>> {
+    fn poll_reply(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(Bytes, Report), FunctionError>> {
         let mut this = self.project();
         if let InvokeState::Unsent { .. } = this.state {
-            let InvokeState::Unsent { link, remote, name, args } = std::mem::replace(this.state, InvokeState::Done)
+            let InvokeState::Unsent { link, remote, name, args, report } =
+                std::mem::replace(this.state, InvokeState::Done)
             else {
                 unreachable!("state checked above")
             };
             *this.state = match link.call(remote, name, &args, *this.timeout) {
-                Ok(Sent { reply, guard, deadline }) => InvokeState::Waiting { rx: reply, guard, deadline },
+                Ok(Sent { reply, guard, deadline }) => InvokeState::Waiting { rx: reply, guard, deadline, report },
                 Err(error) => InvokeState::Failed(error),
             };
         }
@@ -116,12 +127,13 @@ impl<R> Invoke<R> {
         };
         // A reply that arrived wins over a deadline that passed at the same time.
         if let Poll::Ready(outcome) = Pin::new(rx).poll(cx) {
-            let InvokeState::Waiting { mut guard, .. } = std::mem::replace(this.state, InvokeState::Done) else {
+            let InvokeState::Waiting { mut guard, report, .. } = std::mem::replace(this.state, InvokeState::Done)
+            else {
                 unreachable!("state checked above")
             };
             guard.settled();
             return Poll::Ready(match outcome {
-                Ok(Ok(bytes)) => Ok((bytes, guard)),
+                Ok(Ok(bytes)) => Ok((bytes, report)),
                 Ok(Err(error)) => Err(error),
                 // The pending table dropped the entry without answering: the connection is gone.
                 Err(_) => Err(FunctionError::Disconnected),
@@ -144,12 +156,19 @@ impl<R: Wire> Future for Invoke<R> {
     type Output = Result<R, FunctionError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let (bytes, guard) = ready!(self.poll_reply(cx))?;
+        let (bytes, report) = ready!(self.poll_reply(cx))?;
         Poll::Ready(decode_value::<R>(&bytes).map_err(|reason| {
-            guard.bad_response(reason);
+            report.boundary.bad_response(report.player, report.name, reason);
             FunctionError::InvalidResult
         }))
     }
+}
+
+/// Where a reply that does not decode is reported: this side's boundary, with the player called (on the server).
+pub(crate) struct Report {
+    pub(crate) boundary: Arc<Boundary>,
+    pub(crate) player: Option<Player>,
+    pub(crate) name: &'static str,
 }
 
 impl<R> fmt::Debug for Invoke<R> {
@@ -202,9 +221,6 @@ fn predict<A: Args, R: Wire>(endpoint: &Arc<Endpoint>, index: usize, caller: Opt
         }),
     }
 }
-
-/// Room reserved up front for encoded arguments and return values: most fit, so encoding does not reallocate.
-pub(crate) const ENCODE_CAPACITY: usize = 128;
 
 /// Encodes outgoing arguments after checking them against the declared constraints: an honest program learns of
 /// its own bug at once, without a round trip.
@@ -327,8 +343,9 @@ impl<A: Args, R: Wire> ServerInvoker<A, R> {
         let Some(bytes) = encode_outgoing(&args, self.check, name) else {
             return Invoke::failed(FunctionError::BadRequest);
         };
+        let report = Report { boundary: Arc::clone(&self.server.boundary), player: Some(player.clone()), name };
         // The server's own table is the wire's numbering: its local index is the remote id.
-        Invoke::unsent(player.link(), self.index as u32, name, bytes, self.server.config.default_timeout)
+        Invoke::unsent(player.link(), self.index as u32, name, bytes, self.server.config.default_timeout, report)
     }
 }
 
@@ -402,7 +419,8 @@ impl<A: Args, R: Wire> ClientInvoker<A, R> {
         let Some(bytes) = encode_outgoing(&args, self.check, name) else {
             return Invoke::failed(FunctionError::BadRequest);
         };
-        Invoke::unsent(self.client.link(), remote, name, bytes, self.client.config.default_timeout)
+        let report = Report { boundary: Arc::clone(&self.client.boundary), player: None, name };
+        Invoke::unsent(self.client.link(), remote, name, bytes, self.client.config.default_timeout, report)
     }
 }
 

@@ -15,15 +15,14 @@ use crate::binding::Binding;
 use crate::config::millis;
 use crate::connection::{ReadLimits, log_stop, read_loop, write_loop};
 use crate::dispatch::Dispatcher;
-use crate::endpoint::CatchUnwind;
 use crate::handshake::{self, announced, announced_max_frame};
-use crate::interface::Direction;
 use crate::link::{Link, LinkSettings};
 use crate::log_limit::LogLimit;
 use crate::middleware::Reject;
 use crate::outbox::QueueLimits;
 use crate::player::Player;
 use crate::transport::{ReadHalf, WriteHalf, tcp};
+use crate::user_code::CatchUnwind;
 use crate::wire::message::{Hello, PROTOCOL_VERSION, Welcome, WireRemote, encode_map, kind};
 use crate::work::WorkLimits;
 
@@ -190,21 +189,16 @@ impl ServerShared {
         }
         let endpoint = Arc::clone(&self.endpoint);
         let id = self.next_player.fetch_add(1, Ordering::Relaxed);
-        let link = Link::new(
-            LinkSettings {
-                peer: format!("player {id}"),
-                local_default: config.default_timeout,
-                peer_default: announced(hello.timeout_ms, config.default_timeout),
-                peer_max_frame: announced_max_frame(hello.max_frame, config.max_frame_len),
-                max_in_flight: config.max_in_flight,
-                queue_limits: QueueLimits { frames: config.max_queued_frames, bytes: config.max_queued_bytes },
-                handles: Direction::ToServer,
-                boundary: Arc::clone(&self.boundary),
-                work: WorkLimits::from_config(config),
-                log_limit: LogLimit::from_config(config),
-            },
-            Binding::identity(Arc::clone(&endpoint)),
-        );
+        let link = Link::new(LinkSettings {
+            peer: format!("player {id}"),
+            local_default: config.default_timeout,
+            peer_default: announced(hello.timeout_ms, config.default_timeout),
+            peer_max_frame: announced_max_frame(hello.max_frame, config.max_frame_len),
+            max_in_flight: config.max_in_flight,
+            queue_limits: QueueLimits { frames: config.max_queued_frames, bytes: config.max_queued_bytes },
+            work: WorkLimits::from_config(config),
+            log_limit: LogLimit::from_config(config),
+        });
         // Nothing of the HELLO outlives the handshake.
         drop(hello);
         let welcome = Welcome {
@@ -215,8 +209,7 @@ impl ServerShared {
             remotes: endpoint.interface().remotes().iter().map(WireRemote::from_def).collect(),
         };
         // The player is listed before its welcome leaves, so a client that has connected finds itself in `players()`.
-        let player = Player::new(id, Arc::clone(&link), accept);
-        link.set_player(&player);
+        let player = Player::new(id, Arc::clone(&link), accept.name, accept.data);
         self.lock_players().insert(id, player.clone());
         // `shutdown` sets its flag before it sweeps the players: a player listed after the sweep sees the flag here.
         if *self.shutdown.borrow() {
@@ -228,7 +221,8 @@ impl ServerShared {
         tracing::debug!(%peer, player = id, "player joined");
         self.run_callbacks(&self.on_added, &player, "player-added");
 
-        let mut dispatcher = Dispatcher::new(Arc::clone(&link), Some(player.clone()));
+        let binding = Binding::identity(Arc::clone(&self.endpoint));
+        let mut dispatcher = Dispatcher::new(Arc::clone(&link), binding, Some(player.clone()));
         let stop = read_loop(&link, reader, buf, ReadLimits::from_config(config), &mut dispatcher).await;
         log_stop(&link.peer, &stop, &self.connection_log);
         link.close();
@@ -245,7 +239,8 @@ impl ServerShared {
         let Some(hook) = &self.auth else {
             return Ok(Accept::new());
         };
-        let mismatches = hello.remotes.as_ref().map(|table| self.endpoint.interface().mismatches(table));
+        let mismatches =
+            hello.remotes.as_ref().map(|table| crate::wire::message::mismatches(self.endpoint.interface(), table));
         let handshake = Handshake { token: hello.token.clone(), peer: peer.to_string(), mismatches };
         let Ok(verdict) = std::panic::catch_unwind(AssertUnwindSafe(|| hook(handshake))) else {
             tracing::error!(peer, "authentication hook panicked");

@@ -9,6 +9,8 @@ use rmp::Marker;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+/// Room reserved up front for encoded arguments and return values: most fit, so encoding does not reallocate.
+pub(crate) const ENCODE_CAPACITY: usize = 128;
 use crate::interface::ArgDef;
 
 /// A type that can cross the wire as an argument or a return value.

@@ -4,7 +4,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
 
 use super::frame::{put_frame, take_varint};
-use crate::interface::{Direction, RemoteDef, RemoteKind};
+use crate::interface::{Direction, Interface, Mismatch, MismatchKind, RemoteDef, RemoteKind};
 
 /// The protocol version this crate speaks. Sent in `HELLO` and `WELCOME`; a difference refuses the connection.
 pub(crate) const PROTOCOL_VERSION: u32 = 1;
@@ -152,6 +152,21 @@ pub(crate) struct Reject {
 /// to-server, 1 to-client).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct WireRemote(pub String, pub u8, pub u8, pub u64);
+
+/// Compares `interface` (the local one) with a peer's table and lists every remote that differs.
+pub(crate) fn mismatches(interface: &Interface, peer: &[WireRemote]) -> Vec<Mismatch> {
+    let mut out = Vec::new();
+    for local in interface.remotes() {
+        match peer.iter().find_map(|p| p.hash_if_same(local)) {
+            None => out.push(Mismatch { remote: local.name.to_string(), kind: MismatchKind::Missing }),
+            Some(hash) if hash != local.hash => {
+                out.push(Mismatch { remote: local.name.to_string(), kind: MismatchKind::Signature })
+            }
+            Some(_) => {}
+        }
+    }
+    out
+}
 
 impl WireRemote {
     pub(crate) fn from_def(def: &RemoteDef) -> WireRemote {
