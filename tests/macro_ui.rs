@@ -6,7 +6,8 @@
 //! - `methods/`: the shape of one remote's declaration;
 //! - `types/`: argument and return types, including those that cannot cross the wire;
 //! - `constraints/`: `#[remote(...)]` on arguments;
-//! - `clashes/`: names that clash with generated items, with each other, or between namespaces.
+//! - `clashes/`: names that clash with generated items, with each other, or between namespaces;
+//! - `callbacks/`: callbacks, listeners and middleware of the wrong shape, given to the generated methods.
 //!
 //! After a deliberate change to a message, regenerate the expectations with `TRYBUILD=overwrite cargo test
 //! --test macro_ui` and read every changed `.stderr` file before committing it.
@@ -15,7 +16,7 @@
 fn ui() {
     let cases = trybuild::TestCases::new();
     cases.pass("tests/ui/pass/*.rs");
-    for area in ["module", "traits", "methods", "types", "constraints", "clashes"] {
+    for area in ["module", "traits", "methods", "types", "constraints", "clashes", "callbacks"] {
         cases.compile_fail(format!("tests/ui/{area}/*.rs"));
     }
 }

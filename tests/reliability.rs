@@ -216,6 +216,10 @@ both_transports! {
             eventually("calls in flight", || player.calls_in_flight() == 1 && client.calls_in_flight() == 1).await;
         }
         within("shutdown", h.server.shutdown()).await;
+        // Exact once `shutdown` returned: every client has seen its connection close.
+        for (client, _) in &clients {
+            assert!(!client.is_connected());
+        }
         for call in client_calls {
             // The server abandoned the calls it was handling.
             assert_eq!(within("client call", call).await.unwrap(), Err(FunctionError::Cancelled));

@@ -4,10 +4,9 @@
 //! so the connection task needs no knowledge of the remote's types. Decoding happens synchronously in `call`, so a
 //! malformed request is answered `BadRequest` without spawning anything.
 
-use std::any::Any;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, RwLock};
 
 use crate::FunctionError;
 use crate::boundary::{Boundary, Side};
@@ -124,8 +123,6 @@ pub(crate) struct Endpoint {
     pub(crate) listeners: Listeners,
     /// The side's receiving policy: global middleware, hooks, global rate limit.
     pub(crate) boundary: Arc<Boundary>,
-    /// Each remote's typed pipeline (`Pipeline<A>`), made by the first typed handle that needs it.
-    pipelines: Box<[OnceLock<Arc<dyn Any + Send + Sync>>]>,
     /// Each remote's own rate limit, if one is set.
     rate_limits: Box<[RwLock<Option<RateLimit>>]>,
 }
@@ -145,19 +142,13 @@ impl Endpoint {
             handlers: per_remote().map(|_| RwLock::new(None)).collect(),
             listeners: Listeners::new(names, event_queue_len),
             boundary,
-            pipelines: per_remote().map(|_| OnceLock::new()).collect(),
             rate_limits: per_remote().map(|_| RwLock::new(None)).collect(),
         }
     }
 
-    /// The typed pipeline of remote `index`. Generated code fixes one argument type per index, so the downcast
-    /// always succeeds.
-    pub(crate) fn pipeline<A: Args>(&self, index: usize, check: Option<Check<A>>) -> Arc<Pipeline<A>> {
-        let erased = self.pipelines[index].get_or_init(|| {
-            Arc::new(Pipeline::<A>::new(self.def(index), check, Arc::clone(&self.boundary)))
-                as Arc<dyn Any + Send + Sync>
-        });
-        Arc::clone(erased).downcast::<Pipeline<A>>().expect("one argument type per remote index")
+    /// A pipeline for remote `index`: its typed handle makes the one it keeps, when the handle is made.
+    pub(crate) fn new_pipeline<A>(&self, index: usize, check: Option<Check<A>>) -> Arc<Pipeline<A>> {
+        Arc::new(Pipeline::new(self.def(index), check, Arc::clone(&self.boundary)))
     }
 
     /// Sets remote `index`'s own rate limit (per player, checked before decoding).

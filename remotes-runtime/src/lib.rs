@@ -71,6 +71,7 @@ mod api;
 mod auth;
 mod binding;
 mod boundary;
+pub mod callback;
 mod client;
 mod config;
 mod connection;

@@ -16,7 +16,6 @@
 //! with the lock released, then the decision is taken again (a listener may have connected meanwhile). Held events
 //! are taken out one at a time and delivered outside the lock, while `draining` keeps newer events queued behind.
 
-use std::any::Any;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
@@ -80,11 +79,18 @@ pub(crate) struct EventHub<A> {
     listeners: RwLock<Vec<(u64, ListenerFn<A>)>>,
 }
 
-impl<A: Args> EventHub<A> {
+impl<A> EventHub<A> {
     pub(crate) fn new(pipeline: Arc<Pipeline<A>>) -> EventHub<A> {
         EventHub { pipeline, listeners: RwLock::new(Vec::new()) }
     }
 
+    /// The event's pipeline, which its middleware joins.
+    pub(crate) fn pipeline(&self) -> &Pipeline<A> {
+        &self.pipeline
+    }
+}
+
+impl<A: Args> EventHub<A> {
     fn add(&self, id: u64, listener: ListenerFn<A>) {
         self.listeners.write().unwrap_or_else(|p| p.into_inner()).push((id, listener));
     }
@@ -189,15 +195,10 @@ enum Route {
     },
 }
 
-/// An event's typed hub, kept both ways: erased for delivery, and as `Any` for typed access.
-struct Sink {
-    erased: Arc<dyn EventSink>,
-    typed: Arc<dyn Any + Send + Sync>,
-}
-
 #[derive(Default)]
 struct EventSlot {
-    sink: Option<Sink>,
+    /// The event's hub, installed by its typed handle when the first listener connects.
+    sink: Option<Arc<dyn EventSink>>,
     held: VecDeque<HeldEvent>,
     /// Held events are being handed to listeners: new events queue behind them.
     draining: bool,
@@ -219,26 +220,18 @@ impl Listeners {
         Listeners { names, slots, next_id: AtomicU64::new(1), queue_len }
     }
 
-    /// The typed hub of event `index`, made with `pipeline` on first use.
-    pub(crate) fn hub<A: Args>(&self, index: usize, pipeline: Arc<Pipeline<A>>) -> Arc<EventHub<A>> {
-        let mut slot = self.lock(index);
-        let sink = slot.sink.get_or_insert_with(|| {
-            let hub = Arc::new(EventHub::new(pipeline));
-            Sink { erased: Arc::clone(&hub) as Arc<dyn EventSink>, typed: hub }
-        });
-        Arc::clone(&sink.typed).downcast::<EventHub<A>>().expect("one argument type per remote index")
-    }
-
-    /// Adds a listener to event `index`'s hub and hands it the held events, in order. Returns the listener's id.
+    /// Adds a listener to event `index`'s hub (the one the event's typed handle owns; installed here on first use)
+    /// and hands it the held events, in order. Returns the listener's id.
     pub(crate) fn connect<A: Args>(
         &self,
         index: usize,
-        hub: &EventHub<A>,
+        hub: &Arc<EventHub<A>>,
         listener: impl Fn(Option<&Player>, A) -> Option<EventFuture> + Send + Sync + 'static,
     ) -> u64 {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let drain = {
             let mut slot = self.lock(index);
+            slot.sink.get_or_insert_with(|| Arc::clone(hub) as Arc<dyn EventSink>);
             hub.add(id, Arc::new(listener));
             let drain = !slot.draining && !slot.held.is_empty();
             slot.draining |= drain;
@@ -266,7 +259,7 @@ impl Listeners {
         for index in 0..self.slots.len() {
             let (sink, held) = {
                 let mut slot = self.lock(index);
-                (slot.sink.as_ref().map(|sink| Arc::clone(&sink.erased)), std::mem::take(&mut slot.held))
+                (slot.sink.clone(), std::mem::take(&mut slot.held))
             };
             if let Some(sink) = sink {
                 sink.clear();
@@ -308,14 +301,14 @@ impl Listeners {
     fn route(&self, index: usize, caller: Option<&Player>, args: &Bytes, checked: bool) -> Route {
         let mut slot = self.lock(index);
         match &slot.sink {
-            Some(sink) if !slot.draining && !sink.erased.is_empty() => Route::Deliver(Arc::clone(&sink.erased)),
-            Some(sink) if !checked => Route::Check(Arc::clone(&sink.erased)),
+            Some(sink) if !slot.draining && !sink.is_empty() => Route::Deliver(Arc::clone(sink)),
+            Some(sink) if !checked => Route::Check(Arc::clone(sink)),
             _ => self.hold(&mut slot, caller, args),
         }
     }
 
     fn erased(&self, index: usize) -> Option<Arc<dyn EventSink>> {
-        self.lock(index).sink.as_ref().map(|sink| Arc::clone(&sink.erased))
+        self.lock(index).sink.clone()
     }
 
     /// Queues an event in the held queue (under the slot's lock: it runs no user code). When the queue is full,
@@ -336,7 +329,7 @@ impl Listeners {
         loop {
             let (event, sink) = {
                 let mut slot = self.lock(index);
-                let sink = slot.sink.as_ref().map(|sink| Arc::clone(&sink.erased)).filter(|sink| !sink.is_empty());
+                let sink = slot.sink.clone().filter(|sink| !sink.is_empty());
                 match (slot.held.pop_front(), sink) {
                     (Some(event), Some(sink)) => (event, sink),
                     (other, _) => {

@@ -32,7 +32,7 @@ pub(crate) struct Pipeline<A> {
     has_middleware: AtomicBool,
 }
 
-impl<A: Args> Pipeline<A> {
+impl<A> Pipeline<A> {
     pub(crate) fn new(def: &'static RemoteDef, check: Option<Check<A>>, boundary: Arc<Boundary>) -> Pipeline<A> {
         Pipeline {
             def,
@@ -42,7 +42,9 @@ impl<A: Args> Pipeline<A> {
             has_middleware: AtomicBool::new(false),
         }
     }
+}
 
+impl<A: Args> Pipeline<A> {
     /// Decodes the arguments and checks the declared constraints. A failure is reported (counted, logged, hooks)
     /// and yields `None`.
     pub(crate) fn admit(&self, caller: Option<&Player>, bytes: &[u8]) -> Option<A> {

@@ -3,6 +3,7 @@
 pub use crate::interface::{ArgDef, Direction, Interface, RemoteDef, RemoteKind};
 pub use crate::remote::event::{ClientEmitter, ClientListener, ServerEmitter, ServerListener};
 pub use crate::remote::function::{ClientFunction, ClientInvoker, ServerFunction, ServerInvoker};
+pub use crate::remote::marker::Remote;
 pub use crate::validate::{Check, Violation, check_finite, check_len, check_range, check_with};
 pub use crate::wire::args::{Args, CrossesTheWire, Wire};
 
@@ -28,7 +29,7 @@ pub const fn arg(name: &'static str, max_len: Option<usize>) -> ArgDef {
     ArgDef { name, max_len }
 }
 
-/// The server's side of an interface: hands out typed handles by local index.
+/// The server's side of an interface: hands out typed handles by remote marker.
 pub struct ServerEndpoint {
     server: Arc<ServerShared>,
     endpoint: Arc<Endpoint>,
@@ -40,27 +41,27 @@ impl ServerEndpoint {
     }
 
     /// A function the server handles.
-    pub fn function<A, R>(&self, index: usize, check: Option<Check<A>>) -> ServerFunction<A, R> {
-        ServerFunction::new(&self.endpoint, index, check)
+    pub fn function<M: Remote>(&self) -> ServerFunction<M> {
+        ServerFunction::new(&self.endpoint)
     }
 
     /// A function the server invokes.
-    pub fn invoker<A, R>(&self, index: usize, check: Option<Check<A>>) -> ServerInvoker<A, R> {
-        ServerInvoker::new(&self.server, index, check)
+    pub fn invoker<M: Remote>(&self) -> ServerInvoker<M> {
+        ServerInvoker::new(&self.server)
     }
 
     /// An event the server hears.
-    pub fn listener<A>(&self, index: usize, check: Option<Check<A>>) -> ServerListener<A> {
-        ServerListener::new(&self.endpoint, index, check)
+    pub fn listener<M: Remote>(&self) -> ServerListener<M> {
+        ServerListener::new(&self.endpoint)
     }
 
     /// An event the server fires.
-    pub fn emitter<A>(&self, index: usize, check: Option<Check<A>>) -> ServerEmitter<A> {
-        ServerEmitter::new(&self.server, index, check)
+    pub fn emitter<M: Remote>(&self) -> ServerEmitter<M> {
+        ServerEmitter::new(&self.server)
     }
 }
 
-/// The client's side of an interface: hands out typed handles by local index.
+/// The client's side of an interface: hands out typed handles by remote marker.
 pub struct ClientEndpoint {
     client: Arc<ClientShared>,
     endpoint: Arc<Endpoint>,
@@ -72,22 +73,22 @@ impl ClientEndpoint {
     }
 
     /// A function the client handles.
-    pub fn function<A, R>(&self, index: usize, check: Option<Check<A>>) -> ClientFunction<A, R> {
-        ClientFunction::new(&self.endpoint, index, check)
+    pub fn function<M: Remote>(&self) -> ClientFunction<M> {
+        ClientFunction::new(&self.endpoint)
     }
 
     /// A function the client invokes.
-    pub fn invoker<A, R>(&self, index: usize, check: Option<Check<A>>) -> ClientInvoker<A, R> {
-        ClientInvoker::new(&self.client, index, check)
+    pub fn invoker<M: Remote>(&self) -> ClientInvoker<M> {
+        ClientInvoker::new(&self.client)
     }
 
     /// An event the client hears.
-    pub fn listener<A>(&self, index: usize, check: Option<Check<A>>) -> ClientListener<A> {
-        ClientListener::new(&self.endpoint, index, check)
+    pub fn listener<M: Remote>(&self) -> ClientListener<M> {
+        ClientListener::new(&self.endpoint)
     }
 
     /// An event the client fires.
-    pub fn emitter<A>(&self, index: usize, check: Option<Check<A>>) -> ClientEmitter<A> {
-        ClientEmitter::new(&self.client, index, check)
+    pub fn emitter<M: Remote>(&self) -> ClientEmitter<M> {
+        ClientEmitter::new(&self.client)
     }
 }

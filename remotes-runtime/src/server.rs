@@ -176,6 +176,10 @@ impl<A: Api> Server<A> {
     /// Shuts the server down gracefully: stops accepting, answers every call being handled with `Cancelled`,
     /// settles every call the server is waiting on (`Disconnected`), flushes what is queued, runs the
     /// player-removing callbacks, and returns once every connection task has ended. New handshakes are refused.
+    ///
+    /// Each connection ends when its client has closed its end too (or after a second, for a client that does
+    /// not): a client of this process reports [`is_connected`](crate::Client::is_connected) `false` once
+    /// `shutdown` has returned.
     pub async fn shutdown(&self) {
         self.shared.shutdown().await;
     }

@@ -5,7 +5,7 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote};
 
 use super::side::Side;
-use super::{Context, checks, docs, types};
+use super::{Context, docs, markers, types};
 use crate::valid::Remote;
 
 /// Every declaration of one name, as one side sees them.
@@ -13,9 +13,8 @@ pub struct Named<'a> {
     pub parts: Vec<Part<'a>>,
 }
 
-/// One declaration: the remote, its local index, and whether this side handles (or hears) it.
+/// One declaration: the remote, and whether this side handles (or hears) it.
 pub struct Part<'a> {
-    pub index: usize,
     pub remote: &'a Remote<'a>,
     pub handled: bool,
 }
@@ -64,17 +63,15 @@ pub fn field(named: &Named<'_>) -> TokenStream {
     quote!(#docs pub #ident: #camel)
 }
 
-/// `buy_item: BuyItem { handled: endpoint.function::<(u32, u8), Receipt>(0, check) }` in `Remotes::__new`, where
-/// `check` is the remote's check function, if it has one: both sides check the same constraints.
+/// `buy_item: BuyItem { handled: endpoint.function::<super::__remotes_markers::buy_item_to_server>() }` in
+/// `Remotes::__new`: the marker carries the remote's index, types and check (both sides check the same constraints).
 pub fn init(named: &Named<'_>, endpoint: &Ident) -> TokenStream {
     let (ident, camel) = (named.ident(), named.camel());
     let handles = named.parts.iter().map(|part| {
         let field = part.field();
         let method = Ident::new(part.kind().1, Span::call_site());
-        let generics = Signature::of(part.remote).generics();
-        let index = part.index;
-        let check = checks::reference(part.remote);
-        quote!(#field: #endpoint.#method::<#generics>(#index, #check))
+        let marker = markers::reference(part.remote);
+        quote!(#field: #endpoint.#method::<#marker>())
     });
     quote!(#ident: #camel { #(#handles),* })
 }
@@ -86,8 +83,8 @@ pub fn generate(cx: &Context<'_>, side: Side, named: &Named<'_>) -> TokenStream 
     let fields = named.parts.iter().map(|part| {
         let field = part.field();
         let ty = format_ident!("{}{}", side.title(), part.kind().0);
-        let generics = Signature::of(part.remote).generics();
-        quote!(#field: #rti::__private::#ty<#generics>)
+        let marker = markers::reference(part.remote);
+        quote!(#field: #rti::__private::#ty<#marker>)
     });
     let methods = named.parts.iter().map(|part| methods(cx, side, part));
     quote! {
@@ -104,7 +101,6 @@ struct Signature<'a> {
     idents: Vec<&'a Ident>,
     types: Vec<syn::Type>,
     output: TokenStream,
-    is_function: bool,
 }
 
 impl<'a> Signature<'a> {
@@ -113,15 +109,7 @@ impl<'a> Signature<'a> {
             idents: remote.args.iter().map(|(ident, _)| *ident).collect(),
             types: remote.args.iter().map(|(_, ty)| types::relocate(ty)).collect(),
             output: remote.output.map_or_else(|| quote!(()), |ty| types::relocate(ty).into_token_stream()),
-            is_function: remote.group.is_function(),
         }
-    }
-
-    /// `(u32, u8), Receipt` for a function, `(String,)` for an event.
-    fn generics(&self) -> TokenStream {
-        let args = types::tuple(&self.types);
-        let output = &self.output;
-        if self.is_function { quote!(#args, #output) } else { args }
     }
 
     /// `item: u32, quantity: u8`
@@ -237,20 +225,23 @@ fn methods(cx: &Context<'_>, side: Side, part: &Part<'_>) -> TokenStream {
     let send = quote!(::core::marker::Send + 'static);
     let (f, fut) = sig.generic_names();
     let wire = sig.wire_bounds(rti);
-    let callback_bounds = |output: &TokenStream| {
+    // The future's bound is one of the runtime's `callback` traits, whose error says what a callback must be.
+    let callback_bounds = |future: &TokenStream| {
         quote! {
             where
                 #f: ::core::ops::Fn(#player_ty #(#types),*) -> #fut + #send_sync,
-                #fut: ::core::future::Future<Output = #output> + #send,
+                #fut: #future + #send,
                 #(#wire,)*
         }
     };
+    let side_title = side.title();
     let bounds = (!wire.is_empty()).then(|| quote!(where #(#wire,)*));
     let forward = quote!(move |#player_binding #pattern| #callback(#player_binding #(#bindings),*));
 
     match (part.remote.group.is_function(), part.handled) {
         (true, true) => {
-            let callback_where = callback_bounds(output);
+            let reply = format_ident!("{side_title}Reply");
+            let callback_where = callback_bounds(&quote!(#rti::callback::#reply<#output>));
             let (set_doc, predict_doc) = if server {
                 (
                     format!(
@@ -305,7 +296,8 @@ fn methods(cx: &Context<'_>, side: Side, part: &Part<'_>) -> TokenStream {
             }
         }
         (false, true) => {
-            let callback_where = callback_bounds(&quote!(()));
+            let heard = format_ident!("{side_title}Heard");
+            let callback_where = callback_bounds(&quote!(#rti::callback::#heard));
             let (connect_doc, predict_doc) = if server {
                 (
                     format!(
@@ -411,9 +403,7 @@ fn receiving(cx: &Context<'_>, side: Side, part: &Part<'_>, sig: &Signature<'_>)
         pub fn middleware<#f, #fut>(&self, #middleware: #f)
         where
             #f: ::core::ops::Fn(#player_ty #args) -> #fut + ::core::marker::Send + ::core::marker::Sync + 'static,
-            #fut: ::core::future::Future<Output = ::core::result::Result<#args, #rti::Reject>>
-                + ::core::marker::Send
-                + 'static,
+            #fut: #rti::callback::Verdict<#args> + ::core::marker::Send + 'static,
             #(#wire,)*
         {
             self.#field.middleware(#middleware)

@@ -5,6 +5,7 @@ mod checks;
 mod docs;
 mod handle;
 mod interface;
+mod markers;
 mod side;
 mod types;
 mod wire;
@@ -151,6 +152,7 @@ fn level_tokens(
         root.unwrap_or_default(),
         wire::generate(&cx),
         checks::generate(&cx),
+        markers::generate(&cx),
         side::generate(&cx, side::Side::Server),
         side::generate(&cx, side::Side::Client),
     ];

@@ -173,11 +173,11 @@ pub fn generate(cx: &Context<'_>, side: Side) -> TokenStream {
 /// The functions (or events) as this side sees them: one entry per name, in interface order.
 fn named<'a>(cx: &'a Context<'a>, side: Side, functions: bool) -> Vec<Named<'a>> {
     let mut out: Vec<Named<'a>> = Vec::new();
-    for (index, remote) in cx.own() {
+    for (_, remote) in cx.own() {
         if remote.group.is_function() != functions {
             continue;
         }
-        let part = Part { index, remote, handled: side.handles(remote.group.to_server()) };
+        let part = Part { remote, handled: side.handles(remote.group.to_server()) };
         match out.iter_mut().find(|named| named.parts[0].remote.name == remote.name) {
             Some(named) => named.parts.push(part),
             None => out.push(Named { parts: vec![part] }),

@@ -61,16 +61,17 @@ fn the_example_expands_without_errors() {
         "pub mod server",
         "pub mod client",
         "pub struct BuyItem",
-        "ServerFunction < (u32 , u8) , Receipt >",
-        "ClientInvoker < (u32 , u8) , Receipt >",
-        "ServerInvoker < (String ,) , bool >",
-        "ServerListener < (f32 , f32 , f32) >",
-        "ClientEmitter < (String ,) >",
-        "ServerEmitter < (String ,) >",
-        "function :: < (u32 , u8) , Receipt > (0usize , :: core :: option :: Option :: None)",
+        "ServerFunction < super :: __remotes_markers :: buy_item_to_server >",
+        "ClientInvoker < super :: __remotes_markers :: buy_item_to_server >",
+        "ServerInvoker < super :: __remotes_markers :: confirm_to_client >",
+        "ServerListener < super :: __remotes_markers :: moved_to_server >",
+        "ClientEmitter < super :: __remotes_markers :: chat_to_server >",
+        "ServerEmitter < super :: __remotes_markers :: announce_to_client >",
+        "function :: < super :: __remotes_markers :: buy_item_to_server > ()",
+        "pub struct buy_item_to_server ; impl :: remotes_runtime :: __private :: Remote for buy_item_to_server { const INDEX : usize = 0usize ; type Args = (u32 , u8) ; type Output = Receipt ; const CHECK : :: core :: option :: Option < :: remotes_runtime :: __private :: Check < Self :: Args >> = :: core :: option :: Option :: None ; }",
         "arg (\"quantity\" , :: core :: option :: Option :: None)",
-        "listener :: < (f32 , f32 , f32) > (4usize , :: core :: option :: Option :: Some (super :: __remotes_checks :: moved_to_server))",
-        "emitter :: < (f32 , f32 , f32) > (4usize , :: core :: option :: Option :: Some (super :: __remotes_checks :: moved_to_server))",
+        "listener :: < super :: __remotes_markers :: moved_to_server > ()",
+        "impl :: remotes_runtime :: __private :: Remote for moved_to_server { const INDEX : usize = 4usize ; type Args = (f32 , f32 , f32) ; type Output = () ; const CHECK : :: core :: option :: Option < :: remotes_runtime :: __private :: Check < Self :: Args >> = :: core :: option :: Option :: Some (super :: __remotes_checks :: moved_to_server) ; }",
         "check_finite (2usize , & __remotes_args . 2) ?",
         "pub const MAX : u32 = 5",
     ] {
@@ -169,7 +170,8 @@ fn relative_crate_paths_and_types_gain_a_level_inside_the_generated_modules() {
             }
         ),
     );
-    assert!(out.contains("super :: rt :: __private :: ServerListener < (super :: A , super :: super :: B) >"), "{out}");
+    assert!(out.contains("type Args = (super :: A , super :: super :: B) ;"), "{out}");
+    assert!(out.contains("impl super :: rt :: __private :: Remote for e_to_server"), "{out}");
     assert!(out.contains("< self :: A as self :: rt :: __private :: CrossesTheWire > :: CROSSES"), "{out}");
 }
 
@@ -230,12 +232,14 @@ fn constraints_become_checks_on_both_sides() {
         "check_len (0usize , & __remotes_args . 0 , .. 64) ? ; :: remotes_runtime :: __private :: check_with (0usize , & __remotes_args . 0 , super :: super :: check_path) ?",
         "fn path_to_client (__remotes_args : & (Vec < (i32 , i32) > ,))",
         // Both sides pass the same check.
-        "function :: < (u32 , u8) , Receipt > (0usize , :: core :: option :: Option :: Some (super :: __remotes_checks :: buy_item_to_server))",
-        "invoker :: < (u32 , u8) , Receipt > (0usize , :: core :: option :: Option :: Some (super :: __remotes_checks :: buy_item_to_server))",
-        "listener :: < (Vec < (i32 , i32) > ,) > (5usize , :: core :: option :: Option :: Some (super :: __remotes_checks :: path_to_client))",
-        "emitter :: < (Vec < (i32 , i32) > ,) > (5usize , :: core :: option :: Option :: Some (super :: __remotes_checks :: path_to_client))",
+        "for buy_item_to_server { const INDEX : usize = 0usize ; type Args = (u32 , u8) ; type Output = Receipt ; const CHECK : :: core :: option :: Option < :: remotes_runtime :: __private :: Check < Self :: Args >> = :: core :: option :: Option :: Some (super :: __remotes_checks :: buy_item_to_server) ; }",
+        "function :: < super :: __remotes_markers :: buy_item_to_server > ()",
+        "invoker :: < super :: __remotes_markers :: buy_item_to_server > ()",
+        "for path_to_client { const INDEX : usize = 5usize ; type Args = (Vec < (i32 , i32) > ,) ; type Output = () ; const CHECK : :: core :: option :: Option < :: remotes_runtime :: __private :: Check < Self :: Args >> = :: core :: option :: Option :: Some (super :: __remotes_checks :: path_to_client) ; }",
+        "listener :: < super :: __remotes_markers :: path_to_client > ()",
+        "emitter :: < super :: __remotes_markers :: path_to_client > ()",
         // `aim` allows non-finite values: no check at all.
-        "listener :: < (f32 ,) > (3usize , :: core :: option :: Option :: None)",
+        "for aim_to_server { const INDEX : usize = 3usize ; type Args = (f32 ,) ; type Output = () ; const CHECK : :: core :: option :: Option < :: remotes_runtime :: __private :: Check < Self :: Args >> = :: core :: option :: Option :: None ; }",
         // The docs list the constraints.
         "- `quantity`: `range = 1..=99`",
         "- `name`: `len = 3..=20`\\n- `bio`: `validate = self::no_profanity`",
@@ -244,7 +248,7 @@ fn constraints_become_checks_on_both_sides() {
     ] {
         assert!(out.contains(expected), "missing `{expected}` in {out}");
     }
-    assert!(!out.contains("aim_to_server"), "{out}");
+    assert!(!out.contains("fn aim_to_server"), "{out}");
 }
 
 #[test]
@@ -258,7 +262,9 @@ fn middleware_and_rate_limit_on_the_receiving_side_only() {
     assert!(server.contains(
         ":: core :: ops :: Fn (:: remotes_runtime :: Player , (u32 , u8)) -> Fut + :: core :: marker :: Send"
     ));
-    assert!(server.contains("Output = :: core :: result :: Result < (u32 , u8) , :: remotes_runtime :: Reject >>"));
+    assert!(
+        server.contains("Fut : :: remotes_runtime :: callback :: Verdict < (u32 , u8) > + :: core :: marker :: Send")
+    );
     assert!(server.contains("self . handled . middleware (middleware)"), "{server}");
     assert!(server.contains("self . heard . rate_limit (limit)"), "{server}");
     // Client: only `path` (to client) is received; no rate limit on clients.
@@ -320,8 +326,8 @@ fn constraint_mistakes_are_reported_and_the_remote_kept_without_them() {
     // The remotes are still generated, without the constraints in error, so that code using them compiles.
     assert!(out.contains("pub struct Fine"), "{out}");
     assert!(out.contains("pub struct A "), "{out}");
-    assert!(!out.contains("a_to_server"), "{out}");
-    assert!(out.contains("c_to_server"), "{out}");
+    assert!(!out.contains("fn a_to_server"), "{out}");
+    assert!(out.contains("fn c_to_server"), "{out}");
 }
 
 /// Tokens in a stream, counting every token inside groups (a group's delimiters count as one).

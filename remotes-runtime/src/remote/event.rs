@@ -10,11 +10,12 @@ use bytes::{Bytes, BytesMut};
 use crate::client::ClientShared;
 use crate::endpoint::Endpoint;
 use crate::link::Link;
-use crate::listeners::EventFuture;
+use crate::listeners::{EventFuture, EventHub};
 use crate::middleware::Reject;
 use crate::player::Player;
 use crate::rate_limit::RateLimit;
 use crate::remote::function::{client_middleware, encode_outgoing, server_middleware};
+use crate::remote::marker::Remote;
 use crate::server::ServerShared;
 use crate::validate::Check;
 use crate::wire::args::Args;
@@ -91,18 +92,6 @@ impl fmt::Debug for Connection {
     }
 }
 
-/// Adds a listener to event `index`, whose hub (and pipeline) the first listener creates.
-fn connect<A: Args>(
-    endpoint: &Arc<Endpoint>,
-    index: usize,
-    check: Option<Check<A>>,
-    listener: impl Fn(Option<&Player>, A) -> Option<EventFuture> + Send + Sync + 'static,
-) -> Connection {
-    let hub = endpoint.listeners.hub::<A>(index, endpoint.pipeline(index, check));
-    let id = endpoint.listeners.connect(index, &hub, listener);
-    Connection { endpoint: Arc::clone(endpoint), index, id }
-}
-
 /// Runs the listeners of event `index` as if the event had arrived (encoded and decoded as over the network).
 fn predict<A: Args>(endpoint: &Endpoint, index: usize, caller: Option<&Player>, args: &A) {
     let mut bytes = Vec::new();
@@ -134,74 +123,72 @@ impl EventFrame {
 }
 
 /// Server side of an event declared in `ServerEvents`: the server hears it.
-pub struct ServerListener<A> {
+pub struct ServerListener<M: Remote> {
     endpoint: Arc<Endpoint>,
-    index: usize,
-    check: Option<Check<A>>,
-    _sig: PhantomData<fn(A)>,
+    hub: Arc<EventHub<M::Args>>,
 }
 
-impl<A> ServerListener<A> {
-    pub(crate) fn new(endpoint: &Arc<Endpoint>, index: usize, check: Option<Check<A>>) -> Self {
-        ServerListener { endpoint: Arc::clone(endpoint), index, check, _sig: PhantomData }
+impl<M: Remote> ServerListener<M> {
+    pub(crate) fn new(endpoint: &Arc<Endpoint>) -> Self {
+        let hub = Arc::new(EventHub::new(endpoint.new_pipeline(M::INDEX, M::CHECK)));
+        ServerListener { endpoint: Arc::clone(endpoint), hub }
     }
 }
 
-impl<A: Args> ServerListener<A> {
+impl<M: Remote<Args: Args>> ServerListener<M> {
     /// Adds a listener. Events held while no listener was connected are delivered to the first one, in order.
     pub fn connect<F, Fut>(&self, listener: F) -> Connection
     where
-        F: Fn(Player, A) -> Fut + Send + Sync + 'static,
+        F: Fn(Player, M::Args) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        connect(&self.endpoint, self.index, self.check, move |caller: Option<&Player>, args: A| {
+        let id = self.endpoint.listeners.connect(M::INDEX, &self.hub, move |caller: Option<&Player>, args| {
             // Server connections always carry their player; `None` only reaches client endpoints.
             caller.cloned().map(|player| Box::pin(listener(player, args)) as EventFuture)
-        })
+        });
+        Connection { endpoint: Arc::clone(&self.endpoint), index: M::INDEX, id }
     }
 
     /// Adds a middleware: it sees each event's player and arguments after validation, may replace the arguments,
     /// and may reject the event (it is then dropped).
     pub fn middleware<F, Fut>(&self, middleware: F)
     where
-        F: Fn(Player, A) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<A, Reject>> + Send + 'static,
+        F: Fn(Player, M::Args) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<M::Args, Reject>> + Send + 'static,
     {
-        self.endpoint.pipeline(self.index, self.check).add_middleware(server_middleware(middleware));
+        self.hub.pipeline().add_middleware(server_middleware(middleware));
     }
 
     /// Limits how often each player may fire this event: events over the limit are dropped before their arguments
     /// are decoded, and counted.
     pub fn rate_limit(&self, limit: RateLimit) {
-        self.endpoint.set_rate_limit(self.index, limit);
+        self.endpoint.set_rate_limit(M::INDEX, limit);
     }
 
     /// Runs the pipeline and listeners as if `player` had fired the event (encoded and decoded as over the network).
-    pub fn predict(&self, player: &Player, args: A) {
-        predict(&self.endpoint, self.index, Some(player), &args);
+    pub fn predict(&self, player: &Player, args: M::Args) {
+        predict(&self.endpoint, M::INDEX, Some(player), &args);
     }
 }
 
 /// Server side of an event declared in `ClientEvents`: the server fires it.
-pub struct ServerEmitter<A> {
+pub struct ServerEmitter<M: Remote> {
     server: Arc<ServerShared>,
-    index: usize,
-    check: Option<Check<A>>,
-    _sig: PhantomData<fn(A)>,
+    _remote: PhantomData<fn() -> M>,
 }
 
-impl<A> ServerEmitter<A> {
-    pub(crate) fn new(server: &Arc<ServerShared>, index: usize, check: Option<Check<A>>) -> Self {
-        ServerEmitter { server: Arc::clone(server), index, check, _sig: PhantomData }
+impl<M: Remote> ServerEmitter<M> {
+    pub(crate) fn new(server: &Arc<ServerShared>) -> Self {
+        ServerEmitter { server: Arc::clone(server), _remote: PhantomData }
     }
 }
 
-impl<A: Args> ServerEmitter<A> {
-    fn send(&self, recipients: impl IntoIterator<Item = Player>, args: &A) -> Fired {
+impl<M: Remote<Args: Args>> ServerEmitter<M> {
+    fn send(&self, recipients: impl IntoIterator<Item = Player>, args: &M::Args) -> Fired {
         let mut fired = Fired::default();
-        let name = self.server.remote_name(self.index);
+        let name = self.server.remote_name(M::INDEX);
         // The server's own table is the wire's numbering: its local index is the remote id.
-        let Some(frame) = EventFrame::encode(self.index as u32, args, self.check, name) else {
+        let Some(frame) = EventFrame::encode(M::INDEX as u32, args, M::CHECK, name) else {
             fired.skipped = recipients.into_iter().count();
             return fired;
         };
@@ -216,118 +203,113 @@ impl<A: Args> ServerEmitter<A> {
     }
 
     /// Fires the event at one player. A player who has left is skipped (see [`Fired`]).
-    pub fn fire(&self, player: &Player, args: A) -> Fired {
+    pub fn fire(&self, player: &Player, args: M::Args) -> Fired {
         self.send([player.clone()], &args)
     }
 
     /// Fires the event at each of `players`, encoding it once.
-    pub fn fire_many(&self, players: &[Player], args: A) -> Fired {
+    pub fn fire_many(&self, players: &[Player], args: M::Args) -> Fired {
         self.send(players.iter().cloned(), &args)
     }
 
     /// Fires the event at every connected player, encoding it once.
-    pub fn broadcast(&self, args: A) -> Fired {
+    pub fn broadcast(&self, args: M::Args) -> Fired {
         self.send(self.server.connected_players(), &args)
     }
 
     /// Fires the event at every connected player except `excluded`, encoding it once.
-    pub fn except(&self, excluded: &[Player], args: A) -> Fired {
+    pub fn except(&self, excluded: &[Player], args: M::Args) -> Fired {
         let recipients = self.server.connected_players().into_iter().filter(|p| !excluded.contains(p));
         self.send(recipients, &args)
     }
 }
 
 /// Client side of an event declared in `ClientEvents`: the client hears it.
-pub struct ClientListener<A> {
+pub struct ClientListener<M: Remote> {
     endpoint: Arc<Endpoint>,
-    index: usize,
-    check: Option<Check<A>>,
-    _sig: PhantomData<fn(A)>,
+    hub: Arc<EventHub<M::Args>>,
 }
 
-impl<A> ClientListener<A> {
-    pub(crate) fn new(endpoint: &Arc<Endpoint>, index: usize, check: Option<Check<A>>) -> Self {
-        ClientListener { endpoint: Arc::clone(endpoint), index, check, _sig: PhantomData }
+impl<M: Remote> ClientListener<M> {
+    pub(crate) fn new(endpoint: &Arc<Endpoint>) -> Self {
+        let hub = Arc::new(EventHub::new(endpoint.new_pipeline(M::INDEX, M::CHECK)));
+        ClientListener { endpoint: Arc::clone(endpoint), hub }
     }
 }
 
-impl<A: Args> ClientListener<A> {
+impl<M: Remote<Args: Args>> ClientListener<M> {
     /// Adds a listener. Events held while no listener was connected are delivered to the first one, in order.
     pub fn connect<F, Fut>(&self, listener: F) -> Connection
     where
-        F: Fn(A) -> Fut + Send + Sync + 'static,
+        F: Fn(M::Args) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        connect(&self.endpoint, self.index, self.check, move |_caller: Option<&Player>, args: A| {
+        let id = self.endpoint.listeners.connect(M::INDEX, &self.hub, move |_caller: Option<&Player>, args| {
             Some(Box::pin(listener(args)) as EventFuture)
-        })
+        });
+        Connection { endpoint: Arc::clone(&self.endpoint), index: M::INDEX, id }
     }
 
     /// Adds a middleware: it sees each event's arguments after validation, may replace them, and may reject the
     /// event (it is then dropped).
     pub fn middleware<F, Fut>(&self, middleware: F)
     where
-        F: Fn(A) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<A, Reject>> + Send + 'static,
+        F: Fn(M::Args) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<M::Args, Reject>> + Send + 'static,
     {
-        self.endpoint.pipeline(self.index, self.check).add_middleware(client_middleware(middleware));
+        self.hub.pipeline().add_middleware(client_middleware(middleware));
     }
 
     /// Runs the pipeline and listeners as if the server had fired the event (encoded and decoded as over the
     /// network).
-    pub fn predict(&self, args: A) {
-        predict(&self.endpoint, self.index, None, &args);
+    pub fn predict(&self, args: M::Args) {
+        predict(&self.endpoint, M::INDEX, None, &args);
     }
 }
 
 /// Client side of an event declared in `ServerEvents`: the client fires it.
-pub struct ClientEmitter<A> {
+pub struct ClientEmitter<M: Remote> {
     client: Arc<ClientShared>,
-    index: usize,
-    check: Option<Check<A>>,
-    _sig: PhantomData<fn(A)>,
+    _remote: PhantomData<fn() -> M>,
 }
 
-impl<A> ClientEmitter<A> {
-    pub(crate) fn new(client: &Arc<ClientShared>, index: usize, check: Option<Check<A>>) -> Self {
-        ClientEmitter { client: Arc::clone(client), index, check, _sig: PhantomData }
+impl<M: Remote> ClientEmitter<M> {
+    pub(crate) fn new(client: &Arc<ClientShared>) -> Self {
+        ClientEmitter { client: Arc::clone(client), _remote: PhantomData }
     }
 }
 
-impl<A: Args> ClientEmitter<A> {
+impl<M: Remote<Args: Args>> ClientEmitter<M> {
     /// Fires the event at the server. Skipped (see [`Fired`]) when the connection is closed, the server does not
     /// declare this event the same way, or the arguments break a declared constraint.
-    pub fn fire(&self, args: A) -> Fired {
-        let name = self.client.remote_name(self.index);
+    pub fn fire(&self, args: M::Args) -> Fired {
+        let name = self.client.remote_name(M::INDEX);
         let mut fired = Fired::default();
-        let frame = self
-            .client
-            .outgoing_id(self.index)
-            .ok()
-            .and_then(|remote| EventFrame::encode(remote, &args, self.check, name));
+        let frame =
+            self.client.outgoing_id(M::INDEX).ok().and_then(|remote| EventFrame::encode(remote, &args, M::CHECK, name));
         fired.count(frame.is_some_and(|frame| frame.queue_on(self.client.link())));
         fired
     }
 }
 
 macro_rules! debug_handle {
-    ($($ty:ident { $field:ident } ),*) => {$(
-        impl<A> fmt::Debug for $ty<A> {
+    ($($ty:ident { $field:ident, $extra:ident } ),*) => {$(
+        impl<M: Remote> fmt::Debug for $ty<M> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_struct(stringify!($ty)).field("remote", &self.$field.remote_name(self.index)).finish()
+                f.debug_struct(stringify!($ty)).field("remote", &self.$field.remote_name(M::INDEX)).finish()
             }
         }
-        impl<A> Clone for $ty<A> {
+        impl<M: Remote> Clone for $ty<M> {
             fn clone(&self) -> Self {
-                $ty { $field: Arc::clone(&self.$field), index: self.index, check: self.check, _sig: PhantomData }
+                $ty { $field: Arc::clone(&self.$field), $extra: Clone::clone(&self.$extra) }
             }
         }
     )*};
 }
 
 debug_handle!(
-    ServerListener { endpoint },
-    ServerEmitter { server },
-    ClientListener { endpoint },
-    ClientEmitter { client }
+    ServerListener { endpoint, hub },
+    ServerEmitter { server, _remote },
+    ClientListener { endpoint, hub },
+    ClientEmitter { client, _remote }
 );

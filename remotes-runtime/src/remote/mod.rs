@@ -5,6 +5,9 @@
 
 pub(crate) mod event;
 pub(crate) mod function;
+pub(crate) mod invoke;
+pub(crate) mod marker;
 
 pub use event::{Connection, Fired};
-pub use function::{Invoke, Predict};
+pub use function::Predict;
+pub use invoke::Invoke;

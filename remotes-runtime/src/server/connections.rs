@@ -8,12 +8,13 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use bytes::BytesMut;
+use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::net::TcpListener;
 
 use crate::auth::{Accept, Handshake};
 use crate::binding::Binding;
 use crate::config::millis;
-use crate::connection::{ReadLimits, log_stop, read_loop, write_loop};
+use crate::connection::{ReadLimits, Stop, log_stop, read_loop, write_loop};
 use crate::dispatch::Dispatcher;
 use crate::handshake::{self, announced, announced_max_frame};
 use crate::link::{Link, LinkSettings};
@@ -80,8 +81,16 @@ async fn finish_writer(writer: tokio::task::JoinHandle<()>) {
     }
 }
 
-/// How long a closing connection's writer may take to flush.
+/// How long a closing connection's writer may take to flush, and then how long a client the server disconnected
+/// may take to close its end.
 const FLUSH_ON_CLOSE: Duration = Duration::from_secs(1);
+
+/// Reads (and drops) what the peer still sends until it closes its end, for at most `FLUSH_ON_CLOSE`.
+async fn linger(reader: &mut (impl AsyncRead + Unpin)) {
+    let mut scrap = [0u8; 1024];
+    let drained = async { while matches!(reader.read(&mut scrap).await, Ok(n) if n > 0) {} };
+    let _ = tokio::time::timeout(FLUSH_ON_CLOSE, drained).await;
+}
 
 impl ServerShared {
     /// Waits until the server is started, saying once (a warning) that a client is kept waiting for it.
@@ -223,7 +232,7 @@ impl ServerShared {
 
         let binding = Binding::identity(Arc::clone(&self.endpoint));
         let mut dispatcher = Dispatcher::new(Arc::clone(&link), binding, Some(player.clone()));
-        let stop = read_loop(&link, reader, buf, ReadLimits::from_config(config), &mut dispatcher).await;
+        let stop = read_loop(&link, &mut reader, buf, ReadLimits::from_config(config), &mut dispatcher).await;
         log_stop(&link.peer, &stop, &self.connection_log);
         link.close();
         self.run_callbacks(&self.on_removing, &player, "player-removing");
@@ -232,6 +241,11 @@ impl ServerShared {
         // The writer flushes what is queued (replies to abandoned calls, on shutdown) and ends; a peer that does not
         // read gets a second to take it.
         finish_writer(writer).await;
+        // This side closed (shutdown or kick): wait for the client to close its end too, so that once `shutdown`
+        // returns, clients know they are disconnected. A client that does not close gets the same second.
+        if matches!(stop, Stop::Closed) {
+            linger(&mut reader).await;
+        }
     }
 
     /// Runs the authentication hook, if any. A hook that panics refuses the client.

@@ -1,0 +1,177 @@
+//! The `Invoke` future: a call to the peer, sent when first polled, settled by its reply, its deadline, a
+//! cancellation (dropping it) or the connection closing.
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use bytes::Bytes;
+use pin_project_lite::pin_project;
+use tokio::sync::oneshot;
+use tokio::time::{Instant, Sleep};
+
+use crate::FunctionError;
+use crate::boundary::Boundary;
+use crate::link::{CallGuard, Link, Sent};
+use crate::player::Player;
+use crate::wire::args::{Wire, decode_value};
+
+pin_project! {
+    /// The future of a remote function call: resolves with the callee's return value or a [`FunctionError`].
+    ///
+    /// Returned by the generated `invoke` methods. Like every Rust future it is lazy: **nothing is sent until it is
+    /// first polled** (awaited, or spawned), so an `invoke` that is never awaited buys nothing. The call's deadline
+    /// (the side's default timeout, or the one given with [`timeout`](Invoke::timeout)) runs from that first poll.
+    /// Dropping it after it was sent and before it settles cancels the call: the receiver is told and aborts its
+    /// callback. It is `Send + 'static`, so it can be spawned.
+    ///
+    /// ```no_run
+    /// # use remotes_runtime::{remotes, Client, FunctionError};
+    /// # #[remotes] pub mod net { pub trait ServerFunctions { fn slow(millis: u64); } }
+    /// # async fn demo(remotes: net::client::Remotes) {
+    /// use std::time::Duration;
+    ///
+    /// let call = remotes.functions.slow.invoke(1000);           // nothing sent yet
+    /// let outcome = call.timeout(Duration::from_millis(100)).await; // sent now, with its own deadline
+    /// assert_eq!(outcome, Err(FunctionError::Timeout));
+    /// # }
+    /// ```
+    #[must_use = "an `Invoke` sends nothing until it is awaited (or spawned)"]
+    pub struct Invoke<R> {
+        state: InvokeState,
+        timeout: Duration,
+        #[pin]
+        sleep: Option<Sleep>,
+        _returns: PhantomData<fn() -> R>,
+    }
+}
+
+enum InvokeState {
+    /// Not polled yet: the request, encoded, and the connection it will go to.
+    Unsent {
+        link: Arc<Link>,
+        remote: u32,
+        name: &'static str,
+        args: Vec<u8>,
+        report: Report,
+    },
+    Waiting {
+        rx: oneshot::Receiver<Result<Bytes, FunctionError>>,
+        guard: CallGuard,
+        deadline: Instant,
+        report: Report,
+    },
+    Failed(FunctionError),
+    Done,
+}
+
+impl<R> Invoke<R> {
+    pub(crate) fn failed(error: FunctionError) -> Self {
+        Invoke { state: InvokeState::Failed(error), timeout: Duration::ZERO, sleep: None, _returns: PhantomData }
+    }
+
+    /// A call to remote `remote` (a wire id) over `link`, sent when first polled; a reply that does not decode is
+    /// reported through `report`.
+    pub(crate) fn unsent(
+        link: &Arc<Link>,
+        remote: u32,
+        name: &'static str,
+        args: Vec<u8>,
+        timeout: Duration,
+        report: Report,
+    ) -> Self {
+        let state = InvokeState::Unsent { link: Arc::clone(link), remote, name, args, report };
+        Invoke { state, timeout, sleep: None, _returns: PhantomData }
+    }
+
+    /// Gives this call its own deadline instead of the side's default timeout (`default_timeout`), counted from
+    /// when the call is sent. The receiver is told and stops its callback at the same deadline.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Polls for the raw reply bytes.
+    fn poll_reply(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(Bytes, Report), FunctionError>> {
+        let mut this = self.project();
+        if let InvokeState::Unsent { .. } = this.state {
+            let InvokeState::Unsent { link, remote, name, args, report } =
+                std::mem::replace(this.state, InvokeState::Done)
+            else {
+                unreachable!("state checked above")
+            };
+            *this.state = match link.call(remote, name, &args, *this.timeout) {
+                Ok(Sent { reply, guard, deadline }) => InvokeState::Waiting { rx: reply, guard, deadline, report },
+                Err(error) => InvokeState::Failed(error),
+            };
+        }
+        let (rx, deadline) = match this.state {
+            InvokeState::Waiting { rx, deadline, .. } => (rx, *deadline),
+            InvokeState::Failed(error) => {
+                let error = *error;
+                *this.state = InvokeState::Done;
+                return Poll::Ready(Err(error));
+            }
+            InvokeState::Done | InvokeState::Unsent { .. } => panic!("`Invoke` polled after completion"),
+        };
+        // A reply that arrived wins over a deadline that passed at the same time.
+        if let Poll::Ready(outcome) = Pin::new(rx).poll(cx) {
+            let InvokeState::Waiting { mut guard, report, .. } = std::mem::replace(this.state, InvokeState::Done)
+            else {
+                unreachable!("state checked above")
+            };
+            guard.settled();
+            return Poll::Ready(match outcome {
+                Ok(Ok(bytes)) => Ok((bytes, report)),
+                Ok(Err(error)) => Err(error),
+                // The pending table dropped the entry without answering: the connection is gone.
+                Err(_) => Err(FunctionError::Disconnected),
+            });
+        }
+        if this.sleep.is_none() {
+            this.sleep.set(Some(tokio::time::sleep_until(deadline)));
+        }
+        let sleep = this.sleep.as_pin_mut().expect("sleep set above");
+        ready!(sleep.poll(cx));
+        let InvokeState::Waiting { mut guard, .. } = std::mem::replace(this.state, InvokeState::Done) else {
+            unreachable!("state checked above")
+        };
+        guard.timed_out();
+        Poll::Ready(Err(FunctionError::Timeout))
+    }
+}
+
+impl<R: Wire> Future for Invoke<R> {
+    type Output = Result<R, FunctionError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let (bytes, report) = ready!(self.poll_reply(cx))?;
+        Poll::Ready(decode_value::<R>(&bytes).map_err(|reason| {
+            report.boundary.bad_response(report.player, report.name, reason);
+            FunctionError::InvalidResult
+        }))
+    }
+}
+
+/// Where a reply that does not decode is reported: this side's boundary, with the player called (on the server).
+pub(crate) struct Report {
+    pub(crate) boundary: Arc<Boundary>,
+    pub(crate) player: Option<Player>,
+    pub(crate) name: &'static str,
+}
+
+impl<R> fmt::Debug for Invoke<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match &self.state {
+            InvokeState::Unsent { .. } => "unsent",
+            InvokeState::Waiting { .. } => "waiting",
+            InvokeState::Failed(_) => "failed",
+            InvokeState::Done => "done",
+        };
+        f.debug_struct("Invoke").field("state", &state).finish()
+    }
+}
