@@ -2,14 +2,40 @@
 """Prints the import graph of a Rust crate's modules (`crate::` paths outside test code) and its cycles.
 
 Usage: scripts/module-graph.py [SRC_DIR]   (default: remotes-runtime/src)
-Each line is `module -> imported modules`; then every strongly connected component of more than one module.
-Exits 1 when a cycle spans more than two modules (the layering goal of issue #11).
+Each line is `module -> imported modules`; then every strongly connected component of more than one module, and
+every import that goes up the runtime's layers (README.md, "Layout"): a module may import from its own layer and
+the layers below it, never from one above.
+Exits 1 when a cycle spans more than two modules or an import goes up a layer.
 """
 import os
 import re
 import sys
 
 src = sys.argv[1] if len(sys.argv) > 1 else "remotes-runtime/src"
+
+# The runtime's layers, from the bytes up (README.md, "Layout"). A module's layer is that of its longest listed
+# prefix; `lib`, `private` (what generated code calls) and `testing` sit above everything.
+LAYERS = [
+    ("leaf", ["config", "error", "interface", "api", "validate", "rate_limit", "log_limit", "work", "receive",
+              "user_code"]),
+    ("wire", ["wire"]),
+    ("transport", ["transport"]),
+    ("connection", ["link", "outbox", "pending", "slots", "connection", "handshake"]),
+    ("receiving", ["player", "middleware", "hooks", "auth", "boundary", "pipeline", "listeners", "endpoint",
+                   "binding", "dispatch"]),
+    ("sides", ["server", "client"]),
+    ("typed handles", ["remote", "callback", "example"]),
+    ("top", ["lib", "private", "testing"]),
+]
+
+
+def layer(module):
+    """The index of `module`'s layer in LAYERS, or None for a module no layer lists."""
+    head = module.split("::")[0]
+    for position, (_, members) in enumerate(LAYERS):
+        if head in members:
+            return position
+    return None
 modules = {}
 for folder, _, files in os.walk(src):
     for name in files:
@@ -76,4 +102,15 @@ for cycle in sorted(cycles, key=len):
     print(f"cycle of {len(cycle)} modules: {' '.join(cycle)}")
 largest = max((len(c) for c in cycles), default=0)
 print(f"largest cycle: {largest} modules (goal: at most 2)")
-sys.exit(1 if largest > 2 else 0)
+upward = []
+for module, imports in graph.items():
+    if layer(module) is None:
+        upward.append(f"{module} is in no layer: add it to LAYERS (and to README.md)")
+        continue
+    for imported in imports:
+        if layer(imported) is not None and layer(imported) > layer(module):
+            upward.append(f"{module} ({LAYERS[layer(module)][0]}) imports {imported} ({LAYERS[layer(imported)][0]})")
+for line in upward:
+    print(f"layering: {line}")
+print(f"imports going up a layer: {len(upward)}")
+sys.exit(1 if largest > 2 or upward else 0)
