@@ -13,9 +13,9 @@ use remotes_runtime::testing::{RawMessage, encode_args, frame, kinds, outgoing_q
 use remotes_runtime::{Direction, FunctionError, Player, RemoteKind, Server};
 use tokio::sync::Semaphore;
 
-/// Runs a test body once per transport in a single-threaded runtime (so `Logs::capture` sees every task), as two
-/// tests named `tcp` and `memory` in a module named after the test.
-macro_rules! both_transports_logged {
+/// Runs a test body once per transport in a single-threaded runtime (so `Logs::capture` sees every task), as three
+/// tests named `tcp`, `memory` and `websocket` in a module named after the test.
+macro_rules! every_transport_logged {
     ($($(#[$meta:meta])* async fn $name:ident($transport:ident) $body:block)*) => {$(
         mod $name {
             #[allow(unused_imports)]
@@ -27,6 +27,9 @@ macro_rules! both_transports_logged {
             $(#[$meta])*
             #[tokio::test]
             async fn memory() { run($crate::common::Transport::Memory).await }
+            $(#[$meta])*
+            #[tokio::test]
+            async fn websocket() { run($crate::common::Transport::WebSocket).await }
         }
     )*};
 }
@@ -79,7 +82,7 @@ async fn pass(gate: &Semaphore) {
     }
 }
 
-both_transports_logged! {
+every_transport_logged! {
     // Attack 1: PINGs as fast as the peer can send them, never reading the PONGs. The pongs stay under the queue's
     // cap (they used to be queued without it: +853 MB), and the peer is disconnected by the slow-peer rule.
     async fn ping_flood_from_a_peer_that_never_reads(transport) {
@@ -263,7 +266,7 @@ impl Drop for RunningGuard {
     }
 }
 
-both_transports! {
+every_transport! {
     // Attack 2: events whose listener awaits. At most `max_events_in_flight` of a peer's events have listeners
     // running (there used to be 6.98 million tasks); the rest are dropped and counted; honest calls go through.
     async fn events_with_awaiting_listeners_are_capped(transport) {

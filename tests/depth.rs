@@ -93,10 +93,7 @@ struct Fixture {
 impl Fixture {
     async fn new(transport: Transport) -> Fixture {
         let builder = Server::builder().max_frame_len(4 << 20);
-        let server = match transport {
-            Transport::Tcp => builder.bind::<deep::Api>("127.0.0.1:0").await.expect("bind"),
-            Transport::Memory => builder.in_memory::<deep::Api>(),
-        };
+        let server = common::bind::<deep::Api>(transport, builder).await;
         server.start();
         let remotes = server.remotes().clone();
         remotes.functions.eval.set_callback(|_player: Player, expr| async move { eval(&expr) });
@@ -116,10 +113,7 @@ impl Fixture {
     }
 
     async fn raw(&self) -> RawClient {
-        match self.transport {
-            Transport::Tcp => RawClient::connect(self.server.local_addr().unwrap()).await.expect("connect"),
-            Transport::Memory => RawClient::connect_in_memory(&self.server),
-        }
+        common::raw_to(self.transport, &self.server).await
     }
 
     /// Waits for the next bad-request report and checks it blames the depth of `remote`'s first argument.
@@ -140,7 +134,7 @@ fn id(welcome: &remotes_runtime::testing::RawWelcome, name: &str, kind: RemoteKi
     welcome.id_of(name, kind, direction).unwrap_or_else(|| panic!("{name} is announced"))
 }
 
-both_transports! {
+every_transport! {
     // A raw client sends `eval` and `tree` at the limit, one past it, and 10^5 and 10^6 levels deep.
     async fn deep_arguments_are_bad_requests_and_the_connection_stays(transport) {
         let mut f = Fixture::new(transport).await;

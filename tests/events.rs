@@ -29,7 +29,7 @@ fn serve_echo(h: &Harness) {
     h.remotes.functions.echo.set_callback(|_player, text| async move { text });
 }
 
-both_transports! {
+every_transport! {
     // Point 1: firing is plain, never blocks, and reports what became of the event.
     async fn fire_variants_report_what_they_queued(transport) {
         let h = Harness::new(transport).await;
@@ -363,7 +363,7 @@ both_transports! {
 // open and later traffic is unaffected. (Single-threaded so the log capture sees the connection tasks.)
 #[tokio::test]
 async fn bad_event_payloads_are_dropped_with_a_warning() {
-    for transport in [Transport::Tcp, Transport::Memory] {
+    for transport in [Transport::Tcp, Transport::Memory, Transport::WebSocket] {
         let (logs, _guard) = Logs::capture();
         let h = Harness::new(transport).await;
         serve_echo(&h);

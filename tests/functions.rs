@@ -57,7 +57,7 @@ fn function_error_is_a_std_error_with_value_semantics() {
     assert_ne!(FunctionError::Timeout, FunctionError::Disconnected);
 }
 
-both_transports! {
+every_transport! {
     // Point 2: invoke resolves with the callback's value, both directions.
     async fn invoke_returns_the_callbacks_value(transport) {
         let h = Harness::new(transport).await;
@@ -629,7 +629,7 @@ both_transports! {
 // the function and the side.
 #[tokio::test]
 async fn set_callback_twice_replaces_and_warns() {
-    for transport in [Transport::Tcp, Transport::Memory] {
+    for transport in [Transport::Tcp, Transport::Memory, Transport::WebSocket] {
         let (logs, _guard) = Logs::capture();
         let h = Harness::new(transport).await;
         h.remotes.functions.echo.set_callback(|_player, text| async move { format!("first {text}") });
@@ -693,6 +693,10 @@ async fn clients_are_admitted_once_the_server_starts(transport: Transport) {
             tokio::spawn(async move { Client::connect::<net::Api>(addr).await })
         }
         Transport::Memory => tokio::spawn(Client::connect_in_memory(&server)),
+        Transport::WebSocket => {
+            let url = format!("ws://{}/", server.local_addr().unwrap());
+            tokio::spawn(async move { Client::builder().connect_websocket::<net::Api>(&url).await })
+        }
     };
     eventually("the early client is waiting for start", || {
         !logs.lines_with(&["WARN", "waiting for this server to start"]).is_empty()
@@ -707,6 +711,10 @@ async fn clients_are_admitted_once_the_server_starts(transport: Transport) {
     let refused = match transport {
         Transport::Tcp => Client::connect::<net::Api>(never.local_addr().unwrap()).await,
         Transport::Memory => Client::connect_in_memory(&never).await,
+        Transport::WebSocket => {
+            let url = format!("ws://{}/", never.local_addr().unwrap());
+            Client::builder().connect_websocket::<net::Api>(&url).await
+        }
     };
     match refused {
         Err(ConnectError::Rejected { reason }) => assert_eq!(reason, "the server has not been started"),
@@ -722,4 +730,9 @@ async fn clients_are_admitted_once_the_server_starts_tcp() {
 #[tokio::test]
 async fn clients_are_admitted_once_the_server_starts_memory() {
     clients_are_admitted_once_the_server_starts(Transport::Memory).await;
+}
+
+#[tokio::test]
+async fn clients_are_admitted_once_the_server_starts_websocket() {
+    clients_are_admitted_once_the_server_starts(Transport::WebSocket).await;
 }

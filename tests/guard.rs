@@ -67,10 +67,7 @@ impl Shop {
     }
 
     async fn with(transport: Transport, builder: ServerBuilder) -> Shop {
-        let server = match transport {
-            Transport::Tcp => builder.bind::<shop::Api>("127.0.0.1:0").await.unwrap(),
-            Transport::Memory => builder.in_memory::<shop::Api>(),
-        };
+        let server = common::bind::<shop::Api>(transport, builder).await;
         let remotes = server.remotes().clone();
         let f = &remotes.functions;
         f.buy_item.set_callback(|_player: Player, item, quantity| async move { Receipt { item, quantity } });
@@ -83,19 +80,13 @@ impl Shop {
     }
 
     async fn client(&self) -> (Client<shop::Api>, shop::client::Remotes) {
-        let client = match self.transport {
-            Transport::Tcp => Client::connect::<shop::Api>(self.server.local_addr().unwrap()).await.unwrap(),
-            Transport::Memory => Client::connect_in_memory(&self.server).await.unwrap(),
-        };
+        let client = common::connect_to::<shop::Api, _>(self.transport, &self.server, Client::builder()).await.unwrap();
         let remotes = client.remotes().clone();
         (client, remotes)
     }
 
     async fn raw(&self) -> (RawClient, remotes_runtime::testing::RawWelcome) {
-        let mut raw = match self.transport {
-            Transport::Tcp => RawClient::connect(self.server.local_addr().unwrap()).await.unwrap(),
-            Transport::Memory => RawClient::connect_in_memory(&self.server),
-        };
+        let mut raw = common::raw_to(self.transport, &self.server).await;
         let welcome = raw.handshake().await.unwrap();
         (raw, welcome)
     }
@@ -117,7 +108,7 @@ fn bad_request(call: u32) -> RawMessage {
     RawMessage::ReplyErr { call, error: FunctionError::BadRequest }
 }
 
-both_transports! {
+every_transport! {
     // Points 1 and 3: declared constraints are checked on the receiving side; a breach is BadRequest, the
     // connection stays open.
     async fn constraints_are_checked_by_the_receiver(transport) {

@@ -18,7 +18,7 @@ use remotes_runtime::testing::{RawMessage, encode, encode_args, kinds};
 use remotes_runtime::{Accept, Client, Fired, FunctionError, Server};
 use tokio::sync::mpsc;
 
-both_transports! {
+every_transport! {
     async fn from_a_callback(transport) {
         let mut game = Game::new(transport).await;
         let probe = game.probe.clone();

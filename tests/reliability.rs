@@ -36,7 +36,7 @@ async fn raw(h: &Harness) -> RawClient {
     h.raw().await
 }
 
-both_transports! {
+every_transport! {
     // Point 1: the hook accepts with player data, or rejects with a reason the client receives as a typed error.
     async fn authentication_accepts_or_rejects(transport) {
         let h = Harness::with(transport, with_auth(Server::builder())).await;

@@ -19,7 +19,7 @@ use crate::log_limit::LogLimit;
 use crate::middleware::{Reject, Request};
 use crate::outbox::QueueLimits;
 use crate::server::{Server, ServerShared};
-use crate::transport::{ReadHalf, WriteHalf, memory, tcp};
+use crate::transport::{ReadHalf, WriteHalf, memory, tcp, websocket};
 use crate::wire::message::{Hello, PROTOCOL_VERSION, WireRemote};
 use crate::work::WorkLimits;
 use crate::{ConnectError, FunctionError};
@@ -65,6 +65,7 @@ pub(crate) struct ClientShared {
 /// How a client reached its server.
 enum Dial {
     Tcp(std::net::SocketAddr),
+    WebSocket(String),
     Memory(Weak<ServerShared>),
 }
 
@@ -123,6 +124,30 @@ impl ClientBuilder {
             let (reader, writer) = tcp::connect(addr).await?;
             let dial = Dial::Tcp(reader.peer_addr()?);
             self.establish::<A, _, _>(reader, writer, dial).await
+        };
+        tokio::time::timeout(deadline, connecting).await.map_err(|_| ConnectError::HandshakeTimeout)?
+    }
+
+    /// Connects to a server over WebSocket, as a client of interface `A`: `url` is `ws://host:port/path` (the
+    /// path the server serves remotes on; a standalone WebSocket server answers on any path).
+    ///
+    /// ```no_run
+    /// # use remotes_runtime::{remotes, Client};
+    /// # #[remotes] pub mod net { pub trait ServerFunctions { fn ping(); } }
+    /// # async fn demo() -> Result<(), remotes_runtime::ConnectError> {
+    /// let client = Client::builder().connect_websocket::<net::Api>("ws://127.0.0.1:8080/remotes").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect_websocket<A: Api>(self, url: &str) -> Result<Client<A>, ConnectError> {
+        let deadline = self.config.handshake_timeout;
+        let max_frame = self.config.max_frame_len;
+        let connecting = async {
+            let stream = tcp::connect_stream(websocket_host(url)?).await?;
+            let (reader, writer) = websocket::connect(url, stream, max_frame).await.map_err(|error| match error {
+                websocket::OpenError::Io(error) => ConnectError::Io(error),
+                other => ConnectError::WebSocket(other.to_string()),
+            })?;
+            self.establish::<A, _, _>(reader, writer, Dial::WebSocket(url.to_string())).await
         };
         tokio::time::timeout(deadline, connecting).await.map_err(|_| ConnectError::HandshakeTimeout)?
     }
@@ -219,6 +244,22 @@ impl ClientBuilder {
     }
 }
 
+/// The `host:port` a `ws://` URL names (port 80 when it names none).
+fn websocket_host(url: &str) -> Result<String, ConnectError> {
+    let rest =
+        url.strip_prefix("ws://").ok_or_else(|| ConnectError::WebSocket(format!("`{url}` is not a ws:// URL")))?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority.rsplit('@').next().unwrap_or_default();
+    if authority.is_empty() {
+        return Err(ConnectError::WebSocket(format!("`{url}` names no host")));
+    }
+    let has_port = match authority.rfind(']') {
+        Some(bracket) => authority[bracket..].contains(':'),
+        None => authority.contains(':'),
+    };
+    Ok(if has_port { authority.to_string() } else { format!("{authority}:80") })
+}
+
 impl Client {
     /// Connects to a server over TCP with default settings, as a client of interface `A` (the generated
     /// `net::Api`): `Client::connect::<net::Api>(addr)`.
@@ -282,6 +323,7 @@ impl<A: Api> Client<A> {
         let builder = self.shared.builder.clone();
         match &self.shared.dial {
             Dial::Tcp(addr) => builder.connect::<A>(*addr).await,
+            Dial::WebSocket(url) => builder.connect_websocket::<A>(url).await,
             Dial::Memory(server) => match server.upgrade() {
                 Some(server) => builder.connect_to_shared::<A>(&server).await,
                 None => Err(ConnectError::Io(std::io::ErrorKind::NotConnected.into())),

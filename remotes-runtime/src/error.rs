@@ -80,6 +80,10 @@ pub enum ConnectError {
     /// The transport failed: the address could not be reached, or the stream broke during the handshake.
     #[error("i/o error while connecting: {0}")]
     Io(#[from] io::Error),
+    /// The WebSocket upgrade was refused or failed: the URL is not a `ws://` URL, the server answered the upgrade
+    /// request with an HTTP error, or its answer was not a WebSocket upgrade.
+    #[error("the WebSocket upgrade failed: {0}")]
+    WebSocket(String),
     /// The handshake did not finish within the handshake timeout.
     #[error("the handshake did not finish in time")]
     HandshakeTimeout,

@@ -50,6 +50,18 @@ pub fn encode<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
     out
 }
 
+/// A valid `HELLO` frame, length prefix included: the default timeout and maximum frame, `token` if given.
+pub fn hello_frame(token: Option<&str>) -> Vec<u8> {
+    let hello = Hello {
+        protocol: PROTOCOL_VERSION,
+        timeout_ms: millis(DEFAULT_TIMEOUT),
+        max_frame: DEFAULT_MAX_FRAME_LEN as u32,
+        token: token.map(str::to_string),
+        remotes: None,
+    };
+    frame(kind::HELLO, &[], &encode_map(&hello))
+}
+
 /// `value` as the varint (LEB128) the protocol uses for lengths and header fields, to build frames by hand.
 ///
 /// ```
@@ -233,6 +245,16 @@ impl RawClient {
         Ok(RawClient::from_halves(reader, writer))
     }
 
+    /// Connects over WebSocket to `url` (`ws://host:port/path`), no handshake yet. What it sends is carried in
+    /// binary messages exactly as written (whole frames packed together, whatever else as it comes).
+    pub async fn connect_websocket(url: &str, host: impl tokio::net::ToSocketAddrs) -> io::Result<RawClient> {
+        let stream = crate::transport::tcp::connect_stream(host).await?;
+        let (reader, writer) = crate::transport::websocket::connect(url, stream, usize::MAX >> 8)
+            .await
+            .map_err(|error| io::Error::other(error.to_string()))?;
+        Ok(RawClient::from_halves(reader, writer))
+    }
+
     /// Connects to `server` in-process (no handshake yet). Must be called within a tokio runtime.
     pub fn connect_in_memory<A: crate::Api>(server: &Server<A>) -> RawClient {
         let (client_end, server_end) = memory::pair(DEFAULT_MEMORY_PIPE_BYTES);
@@ -251,14 +273,8 @@ impl RawClient {
     /// Sends a valid `HELLO` (default timeout and maximum frame, and the token if one was set) without waiting for
     /// the answer; read it with [`recv`](Self::recv).
     pub async fn send_hello(&mut self) -> io::Result<()> {
-        let hello = Hello {
-            protocol: PROTOCOL_VERSION,
-            timeout_ms: millis(DEFAULT_TIMEOUT),
-            max_frame: DEFAULT_MAX_FRAME_LEN as u32,
-            token: self.token.clone(),
-            remotes: None,
-        };
-        self.send_frame(kind::HELLO, &encode_map(&hello)).await
+        let frame = hello_frame(self.token.as_deref());
+        self.send_bytes(&frame).await
     }
 
     /// Sends a valid `HELLO` (default timeout and maximum frame) and returns the decoded `WELCOME`.

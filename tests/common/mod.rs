@@ -74,6 +74,47 @@ pub mod net_v2 {
 pub enum Transport {
     Tcp,
     Memory,
+    WebSocket,
+}
+
+/// An unstarted server of interface `A` over `transport`.
+pub async fn bind<A: Api>(transport: Transport, builder: ServerBuilder) -> Server<A> {
+    match transport {
+        Transport::Tcp => builder.bind::<A>("127.0.0.1:0").await.expect("bind"),
+        Transport::Memory => builder.in_memory::<A>(),
+        Transport::WebSocket => builder.bind_websocket::<A>("127.0.0.1:0").await.expect("bind"),
+    }
+}
+
+/// The `ws://` URL a test reaches a WebSocket server at.
+pub fn url_of<S: Api>(server: &Server<S>) -> String {
+    format!("ws://{}/remotes", server.local_addr().expect("a WebSocket server"))
+}
+
+/// Connects a client of interface `A` to `server` over `transport`.
+pub async fn connect_to<A: Api, S: Api>(
+    transport: Transport,
+    server: &Server<S>,
+    builder: ClientBuilder,
+) -> Result<Client<A>, remotes_runtime::ConnectError> {
+    match transport {
+        Transport::Tcp => builder.connect::<A>(server.local_addr().expect("a TCP server")).await,
+        Transport::Memory => builder.connect_in_memory_as::<A, _>(server).await,
+        Transport::WebSocket => builder.connect_websocket::<A>(&url_of(server)).await,
+    }
+}
+
+/// A raw client (no handshake yet) of `server` over `transport`.
+pub async fn raw_to<S: Api>(transport: Transport, server: &Server<S>) -> remotes_runtime::testing::RawClient {
+    use remotes_runtime::testing::RawClient;
+    match transport {
+        Transport::Tcp => RawClient::connect(server.local_addr().expect("a TCP server")).await.expect("raw"),
+        Transport::Memory => RawClient::connect_in_memory(server),
+        Transport::WebSocket => {
+            let addr = server.local_addr().expect("a WebSocket server");
+            RawClient::connect_websocket(&url_of(server), addr).await.expect("raw")
+        }
+    }
 }
 
 /// A started server of the `net` interface, over one transport.
@@ -99,10 +140,7 @@ impl Harness {
 
     /// A server of `net` that is not started yet.
     pub async fn unstarted(transport: Transport, builder: ServerBuilder) -> Server<net::Api> {
-        match transport {
-            Transport::Tcp => builder.bind::<net::Api>("127.0.0.1:0").await.expect("bind"),
-            Transport::Memory => builder.in_memory::<net::Api>(),
-        }
+        bind::<net::Api>(transport, builder).await
     }
 
     /// A connected client of `net`, and its handles.
@@ -123,10 +161,12 @@ impl Harness {
 
     /// Connects a client of another interface (another version of `net`, say) to this server.
     pub async fn connect_as<A: Api>(&self, builder: ClientBuilder) -> Result<Client<A>, remotes_runtime::ConnectError> {
-        match self.transport {
-            Transport::Tcp => builder.connect::<A>(self.server.local_addr().expect("a TCP server")).await,
-            Transport::Memory => builder.connect_in_memory_as::<A, _>(&self.server).await,
-        }
+        connect_to::<A, _>(self.transport, &self.server, builder).await
+    }
+
+    /// The `ws://` URL of a WebSocket server.
+    pub fn url(&self) -> String {
+        url_of(&self.server)
     }
 
     /// The server's `Player` for a connected client.
@@ -136,14 +176,7 @@ impl Harness {
 
     /// A raw client (no handshake yet) over this transport.
     pub async fn raw(&self) -> remotes_runtime::testing::RawClient {
-        match self.transport {
-            Transport::Tcp => {
-                remotes_runtime::testing::RawClient::connect(self.server.local_addr().expect("a TCP server"))
-                    .await
-                    .expect("raw")
-            }
-            Transport::Memory => remotes_runtime::testing::RawClient::connect_in_memory(&self.server),
-        }
+        raw_to(self.transport, &self.server).await
     }
 }
 
@@ -179,9 +212,10 @@ pub async fn eventually(what: &str, condition: impl Fn() -> bool) {
     .await;
 }
 
-/// Runs a test body once per transport, as two tests named `tcp` and `memory` in a module named after the test.
+/// Runs a test body once per transport, as three tests named `tcp`, `memory` and `websocket` in a module named
+/// after the test.
 #[macro_export]
-macro_rules! both_transports {
+macro_rules! every_transport {
     ($($(#[$meta:meta])* async fn $name:ident($transport:ident) $body:block)*) => {$(
         mod $name {
             #[allow(unused_imports)]
@@ -193,6 +227,9 @@ macro_rules! both_transports {
             $(#[$meta])*
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn memory() { run($crate::common::Transport::Memory).await }
+            $(#[$meta])*
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn websocket() { run($crate::common::Transport::WebSocket).await }
         }
     )*};
 }

@@ -188,10 +188,7 @@ impl Game {
         let watchdog = Watchdog::start();
         let (probe, reports) = Probe::new();
         let builder = builder(&probe);
-        let server = Arc::new(match transport {
-            Transport::Tcp => builder.bind::<game::Api>("127.0.0.1:0").await.unwrap(),
-            Transport::Memory => builder.in_memory::<game::Api>(),
-        });
+        let server = Arc::new(crate::common::bind::<game::Api>(transport, builder).await);
         let _ = probe.0.server.set(Arc::downgrade(&server));
         let remotes = server.remotes().clone();
         remotes.functions.work.set_callback(|_player, n| async move { n });
@@ -201,12 +198,7 @@ impl Game {
     }
 
     pub async fn connect(&self, builder: ClientBuilder) -> Client<game::Api> {
-        let connecting = async {
-            match self.transport {
-                Transport::Tcp => builder.connect::<game::Api>(self.server.local_addr().unwrap()).await,
-                Transport::Memory => builder.connect_in_memory(&self.server).await,
-            }
-        };
+        let connecting = crate::common::connect_to::<game::Api, _>(self.transport, &self.server, builder);
         within("connect", connecting).await.expect("connect")
     }
 
@@ -233,10 +225,7 @@ impl Game {
     }
 
     pub async fn raw(&self) -> (RawClient, RawWelcome) {
-        let mut raw = match self.transport {
-            Transport::Tcp => RawClient::connect(self.server.local_addr().unwrap()).await.unwrap(),
-            Transport::Memory => RawClient::connect_in_memory(&self.server),
-        };
+        let mut raw = crate::common::raw_to(self.transport, &self.server).await;
         let welcome = within("raw handshake", raw.handshake()).await.unwrap();
         (raw, welcome)
     }

@@ -13,7 +13,7 @@ use crate::config::{self, Config, ReceiveRate};
 use crate::middleware::Reject;
 
 use super::Server;
-use super::connections::accept_loop;
+use super::connections::{accept_loop, accept_websocket_loop};
 
 /// Settings for a [`Server`]. Every setting has a documented default.
 #[derive(Clone)]
@@ -126,6 +126,29 @@ impl ServerBuilder {
         let task = tokio::spawn(accept_loop(listener, Arc::clone(&server.shared)));
         *server.shared.lock_accept() = Some(task.abort_handle());
         tracing::debug!(%local_addr, "server listening");
+        Ok(server)
+    }
+
+    /// Binds a WebSocket listener: a server of interface `A` that clients reach with `ws://` URLs (any path), from
+    /// a browser or with [`ClientBuilder::connect_websocket`](crate::ClientBuilder::connect_websocket). Every
+    /// setting, limit and behaviour is as over TCP; the upgrade counts against the handshake deadline, and an HTTP
+    /// request that is not a WebSocket upgrade is answered `426 Upgrade Required`.
+    ///
+    /// ```no_run
+    /// # use remotes_runtime::{remotes, Server};
+    /// # #[remotes] pub mod net { pub trait ServerFunctions { fn ping(); } }
+    /// # async fn demo() -> std::io::Result<()> {
+    /// let server = Server::builder().bind_websocket::<net::Api>("0.0.0.0:8080").await?;
+    /// server.start();
+    /// # Ok(()) }
+    /// ```
+    pub async fn bind_websocket<A: Api>(self, addr: impl ToSocketAddrs) -> io::Result<Server<A>> {
+        let listener = TcpListener::bind(addr).await?;
+        let local_addr = listener.local_addr()?;
+        let server = Server::<A>::new(self.config, self.auth, Some(local_addr));
+        let task = tokio::spawn(accept_websocket_loop(listener, Arc::clone(&server.shared)));
+        *server.shared.lock_accept() = Some(task.abort_handle());
+        tracing::debug!(%local_addr, "server listening for WebSocket connections");
         Ok(server)
     }
 

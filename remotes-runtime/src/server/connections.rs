@@ -1,6 +1,7 @@
 //! The server's connections: the accept loop, the connection limits, the handshake (waiting for `start`, the
 //! authentication hook) and the connection task set of each player.
 
+use std::future::Future;
 use std::net::IpAddr;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -10,6 +11,7 @@ use std::time::Duration;
 use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::net::TcpListener;
+use tokio::time::Instant;
 
 use crate::auth::{Accept, Handshake};
 use crate::binding::Binding;
@@ -22,7 +24,7 @@ use crate::log_limit::LogLimit;
 use crate::middleware::Reject;
 use crate::outbox::QueueLimits;
 use crate::player::Player;
-use crate::transport::{ReadHalf, WriteHalf, tcp};
+use crate::transport::{ReadHalf, WriteHalf, tcp, websocket};
 use crate::user_code::CatchUnwind;
 use crate::wire::message::{Hello, PROTOCOL_VERSION, Welcome, WireRemote, encode_map, kind};
 use crate::work::WorkLimits;
@@ -57,6 +59,21 @@ impl Drop for PreCounted {
         if self.0.active.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.0.idle.notify_waiters();
         }
+    }
+}
+
+/// Accepts WebSocket connections until the task is aborted: each is upgraded in its own task, under the
+/// server's connection limits and within the handshake deadline.
+pub(super) async fn accept_websocket_loop(listener: TcpListener, server: Arc<ServerShared>) {
+    let max_frame = server.config.max_frame_len;
+    loop {
+        let (stream, addr) = tcp::accept(&listener).await;
+        let Some(slot) = server.admit(Some(addr.ip())) else {
+            drop(stream);
+            continue;
+        };
+        let open = async move { websocket::accept(stream, max_frame).await.map_err(|error| error.to_string()) };
+        server.spawn_opening(open, addr.to_string(), slot);
     }
 }
 
@@ -137,12 +154,28 @@ impl ServerShared {
         peer: String,
         slot: ConnectionSlot,
     ) {
+        self.spawn_opening(std::future::ready(Ok((reader, writer))), peer, slot);
+    }
+
+    /// Like `spawn_connection`, for a transport that opens the connection itself first (the WebSocket upgrade):
+    /// `open` runs in the connection's task, within the handshake deadline.
+    pub(crate) fn spawn_opening<Rd, Wr, Open>(self: &Arc<Self>, open: Open, peer: String, slot: ConnectionSlot)
+    where
+        Rd: ReadHalf,
+        Wr: WriteHalf,
+        Open: Future<Output = Result<(Rd, Wr), String>> + Send + 'static,
+    {
         let server = Arc::clone(self);
         // Counted before the task starts, so `shutdown` cannot miss a connection that is being spawned.
         self.active.fetch_add(1, Ordering::AcqRel);
         tokio::spawn(async move {
             let counted = PreCounted(Arc::clone(&server));
-            server.serve(reader, writer, peer, slot).await;
+            let deadline = Instant::now() + server.config.handshake_timeout;
+            match tokio::time::timeout_at(deadline, open).await {
+                Ok(Ok((reader, writer))) => server.serve(reader, writer, peer, slot, deadline).await,
+                Ok(Err(error)) => tracing::debug!(%peer, %error, "the transport could not open the connection"),
+                Err(_) => tracing::debug!(%peer, "the transport did not open the connection in time"),
+            }
             drop(counted);
         });
     }
@@ -155,6 +188,7 @@ impl ServerShared {
         mut writer: Wr,
         peer: String,
         slot: ConnectionSlot,
+        deadline: Instant,
     ) {
         let config = &self.config;
         let mut buf = BytesMut::new();
@@ -170,7 +204,7 @@ impl ServerShared {
             () = async { drop(shutdown.wait_for(|down| *down).await) } => {
                 return handshake::reject(&mut writer, "the server is shutting down".into()).await;
             }
-            outcome = tokio::time::timeout(config.handshake_timeout, handshake) => outcome,
+            outcome = tokio::time::timeout_at(deadline, handshake) => outcome,
         };
         let (hello, accept) = match outcome {
             Ok(Ok((hello, Ok(accept)))) => (hello, accept),

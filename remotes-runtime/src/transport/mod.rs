@@ -1,8 +1,10 @@
-//! Transports: anything that carries bytes both ways. TCP (`tcp`) for real networks; an in-process pipe
-//! (`memory`) with the same semantics and no sockets, for tests. Both feed the same connection code.
+//! Transports: anything that carries bytes both ways. TCP (`tcp`) for real networks; WebSocket (`websocket`) for
+//! browsers and HTTP infrastructure; an in-process pipe (`memory`) with the same semantics and no sockets, for
+//! tests. All feed the same connection code, as a read half and a write half; none names anything above it.
 
 pub(crate) mod memory;
 pub(crate) mod tcp;
+pub(crate) mod websocket;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 

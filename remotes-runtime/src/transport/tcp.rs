@@ -11,9 +11,14 @@ use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 pub(crate) async fn connect(
     addr: impl ToSocketAddrs,
 ) -> io::Result<(tokio::net::tcp::OwnedReadHalf, tokio::net::tcp::OwnedWriteHalf)> {
+    Ok(connect_stream(addr).await?.into_split())
+}
+
+/// Connects to `addr`, configured (see the module docs), for a transport on top of TCP.
+pub(crate) async fn connect_stream(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
     let stream = TcpStream::connect(addr).await?;
     configure(&stream)?;
-    Ok(stream.into_split())
+    Ok(stream)
 }
 
 /// Bytes the kernel may hold unsent per stream before it reports the stream not writable (Linux).
