@@ -53,6 +53,8 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess, Visitor};
 
+use super::wide::Wide;
+
 #[cfg(test)]
 mod tests;
 
@@ -119,10 +121,19 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Depth<D> {
 
     forward! {
         deserialize_any deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
-        deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_u128
+        deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
         deserialize_f32 deserialize_f64 deserialize_char deserialize_str deserialize_string deserialize_bytes
         deserialize_byte_buf deserialize_option deserialize_unit deserialize_seq deserialize_map
         deserialize_identifier deserialize_ignored_any
+    }
+
+    /// 128-bit integers in every form MessagePack allows (see `wide`), not only rmp-serde's bin 8.
+    fn deserialize_u128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        self.de.deserialize_any(Wide::<_, false> { inner: Visit { inner: visitor, budget: self.budget } })
+    }
+
+    fn deserialize_i128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        self.de.deserialize_any(Wide::<_, true> { inner: Visit { inner: visitor, budget: self.budget } })
     }
 
     #[inline]
