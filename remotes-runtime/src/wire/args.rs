@@ -331,3 +331,23 @@ mod tests {
         }
     }
 }
+
+/// What decoders accept beyond what encoders write (PROTOCOL.md section 8 states these): checked here so the
+/// document stays true if the decoder changes.
+#[cfg(test)]
+mod leniency {
+    use crate::wire::args::decode_value;
+
+    #[test]
+    fn decoders_accept_more_than_encoders_write() {
+        // float 64 for an f32, integers for floats.
+        assert_eq!(decode_value::<f32>(&[0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0]), Ok(1.5));
+        assert_eq!(decode_value::<f64>(&[0x07]), Ok(7.0));
+        assert_eq!(decode_value::<f32>(&[0xd0, 0xfe]), Ok(-2.0));
+        // bin for a String (valid UTF-8).
+        assert_eq!(decode_value::<String>(&[0xc4, 2, b'h', b'i']), Ok("hi".to_string()));
+        // Any integer width whose value fits.
+        assert_eq!(decode_value::<u8>(&[0xcf, 0, 0, 0, 0, 0, 0, 0, 9]), Ok(9));
+        assert!(decode_value::<u8>(&[0xcd, 1, 0]).is_err(), "256 does not fit a u8");
+    }
+}
