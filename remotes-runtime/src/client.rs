@@ -65,6 +65,8 @@ pub(crate) struct ClientShared {
 /// How a client reached its server.
 enum Dial {
     Tcp(std::net::SocketAddr),
+    #[cfg(feature = "tls")]
+    Tls(String),
     WebSocket(String),
     Memory(Weak<ServerShared>),
 }
@@ -76,6 +78,8 @@ pub struct ClientBuilder {
     exact_interface: bool,
     memory_pipe_bytes: usize,
     token: Option<String>,
+    #[cfg(feature = "tls")]
+    tls: Option<crate::tls::ClientTls>,
 }
 
 impl Default for ClientBuilder {
@@ -85,6 +89,8 @@ impl Default for ClientBuilder {
             exact_interface: false,
             memory_pipe_bytes: DEFAULT_MEMORY_PIPE_BYTES,
             token: None,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }
@@ -128,8 +134,45 @@ impl ClientBuilder {
         tokio::time::timeout(deadline, connecting).await.map_err(|_| ConnectError::HandshakeTimeout)?
     }
 
+    /// The authorities this client trusts for TLS (feature `tls`): [`connect_tls`](Self::connect_tls) and `wss://`
+    /// URLs. Default: the platform's trust store, read when the client connects.
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, tls: crate::tls::ClientTls) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// The TLS settings to connect with: the ones given, or the platform's trusted authorities.
+    #[cfg(feature = "tls")]
+    fn tls_config(&self) -> Result<std::sync::Arc<tokio_rustls::rustls::ClientConfig>, ConnectError> {
+        match &self.tls {
+            Some(tls) => Ok(std::sync::Arc::clone(&tls.config)),
+            None => crate::tls::ClientTls::platform_roots()
+                .map(|tls| tls.config)
+                .map_err(|error| ConnectError::Tls(crate::TlsFailure::Other(error.to_string()))),
+        }
+    }
+
+    /// Connects to a server over TLS on TCP (feature `tls`), as a client of interface `A`: `addr` is
+    /// `host:port`, and the server's certificate must be valid for `host` and signed by an authority this client
+    /// trusts ([`tls`](Self::tls)). A failed TLS handshake is [`ConnectError::Tls`], saying why.
+    #[cfg(feature = "tls")]
+    pub async fn connect_tls<A: Api>(self, addr: &str) -> Result<Client<A>, ConnectError> {
+        let deadline = self.config.handshake_timeout;
+        let connecting = async {
+            let config = self.tls_config()?;
+            let stream = tcp::connect_stream(addr).await?;
+            let stream =
+                crate::transport::tls::connect(stream, host_of(addr), &config).await.map_err(ConnectError::Tls)?;
+            let (reader, writer) = tokio::io::split(stream);
+            self.establish::<A, _, _>(reader, writer, Dial::Tls(addr.to_string())).await
+        };
+        tokio::time::timeout(deadline, connecting).await.map_err(|_| ConnectError::HandshakeTimeout)?
+    }
+
     /// Connects to a server over WebSocket, as a client of interface `A`: `url` is `ws://host:port/path` (the
-    /// path the server serves remotes on; a standalone WebSocket server answers on any path).
+    /// path the server serves remotes on; a standalone WebSocket server answers on any path), or `wss://...` for
+    /// WebSocket over TLS (feature `tls`; trust as for `connect_tls`).
     ///
     /// ```no_run
     /// # use remotes_runtime::{remotes, Client};
@@ -141,13 +184,31 @@ impl ClientBuilder {
     pub async fn connect_websocket<A: Api>(self, url: &str) -> Result<Client<A>, ConnectError> {
         let deadline = self.config.handshake_timeout;
         let max_frame = self.config.max_frame_len;
+        let opened = |error| match error {
+            websocket::OpenError::Io(error) => ConnectError::Io(error),
+            other => ConnectError::WebSocket(other.to_string()),
+        };
         let connecting = async {
-            let stream = tcp::connect_stream(websocket_host(url)?).await?;
-            let (reader, writer) = websocket::connect(url, stream, max_frame).await.map_err(|error| match error {
-                websocket::OpenError::Io(error) => ConnectError::Io(error),
-                other => ConnectError::WebSocket(other.to_string()),
-            })?;
-            self.establish::<A, _, _>(reader, writer, Dial::WebSocket(url.to_string())).await
+            let (authority, secure) = websocket_host(url)?;
+            let stream = tcp::connect_stream(&authority).await?;
+            let dial = Dial::WebSocket(url.to_string());
+            if secure {
+                #[cfg(feature = "tls")]
+                {
+                    let config = self.tls_config()?;
+                    let stream = crate::transport::tls::connect(stream, host_of(&authority), &config)
+                        .await
+                        .map_err(ConnectError::Tls)?;
+                    let (reader, writer) = websocket::connect(url, stream, max_frame).await.map_err(opened)?;
+                    return self.establish::<A, _, _>(reader, writer, dial).await;
+                }
+                #[cfg(not(feature = "tls"))]
+                return Err(ConnectError::WebSocket(format!(
+                    "`{url}` needs TLS: build remotes-runtime with its `tls` feature"
+                )));
+            }
+            let (reader, writer) = websocket::connect(url, stream, max_frame).await.map_err(opened)?;
+            self.establish::<A, _, _>(reader, writer, dial).await
         };
         tokio::time::timeout(deadline, connecting).await.map_err(|_| ConnectError::HandshakeTimeout)?
     }
@@ -244,10 +305,13 @@ impl ClientBuilder {
     }
 }
 
-/// The `host:port` a `ws://` URL names (port 80 when it names none).
-fn websocket_host(url: &str) -> Result<String, ConnectError> {
-    let rest =
-        url.strip_prefix("ws://").ok_or_else(|| ConnectError::WebSocket(format!("`{url}` is not a ws:// URL")))?;
+/// The `host:port` a `ws://` or `wss://` URL names (port 80 or 443 when it names none), and whether it is `wss://`.
+fn websocket_host(url: &str) -> Result<(String, bool), ConnectError> {
+    let (rest, secure) = match (url.strip_prefix("ws://"), url.strip_prefix("wss://")) {
+        (Some(rest), _) => (rest, false),
+        (_, Some(rest)) => (rest, true),
+        _ => return Err(ConnectError::WebSocket(format!("`{url}` is not a ws:// or wss:// URL"))),
+    };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let authority = authority.rsplit('@').next().unwrap_or_default();
     if authority.is_empty() {
@@ -257,7 +321,18 @@ fn websocket_host(url: &str) -> Result<String, ConnectError> {
         Some(bracket) => authority[bracket..].contains(':'),
         None => authority.contains(':'),
     };
-    Ok(if has_port { authority.to_string() } else { format!("{authority}:80") })
+    let port = if secure { 443 } else { 80 };
+    Ok((if has_port { authority.to_string() } else { format!("{authority}:{port}") }, secure))
+}
+
+/// The host of a `host:port` (without the brackets of an IPv6 address).
+#[cfg(feature = "tls")]
+fn host_of(authority: &str) -> &str {
+    let host = match authority.rfind(':') {
+        Some(colon) if !authority[colon..].contains(']') => &authority[..colon],
+        _ => authority,
+    };
+    host.trim_start_matches('[').trim_end_matches(']')
 }
 
 impl Client {
@@ -323,6 +398,8 @@ impl<A: Api> Client<A> {
         let builder = self.shared.builder.clone();
         match &self.shared.dial {
             Dial::Tcp(addr) => builder.connect::<A>(*addr).await,
+            #[cfg(feature = "tls")]
+            Dial::Tls(addr) => builder.connect_tls::<A>(addr).await,
             Dial::WebSocket(url) => builder.connect_websocket::<A>(url).await,
             Dial::Memory(server) => match server.upgrade() {
                 Some(server) => builder.connect_to_shared::<A>(&server).await,

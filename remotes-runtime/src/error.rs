@@ -84,6 +84,9 @@ pub enum ConnectError {
     /// request with an HTTP error, or its answer was not a WebSocket upgrade.
     #[error("the WebSocket upgrade failed: {0}")]
     WebSocket(String),
+    /// The TLS handshake failed (a client with TLS, `ClientBuilder::tls`).
+    #[error("the TLS handshake failed: {0}")]
+    Tls(TlsFailure),
     /// The handshake did not finish within the handshake timeout.
     #[error("the handshake did not finish in time")]
     HandshakeTimeout,
@@ -108,4 +111,25 @@ pub enum ConnectError {
     /// interface differs for these remotes.
     #[error("the server's interface differs: {}", crate::interface::list_mismatches(.0))]
     InterfaceMismatch(Vec<crate::Mismatch>),
+}
+
+/// Why a TLS handshake failed, as [`ConnectError::Tls`] reports it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TlsFailure {
+    /// The server's certificate has expired, or is not valid yet.
+    #[error("the server's certificate has expired or is not valid yet")]
+    Expired,
+    /// The server's certificate is not valid for the host name the client connected to.
+    #[error("the server's certificate is not valid for the host name {0}")]
+    WrongName(String),
+    /// The server's certificate is not signed by an authority the client trusts.
+    #[error("the server's certificate is not signed by a trusted authority")]
+    Untrusted,
+    /// The server did not answer in TLS (it is probably not a TLS server).
+    #[error("the server does not speak TLS")]
+    NotTls,
+    /// Another TLS failure, as rustls describes it.
+    #[error("{0}")]
+    Other(String),
 }

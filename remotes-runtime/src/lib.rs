@@ -96,6 +96,8 @@ mod remote;
 mod server;
 mod slots;
 pub mod testing;
+#[cfg(feature = "tls")]
+pub mod tls;
 mod transport;
 mod user_code;
 pub mod validate;
@@ -110,7 +112,7 @@ pub use api::Api;
 pub use auth::{Accept, Handshake};
 pub use client::{Client, ClientBuilder};
 pub use config::ReceiveRate;
-pub use error::{ConnectError, FunctionError};
+pub use error::{ConnectError, FunctionError, TlsFailure};
 pub use hooks::{Argument, BadRequestReport, BadResponseReport};
 pub use interface::{ArgDef, Direction, Interface, Mismatch, MismatchKind, RemoteDef, RemoteKind};
 pub use middleware::{Reject, Request};

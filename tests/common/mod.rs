@@ -2,6 +2,8 @@
 //! and a capture of `tracing` output for tests that assert on warnings.
 #![allow(dead_code)]
 
+pub mod certs;
+
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -13,6 +13,8 @@ use crate::config::{self, Config, ReceiveRate};
 use crate::middleware::Reject;
 
 use super::Server;
+#[cfg(feature = "tls")]
+use super::connections::accept_tls_loop;
 use super::connections::{accept_loop, accept_websocket_loop};
 
 /// Settings for a [`Server`]. Every setting has a documented default.
@@ -20,11 +22,18 @@ use super::connections::{accept_loop, accept_websocket_loop};
 pub struct ServerBuilder {
     config: Config,
     auth: Option<AuthHook>,
+    #[cfg(feature = "tls")]
+    tls: Option<crate::tls::ServerTls>,
 }
 
 impl Default for ServerBuilder {
     fn default() -> Self {
-        ServerBuilder { config: Config::server(), auth: None }
+        ServerBuilder {
+            config: Config::server(),
+            auth: None,
+            #[cfg(feature = "tls")]
+            tls: None,
+        }
     }
 }
 
@@ -122,8 +131,13 @@ impl ServerBuilder {
     pub async fn bind<A: Api>(self, addr: impl ToSocketAddrs) -> io::Result<Server<A>> {
         let listener = TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
+        let tls = self.tls_config();
         let server = Server::<A>::new(self.config, self.auth, Some(local_addr));
-        let task = tokio::spawn(accept_loop(listener, Arc::clone(&server.shared)));
+        let task = match tls {
+            #[cfg(feature = "tls")]
+            Some(tls) => tokio::spawn(accept_tls_loop(listener, Arc::clone(&server.shared), tls, false)),
+            _ => tokio::spawn(accept_loop(listener, Arc::clone(&server.shared))),
+        };
         *server.shared.lock_accept() = Some(task.abort_handle());
         tracing::debug!(%local_addr, "server listening");
         Ok(server)
@@ -145,11 +159,36 @@ impl ServerBuilder {
     pub async fn bind_websocket<A: Api>(self, addr: impl ToSocketAddrs) -> io::Result<Server<A>> {
         let listener = TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
+        let tls = self.tls_config();
         let server = Server::<A>::new(self.config, self.auth, Some(local_addr));
-        let task = tokio::spawn(accept_websocket_loop(listener, Arc::clone(&server.shared)));
+        let task = match tls {
+            #[cfg(feature = "tls")]
+            Some(tls) => tokio::spawn(accept_tls_loop(listener, Arc::clone(&server.shared), tls, true)),
+            _ => tokio::spawn(accept_websocket_loop(listener, Arc::clone(&server.shared))),
+        };
         *server.shared.lock_accept() = Some(task.abort_handle());
         tracing::debug!(%local_addr, "server listening for WebSocket connections");
         Ok(server)
+    }
+
+    /// Serves TLS on the listeners this builder binds (feature `tls`): TCP with [`bind`](Self::bind), `wss://`
+    /// with [`bind_websocket`](Self::bind_websocket). A client that does not speak TLS is answered in plaintext
+    /// (a `REJECT` naming the cause; over WebSocket, HTTP `400`). In-memory servers ignore it.
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, tls: crate::tls::ServerTls) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// The rustls configuration to serve with, if TLS is set.
+    #[cfg(feature = "tls")]
+    fn tls_config(&self) -> Option<Arc<tokio_rustls::rustls::ServerConfig>> {
+        self.tls.as_ref().map(|tls| Arc::clone(&tls.config))
+    }
+
+    #[cfg(not(feature = "tls"))]
+    fn tls_config(&self) -> Option<std::convert::Infallible> {
+        None
     }
 
     /// A server of interface `A` without a socket: clients reach it with

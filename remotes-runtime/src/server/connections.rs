@@ -77,6 +77,71 @@ pub(super) async fn accept_websocket_loop(listener: TcpListener, server: Arc<Ser
     }
 }
 
+/// Accepts TLS connections (over TCP, or carrying WebSocket: `websocket`) until the task is aborted. The TLS
+/// handshake (and the upgrade) run in each connection's task, within the handshake deadline. A client that does not
+/// start with a TLS handshake is answered in plaintext, in its own protocol: a `REJECT`, or HTTP `400`.
+#[cfg(feature = "tls")]
+pub(super) async fn accept_tls_loop(
+    listener: TcpListener,
+    server: Arc<ServerShared>,
+    config: Arc<tokio_rustls::rustls::ServerConfig>,
+    websocket: bool,
+) {
+    use crate::transport::tls::{self, Accepted};
+    const REQUIRES_TLS: &str = "this server requires TLS";
+    let max_frame = server.config.max_frame_len;
+    loop {
+        let (stream, addr) = tcp::accept(&listener).await;
+        let Some(slot) = server.admit(Some(addr.ip())) else {
+            drop(stream);
+            continue;
+        };
+        let config = Arc::clone(&config);
+        let peer = addr.to_string();
+        if websocket {
+            let open = async move {
+                match tls::accept(stream, &config).await.map_err(|error| error.to_string())? {
+                    Accepted::Tls(stream) => websocket::accept(*stream, max_frame).await.map_err(|e| e.to_string()),
+                    Accepted::Plaintext(stream) => {
+                        let text = "this server requires TLS: connect with wss://\n";
+                        let response = format!(
+                            "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\n\
+                             Content-Length: {}\r\n\r\n{text}",
+                            text.len()
+                        );
+                        Err(answer_plaintext(stream, response.as_bytes()).await)
+                    }
+                }
+            };
+            server.spawn_opening(open, peer, slot);
+        } else {
+            let open = async move {
+                match tls::accept(stream, &config).await.map_err(|error| error.to_string())? {
+                    Accepted::Tls(stream) => Ok(tokio::io::split(*stream)),
+                    Accepted::Plaintext(stream) => {
+                        let mut reject = Vec::new();
+                        handshake::reject(&mut reject, REQUIRES_TLS.to_string()).await;
+                        Err(answer_plaintext(stream, &reject).await)
+                    }
+                }
+            };
+            server.spawn_opening(open, peer, slot);
+        }
+    }
+}
+
+/// Answers a plaintext client of a TLS port, closes the stream, and waits (briefly) for the client to close its
+/// end, so that it reads the answer rather than a reset.
+#[cfg(feature = "tls")]
+async fn answer_plaintext(stream: tokio::net::TcpStream, answer: &[u8]) -> String {
+    use tokio::io::AsyncWriteExt;
+    let (mut reader, mut writer) = stream.into_split();
+    let _ = writer.write_all(answer).await;
+    let _ = writer.shutdown().await;
+    linger(&mut reader).await;
+    "a client that does not speak TLS, on a TLS port; answered in plaintext".to_string()
+}
+
 /// Accepts TCP connections until the task is aborted, handing each to the server under its connection limits.
 pub(super) async fn accept_loop(listener: TcpListener, server: Arc<ServerShared>) {
     loop {

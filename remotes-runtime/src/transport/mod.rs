@@ -4,6 +4,8 @@
 
 pub(crate) mod memory;
 pub(crate) mod tcp;
+#[cfg(feature = "tls")]
+pub(crate) mod tls;
 pub(crate) mod websocket;
 
 use tokio::io::{AsyncRead, AsyncWrite};

@@ -15,7 +15,6 @@ use bytes::{Buf, Bytes, BytesMut};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{Sink, Stream, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{self, Message};
@@ -71,12 +70,13 @@ pub(crate) enum OpenError {
     Io(#[from] io::Error),
 }
 
-/// The halves of a server's side of a WebSocket connection.
-pub(crate) type ServerHalves = (WsReader<TcpStream>, WsWriter<TcpStream>);
-
-/// Answers the upgrade request on an accepted stream, any path. A request that is not a WebSocket upgrade is
-/// answered `426 Upgrade Required` (a malformed one `400 Bad Request`) and the connection closed.
-pub(crate) async fn accept(mut stream: TcpStream, max_frame: usize) -> Result<ServerHalves, OpenError> {
+/// Answers the upgrade request on an accepted stream (TCP, or TLS over TCP), any path. A request that is not a
+/// WebSocket upgrade is answered `426 Upgrade Required` (a malformed one `400 Bad Request`) and the connection
+/// closed.
+pub(crate) async fn accept<S>(mut stream: S, max_frame: usize) -> Result<(WsReader<S>, WsWriter<S>), OpenError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     // The upgrade runs on a borrowed stream, so that a refused request can still be answered here.
     match tokio_tungstenite::accept_async_with_config(&mut stream, Some(config(max_frame))).await {
         Ok(upgraded) => drop(upgraded),
@@ -122,12 +122,12 @@ pub(crate) async fn accept(mut stream: TcpStream, max_frame: usize) -> Result<Se
     Ok(halves(upgraded))
 }
 
-/// Opens a WebSocket connection to `url` (`ws://host:port/path`) over `stream`, already connected to its host.
-pub(crate) async fn connect(
-    url: &str,
-    stream: TcpStream,
-    max_frame: usize,
-) -> Result<(WsReader<TcpStream>, WsWriter<TcpStream>), OpenError> {
+/// Opens a WebSocket connection to `url` (`ws://` or `wss://host:port/path`) over `stream`, already connected to
+/// its host (and, for `wss://`, already speaking TLS).
+pub(crate) async fn connect<S>(url: &str, stream: S, max_frame: usize) -> Result<(WsReader<S>, WsWriter<S>), OpenError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     match tokio_tungstenite::client_async_with_config(url, stream, Some(config(max_frame))).await {
         Ok((upgraded, _response)) => Ok(halves(upgraded)),
         Err(tungstenite::Error::Io(error)) => Err(OpenError::Io(error)),
