@@ -13,8 +13,8 @@ use remotes_runtime::testing::{RawMessage, encode_args, frame, kinds, outgoing_q
 use remotes_runtime::{Direction, FunctionError, Player, RemoteKind, Server};
 use tokio::sync::Semaphore;
 
-/// Runs a test body once per transport in a single-threaded runtime (so `Logs::capture` sees every task), as three
-/// tests named `tcp`, `memory` and `websocket` in a module named after the test.
+/// Runs a test body once per transport in a single-threaded runtime (so `Logs::capture` sees every task), as five
+/// tests named `tcp`, `memory`, `websocket`, `tls` and `wss` in a module named after the test.
 macro_rules! every_transport_logged {
     ($($(#[$meta:meta])* async fn $name:ident($transport:ident) $body:block)*) => {$(
         mod $name {
@@ -30,6 +30,12 @@ macro_rules! every_transport_logged {
             $(#[$meta])*
             #[tokio::test]
             async fn websocket() { run($crate::common::Transport::WebSocket).await }
+            $(#[$meta])*
+            #[tokio::test]
+            async fn tls() { run($crate::common::Transport::Tls).await }
+            $(#[$meta])*
+            #[tokio::test]
+            async fn wss() { run($crate::common::Transport::Wss).await }
         }
     )*};
 }

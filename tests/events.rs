@@ -363,7 +363,7 @@ every_transport! {
 // open and later traffic is unaffected. (Single-threaded so the log capture sees the connection tasks.)
 #[tokio::test]
 async fn bad_event_payloads_are_dropped_with_a_warning() {
-    for transport in [Transport::Tcp, Transport::Memory, Transport::WebSocket] {
+    for transport in [Transport::Tcp, Transport::Memory, Transport::WebSocket, Transport::Tls, Transport::Wss] {
         let (logs, _guard) = Logs::capture();
         let h = Harness::new(transport).await;
         serve_echo(&h);

@@ -629,7 +629,7 @@ every_transport! {
 // the function and the side.
 #[tokio::test]
 async fn set_callback_twice_replaces_and_warns() {
-    for transport in [Transport::Tcp, Transport::Memory, Transport::WebSocket] {
+    for transport in [Transport::Tcp, Transport::Memory, Transport::WebSocket, Transport::Tls, Transport::Wss] {
         let (logs, _guard) = Logs::capture();
         let h = Harness::new(transport).await;
         h.remotes.functions.echo.set_callback(|_player, text| async move { format!("first {text}") });
@@ -697,6 +697,16 @@ async fn clients_are_admitted_once_the_server_starts(transport: Transport) {
             let url = format!("ws://{}/", server.local_addr().unwrap());
             tokio::spawn(async move { Client::builder().connect_websocket::<net::Api>(&url).await })
         }
+        Transport::Tls => {
+            let addr = common::localhost_of(&server);
+            let builder = Client::builder().tls(common::certs::shared().1.clone());
+            tokio::spawn(async move { builder.connect_tls::<net::Api>(&addr).await })
+        }
+        Transport::Wss => {
+            let url = common::wss_url_of(&server);
+            let builder = Client::builder().tls(common::certs::shared().1.clone());
+            tokio::spawn(async move { builder.connect_websocket::<net::Api>(&url).await })
+        }
     };
     eventually("the early client is waiting for start", || {
         !logs.lines_with(&["WARN", "waiting for this server to start"]).is_empty()
@@ -711,10 +721,7 @@ async fn clients_are_admitted_once_the_server_starts(transport: Transport) {
     let refused = match transport {
         Transport::Tcp => Client::connect::<net::Api>(never.local_addr().unwrap()).await,
         Transport::Memory => Client::connect_in_memory(&never).await,
-        Transport::WebSocket => {
-            let url = format!("ws://{}/", never.local_addr().unwrap());
-            Client::builder().connect_websocket::<net::Api>(&url).await
-        }
+        transport => common::connect_to::<net::Api, _>(transport, &never, Client::builder()).await,
     };
     match refused {
         Err(ConnectError::Rejected { reason }) => assert_eq!(reason, "the server has not been started"),
@@ -735,4 +742,14 @@ async fn clients_are_admitted_once_the_server_starts_memory() {
 #[tokio::test]
 async fn clients_are_admitted_once_the_server_starts_websocket() {
     clients_are_admitted_once_the_server_starts(Transport::WebSocket).await;
+}
+
+#[tokio::test]
+async fn clients_are_admitted_once_the_server_starts_tls() {
+    clients_are_admitted_once_the_server_starts(Transport::Tls).await;
+}
+
+#[tokio::test]
+async fn clients_are_admitted_once_the_server_starts_wss() {
+    clients_are_admitted_once_the_server_starts(Transport::Wss).await;
 }

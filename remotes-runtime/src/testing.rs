@@ -255,6 +255,37 @@ impl RawClient {
         Ok(RawClient::from_halves(reader, writer))
     }
 
+    /// Connects over TLS to `addr` (`host:port`; the certificate must be valid for `host`), no handshake yet.
+    #[cfg(feature = "tls")]
+    pub async fn connect_tls(addr: &str, tls: &crate::tls::ClientTls) -> io::Result<RawClient> {
+        let stream = crate::transport::tls::connect(
+            crate::transport::tcp::connect_stream(addr).await?,
+            addr.rsplit_once(':').map_or(addr, |(host, _)| host),
+            &tls.config,
+        )
+        .await
+        .map_err(|failure| io::Error::other(failure.to_string()))?;
+        let (reader, writer) = tokio::io::split(stream);
+        Ok(RawClient::from_halves(reader, writer))
+    }
+
+    /// Connects over WebSocket on TLS to `url` (`wss://host:port/path`), no handshake yet.
+    #[cfg(feature = "tls")]
+    pub async fn connect_wss(url: &str, tls: &crate::tls::ClientTls) -> io::Result<RawClient> {
+        let authority = url.trim_start_matches("wss://").split('/').next().unwrap_or_default();
+        let stream = crate::transport::tls::connect(
+            crate::transport::tcp::connect_stream(authority).await?,
+            authority.rsplit_once(':').map_or(authority, |(host, _)| host),
+            &tls.config,
+        )
+        .await
+        .map_err(|failure| io::Error::other(failure.to_string()))?;
+        let (reader, writer) = crate::transport::websocket::connect(url, stream, usize::MAX >> 8)
+            .await
+            .map_err(|error| io::Error::other(error.to_string()))?;
+        Ok(RawClient::from_halves(reader, writer))
+    }
+
     /// Connects to `server` in-process (no handshake yet). Must be called within a tokio runtime.
     pub fn connect_in_memory<A: crate::Api>(server: &Server<A>) -> RawClient {
         let (client_end, server_end) = memory::pair(DEFAULT_MEMORY_PIPE_BYTES);

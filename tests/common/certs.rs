@@ -4,6 +4,16 @@
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, date_time_ymd};
 use remotes_runtime::tls::{ClientTls, ServerTls};
 
+/// One authority and a `localhost` certificate for the whole test process (made once: key generation is the slow
+/// part), for the suite's TLS transports.
+pub fn shared() -> &'static (ServerTls, ClientTls) {
+    static SHARED: std::sync::OnceLock<(ServerTls, ClientTls)> = std::sync::OnceLock::new();
+    SHARED.get_or_init(|| {
+        let ca = Authority::new();
+        (ca.server("localhost"), ca.client())
+    })
+}
+
 /// A certificate authority of the tests' own.
 pub struct Authority {
     issuer: Issuer<'static, KeyPair>,

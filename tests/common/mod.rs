@@ -77,6 +77,10 @@ pub enum Transport {
     Tcp,
     Memory,
     WebSocket,
+    /// TCP with TLS (a `localhost` certificate from the tests' own authority).
+    Tls,
+    /// WebSocket on TLS (`wss://`).
+    Wss,
 }
 
 /// An unstarted server of interface `A` over `transport`.
@@ -85,12 +89,26 @@ pub async fn bind<A: Api>(transport: Transport, builder: ServerBuilder) -> Serve
         Transport::Tcp => builder.bind::<A>("127.0.0.1:0").await.expect("bind"),
         Transport::Memory => builder.in_memory::<A>(),
         Transport::WebSocket => builder.bind_websocket::<A>("127.0.0.1:0").await.expect("bind"),
+        Transport::Tls => builder.tls(certs::shared().0.clone()).bind::<A>("127.0.0.1:0").await.expect("bind"),
+        Transport::Wss => {
+            builder.tls(certs::shared().0.clone()).bind_websocket::<A>("127.0.0.1:0").await.expect("bind")
+        }
     }
+}
+
+/// `localhost:port` of a TLS server (its certificate is for `localhost`).
+pub fn localhost_of<S: Api>(server: &Server<S>) -> String {
+    format!("localhost:{}", server.local_addr().expect("a server with a socket").port())
 }
 
 /// The `ws://` URL a test reaches a WebSocket server at.
 pub fn url_of<S: Api>(server: &Server<S>) -> String {
     format!("ws://{}/remotes", server.local_addr().expect("a WebSocket server"))
+}
+
+/// The `wss://` URL a test reaches a WebSocket server on TLS at.
+pub fn wss_url_of<S: Api>(server: &Server<S>) -> String {
+    format!("wss://{}/remotes", localhost_of(server))
 }
 
 /// Connects a client of interface `A` to `server` over `transport`.
@@ -103,6 +121,8 @@ pub async fn connect_to<A: Api, S: Api>(
         Transport::Tcp => builder.connect::<A>(server.local_addr().expect("a TCP server")).await,
         Transport::Memory => builder.connect_in_memory_as::<A, _>(server).await,
         Transport::WebSocket => builder.connect_websocket::<A>(&url_of(server)).await,
+        Transport::Tls => builder.tls(certs::shared().1.clone()).connect_tls::<A>(&localhost_of(server)).await,
+        Transport::Wss => builder.tls(certs::shared().1.clone()).connect_websocket::<A>(&wss_url_of(server)).await,
     }
 }
 
@@ -116,6 +136,8 @@ pub async fn raw_to<S: Api>(transport: Transport, server: &Server<S>) -> remotes
             let addr = server.local_addr().expect("a WebSocket server");
             RawClient::connect_websocket(&url_of(server), addr).await.expect("raw")
         }
+        Transport::Tls => RawClient::connect_tls(&localhost_of(server), &certs::shared().1).await.expect("raw"),
+        Transport::Wss => RawClient::connect_wss(&wss_url_of(server), &certs::shared().1).await.expect("raw"),
     }
 }
 
@@ -214,8 +236,8 @@ pub async fn eventually(what: &str, condition: impl Fn() -> bool) {
     .await;
 }
 
-/// Runs a test body once per transport, as three tests named `tcp`, `memory` and `websocket` in a module named
-/// after the test.
+/// Runs a test body once per transport, as five tests named `tcp`, `memory`, `websocket`, `tls` and `wss` in a
+/// module named after the test.
 #[macro_export]
 macro_rules! every_transport {
     ($($(#[$meta:meta])* async fn $name:ident($transport:ident) $body:block)*) => {$(
@@ -232,6 +254,12 @@ macro_rules! every_transport {
             $(#[$meta])*
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn websocket() { run($crate::common::Transport::WebSocket).await }
+            $(#[$meta])*
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn tls() { run($crate::common::Transport::Tls).await }
+            $(#[$meta])*
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn wss() { run($crate::common::Transport::Wss).await }
         }
     )*};
 }
