@@ -26,6 +26,8 @@ use crate::middleware::{Reject, Request};
 use crate::player::Player;
 use crate::rate_limit::RateLimit;
 
+#[cfg(feature = "axum")]
+mod axum;
 mod builder;
 mod connections;
 

@@ -122,6 +122,20 @@ where
     Ok(halves(upgraded))
 }
 
+/// The halves of a connection another HTTP server has already upgraded (it answered the request with `101`).
+pub(crate) async fn upgraded<S>(stream: S, max_frame: usize) -> (WsReader<S>, WsWriter<S>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    halves(WebSocketStream::from_raw_socket(stream, Role::Server, Some(config(max_frame))).await)
+}
+
+/// The `Sec-WebSocket-Accept` value that answers a request's `Sec-WebSocket-Key`.
+#[cfg(feature = "axum")]
+pub(crate) fn accept_key(request_key: &[u8]) -> String {
+    tungstenite::handshake::derive_accept_key(request_key)
+}
+
 /// Opens a WebSocket connection to `url` (`ws://` or `wss://host:port/path`) over `stream`, already connected to
 /// its host (and, for `wss://`, already speaking TLS).
 pub(crate) async fn connect<S>(url: &str, stream: S, max_frame: usize) -> Result<(WsReader<S>, WsWriter<S>), OpenError>
