@@ -5,7 +5,9 @@
 //! cargo run --example chat_client -- --addr 127.0.0.1:7878 --name alice
 //! ```
 //!
-//! Type `/who` to ask the server who is here. Start `chat_server` first.
+//! Type `/who` to ask the server who is here. Start `chat_server` first. `--websocket` connects over WebSocket;
+//! `--tls CA.pem` over TLS, trusting that certificate (the server's `chat-cert.pem`), with `--addr localhost:PORT`
+//! (the name the certificate is for).
 
 #[path = "chat_net/mod.rs"]
 mod chat_net;
@@ -16,22 +18,33 @@ use chat_net::net;
 use remotes_runtime::Client;
 use tokio::sync::mpsc;
 
-/// Parses `--addr HOST:PORT` (default 127.0.0.1:7878) and `--name NAME` (required) with the standard library only.
-fn parse_args() -> (String, String) {
+/// The command line: `--addr HOST:PORT` (default 127.0.0.1:7878), `--name NAME` (required), `--websocket`,
+/// `--tls CA.pem`.
+struct Options {
+    addr: String,
+    name: String,
+    websocket: bool,
+    tls: Option<String>,
+}
+
+/// Parses the command line with the standard library only.
+fn parse_args() -> Options {
     let usage = || -> ! {
-        eprintln!("usage: chat_client [--addr HOST:PORT] --name NAME");
+        eprintln!("usage: chat_client [--addr HOST:PORT] --name NAME [--websocket] [--tls CA.pem]");
         std::process::exit(2);
     };
-    let (mut addr, mut name) = ("127.0.0.1:7878".to_string(), None);
+    let (mut addr, mut name, mut websocket, mut tls) = ("127.0.0.1:7878".to_string(), None, false, None);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        match (arg.as_str(), args.next()) {
-            ("--addr", Some(value)) => addr = value,
-            ("--name", Some(value)) => name = Some(value),
+        match arg.as_str() {
+            "--addr" => addr = args.next().unwrap_or_else(|| usage()),
+            "--name" => name = Some(args.next().unwrap_or_else(|| usage())),
+            "--websocket" => websocket = true,
+            "--tls" => tls = Some(args.next().unwrap_or_else(|| usage())),
             _ => usage(),
         }
     }
-    (addr, name.unwrap_or_else(|| usage()))
+    Options { addr, name: name.unwrap_or_else(|| usage()), websocket, tls }
 }
 
 /// Reads stdin on a thread of its own (blocking reads do not belong on the async runtime) and sends each line.
@@ -53,10 +66,19 @@ fn stdin_lines() -> mpsc::Receiver<String> {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
     tracing_subscriber::fmt().with_env_filter(filter).init();
-    let (addr, name) = parse_args();
+    let Options { addr, name, websocket, tls } = parse_args();
 
-    // `interface` makes connect fail at once, naming each remote, if the server declares a different chat.
-    let client = Client::builder().exact_interface().connect::<net::Api>(&addr).await?;
+    // `exact_interface` makes connect fail at once, naming each remote, if the server declares a different chat.
+    let mut builder = Client::builder().exact_interface();
+    if let Some(ca) = &tls {
+        builder = builder.tls(remotes_runtime::tls::ClientTls::with_ca_pem(&std::fs::read(ca)?)?);
+    }
+    let client = match (websocket, tls.is_some()) {
+        (false, false) => builder.connect::<net::Api>(&addr).await?,
+        (false, true) => builder.connect_tls::<net::Api>(&addr).await?,
+        (true, false) => builder.connect_websocket::<net::Api>(&format!("ws://{addr}/chat")).await?,
+        (true, true) => builder.connect_websocket::<net::Api>(&format!("wss://{addr}/chat")).await?,
+    };
     let remotes = client.remotes().clone();
     remotes.events.said.connect(|from: String, text: String| async move { println!("<{from}> {text}") });
     remotes.events.announce.connect(|text: String| async move { println!("*** {text}") });

@@ -5,6 +5,15 @@
 //! cargo run --example chat_client -- --addr 127.0.0.1:7878 --name alice
 //! ```
 //!
+//! `--websocket` serves WebSocket instead of TCP (`ws://`); `--tls` adds TLS (TCP with TLS, or `wss://`), with a
+//! certificate for `localhost` made at start and written to `chat-cert.pem` for clients to trust, or with
+//! `--tls CERT.pem KEY.pem` with yours:
+//!
+//! ```text
+//! cargo run --example chat_server -- --websocket --tls
+//! cargo run --example chat_client -- --addr localhost:7878 --name alice --websocket --tls chat-cert.pem
+//! ```
+//!
 //! It runs until it is killed (Ctrl-C ends the process; the examples' tokio has no `signal` feature, so there is no
 //! graceful shutdown). Clients never talk to each other directly: a client fires `chat` at the server, and the server
 //! fires `said` at every other player with `except`.
@@ -25,20 +34,55 @@ fn name_of(names: &Names, player: &Player) -> String {
     names.lock().unwrap().get(&player.id()).cloned().unwrap_or_else(|| format!("player {}", player.id()))
 }
 
-/// Parses `--addr HOST:PORT` (default 127.0.0.1:7878) with the standard library only.
-fn parse_addr() -> String {
-    let mut addr = "127.0.0.1:7878".to_string();
-    let mut args = std::env::args().skip(1);
+/// The command line: `--addr HOST:PORT` (default 127.0.0.1:7878), `--websocket`, `--tls [CERT.pem KEY.pem]`.
+struct Options {
+    addr: String,
+    websocket: bool,
+    /// `Some(None)`: TLS with a certificate made here; `Some(Some((cert, key)))`: with these files.
+    tls: Option<Option<(String, String)>>,
+}
+
+/// Parses the command line with the standard library only.
+fn parse_args() -> Options {
+    let usage = || -> ! {
+        eprintln!("usage: chat_server [--addr HOST:PORT] [--websocket] [--tls [CERT.pem KEY.pem]]");
+        std::process::exit(2);
+    };
+    let mut options = Options { addr: "127.0.0.1:7878".to_string(), websocket: false, tls: None };
+    let mut args = std::env::args().skip(1).peekable();
     while let Some(arg) = args.next() {
-        match (arg.as_str(), args.next()) {
-            ("--addr", Some(value)) => addr = value,
-            _ => {
-                eprintln!("usage: chat_server [--addr HOST:PORT]");
-                std::process::exit(2);
+        match arg.as_str() {
+            "--addr" => options.addr = args.next().unwrap_or_else(|| usage()),
+            "--websocket" => options.websocket = true,
+            "--tls" => {
+                let files = match args.peek() {
+                    Some(next) if !next.starts_with("--") => {
+                        let cert = args.next().unwrap_or_else(|| usage());
+                        Some((cert, args.next().unwrap_or_else(|| usage())))
+                    }
+                    _ => None,
+                };
+                options.tls = Some(files);
             }
+            _ => usage(),
         }
     }
-    addr
+    options
+}
+
+/// The server's TLS settings: from the given files, or a certificate for `localhost` made now (written to
+/// `chat-cert.pem`, for clients to trust with `--tls chat-cert.pem`).
+fn tls(files: Option<(String, String)>) -> Result<remotes_runtime::tls::ServerTls, Box<dyn std::error::Error>> {
+    if let Some((cert, key)) = files {
+        return Ok(remotes_runtime::tls::ServerTls::from_pem_files(cert, key)?);
+    }
+    let made = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])?;
+    std::fs::write("chat-cert.pem", made.cert.pem())?;
+    println!("made a certificate for localhost; clients trust it with --tls chat-cert.pem");
+    Ok(remotes_runtime::tls::ServerTls::from_pem(
+        made.cert.pem().as_bytes(),
+        made.signing_key.serialize_pem().as_bytes(),
+    )?)
 }
 
 #[tokio::main]
@@ -46,7 +90,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
     tracing_subscriber::fmt().with_env_filter(filter).init();
 
-    let server = Server::bind::<net::Api>(parse_addr()).await?;
+    let options = parse_args();
+    let mut builder = Server::builder();
+    if let Some(files) = options.tls.clone() {
+        builder = builder.tls(tls(files)?);
+    }
+    let server = match options.websocket {
+        false => builder.bind::<net::Api>(&options.addr).await?,
+        true => builder.bind_websocket::<net::Api>(&options.addr).await?,
+    };
     let remotes = server.remotes().clone();
     let names: Names = Arc::default();
 
@@ -85,7 +137,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
 
     server.start();
-    println!("chat server listening on {}", server.local_addr()?);
+    let scheme = match (options.websocket, options.tls.is_some()) {
+        (false, false) => "tcp",
+        (false, true) => "tcp with tls",
+        (true, false) => "ws",
+        (true, true) => "wss",
+    };
+    println!("chat server listening on {} ({scheme})", server.local_addr()?);
     // Serve until the process is killed.
     std::future::pending::<()>().await;
     Ok(())
