@@ -123,6 +123,7 @@ where
 }
 
 /// The halves of a connection another HTTP server has already upgraded (it answered the request with `101`).
+#[cfg(feature = "axum")]
 pub(crate) async fn upgraded<S>(stream: S, max_frame: usize) -> (WsReader<S>, WsWriter<S>)
 where
     S: AsyncRead + AsyncWrite + Unpin,
