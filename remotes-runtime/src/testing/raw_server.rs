@@ -2,7 +2,8 @@
 
 use std::io;
 
-use super::{RAW_MAX_FRAME, RawClient, to_io};
+use super::raw_client::to_io;
+use super::{RAW_MAX_FRAME, RawClient};
 use crate::config::{DEFAULT_MAX_FRAME_LEN, DEFAULT_TIMEOUT, millis};
 use crate::handshake::read_frame;
 use crate::interface::RemoteDef;
