@@ -27,10 +27,31 @@ pub(crate) const PACKED_MESSAGE: usize = 64 << 10;
 /// The longest length prefix (a `u32` varint).
 const PREFIX: usize = 5;
 
+/// tungstenite's read buffer. Its default, 128 KiB, is allocated per connection and zero-filled before every read,
+/// which made each idle WebSocket client cost 137 KiB on the server and put a 128 KiB `memset` on every message
+/// received; with 4 KiB an idle client costs 12.6 KiB and the memset leaves the profile (BENCHMARKS.md, "WebSocket").
+/// Large frames take more reads, each of 4 KiB.
+const READ_BUFFER: usize = 4 << 10;
+
 /// The WebSocket settings for a side whose maximum frame length is `max_frame`.
 fn config(max_frame: usize) -> WebSocketConfig {
     let max_message = (max_frame + PREFIX).max(PACKED_MESSAGE);
-    WebSocketConfig::default().max_message_size(Some(max_message)).max_frame_size(Some(max_message))
+    WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
+        .max_message_size(Some(max_message))
+        .max_frame_size(Some(max_message))
+}
+
+/// Polls `poll` with a waker that does nothing first, and with the task's only if that is pending. tokio-tungstenite
+/// wakes the waker of the last write-side poll at every readable event of the socket; a writer that left its waker
+/// at a flush that completed at once was woken for nothing at every message received (and, when that wake found the
+/// reader in tokio's LIFO slot, the other worker was woken and the round trip crossed cores: BENCHMARKS.md,
+/// "WebSocket").
+fn quietly<T>(cx: &mut Context<'_>, mut poll: impl FnMut(&mut Context<'_>) -> Poll<T>) -> Poll<T> {
+    match poll(&mut Context::from_waker(std::task::Waker::noop())) {
+        Poll::Ready(value) => Poll::Ready(value),
+        Poll::Pending => poll(cx),
+    }
 }
 
 /// The read half of a WebSocket connection, as a byte stream.
@@ -214,7 +235,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WsWriter<S> {
                 None if all => self.pending.len(),
                 None => return Poll::Ready(Ok(())),
             };
-            ready!(Pin::new(&mut self.messages).poll_ready(cx)).map_err(io_error)?;
+            ready!(quietly(cx, |cx| Pin::new(&mut self.messages).poll_ready(cx))).map_err(io_error)?;
             let message = self.pending.split_to(len).freeze();
             Pin::new(&mut self.messages).start_send(Message::Binary(message)).map_err(io_error)?;
         }
@@ -252,7 +273,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for WsWriter<S> {
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         ready!(self.poll_send(cx, true))?;
-        Pin::new(&mut self.messages).poll_flush(cx).map_err(io_error)
+        quietly(cx, |cx| Pin::new(&mut self.messages).poll_flush(cx)).map_err(io_error)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
