@@ -53,8 +53,8 @@ OPTIONS:
                        tokio-tungstenite, tokio-websockets (targets need the peers)
   --warmup MS          warm-up per run (default 500, quick 200)
   --measure MS         measuring window per run (default 2000, quick 700)
-  --memory-clients N   idle clients for the memory scenario (default 10000)
-  --broadcast-clients N  clients for the broadcast scenario (default 1000)
+  --memory-clients N   idle clients for the memory scenarios, memory and ws-memory (default 10000)
+  --broadcast-clients N  clients for the broadcast scenarios, broadcast and ws-broadcast (default 1000)
   --max-secs S         abort the whole run after S seconds (default 1500)
 ";
 
