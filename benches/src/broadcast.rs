@@ -69,7 +69,7 @@ impl Counter {
 }
 
 /// Runs the measurements with `broadcast` sending one event to all `clients`.
-async fn measure<F, Fut>(
+pub async fn measure<F, Fut>(
     counter: &Counter,
     clients: u64,
     rounds: usize,
@@ -122,12 +122,22 @@ where
 
 /// remotes: a TCP server, `clients` clients listening to `tick`, `server.events.tick.broadcast(..)`.
 pub async fn remotes(clients: usize, rounds: usize, stream: Duration) -> BroadcastResult {
-    let server = crate::sys_remotes::server(crate::Transport::Tcp).await;
+    remotes_over(crate::Transport::Tcp, clients, rounds, stream).await
+}
+
+/// The same over `transport`.
+pub async fn remotes_over(
+    transport: crate::Transport,
+    clients: usize,
+    rounds: usize,
+    stream: Duration,
+) -> BroadcastResult {
+    let server = crate::sys_remotes::server(transport).await;
     let on_server = server.remotes().clone();
     let counter = Arc::new(Counter::default());
     let mut connected = Vec::new();
     for _ in 0..clients {
-        let (client, remotes) = crate::sys_remotes::client(&server, crate::Transport::Tcp).await;
+        let (client, remotes) = crate::sys_remotes::client(&server, transport).await;
         let counter = Arc::clone(&counter);
         remotes.events.tick.connect(move |payload: String| {
             debug_assert_eq!(payload.len(), 64);

@@ -1,10 +1,12 @@
 //! The runtime benchmark suite of `remotes` (issue #6): remotes against tarpc and a hand-written socket loop, in one
 //! run on 127.0.0.1, every figure a median of repetitions and every target a ratio to a peer measured in the same
-//! run. See BENCHMARKS.md.
+//! run; over WebSocket (issue #12) against jsonrpsee and socketioxide, and tokio-tungstenite against
+//! tokio-websockets. See BENCHMARKS.md.
 //!
 //! ```text
 //! cargo run --release -p remotes-bench                        # everything, 3 repetitions
 //! cargo run --release -p remotes-bench -- --quick --only 32x16  # one scenario family, in seconds
+//! cargo run --release -p remotes-bench -- --only ws              # the WebSocket scenarios
 //! ```
 
 mod broadcast;
@@ -13,9 +15,12 @@ mod harness;
 mod memory;
 mod proto;
 mod sys_hand;
+mod sys_jsonrpsee;
 mod sys_remotes;
+mod sys_socketio;
 mod sys_tarpc;
 mod wire;
+mod ws_crates;
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
@@ -26,11 +31,14 @@ use harness::{Lengths, LoadResult, median, on_fresh_runtime};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
     Tcp,
+    /// WebSocket over TCP (`bind_websocket`, `connect_websocket`).
+    WebSocket,
     Memory,
 }
 
 const USAGE: &str = "\
-remotes-bench: remotes against tarpc and a hand-written socket loop (127.0.0.1 only)
+remotes-bench: remotes against tarpc, a hand-written socket loop, and over WebSocket against jsonrpsee and
+socketioxide (127.0.0.1 only)
 
 USAGE: cargo run --release -p remotes-bench -- [OPTIONS]
 
@@ -39,12 +47,14 @@ OPTIONS:
   --reps N             repetitions (default 3; medians are reported)
   --only A,B           scenarios whose name contains A or B: tcp-1x1 tcp-32x1 tcp-32x16 mem-1x1 mem-32x1
                        mem-32x16 s2c-32x16 budget-32x16 flood broadcast wire memory
-                       (e.g. --only 32x16, --only tcp, --only mem-1x1, --only flood)
-  --systems A,B        only these systems: remotes, hand, hand-yield, tarpc (targets need the peers)
+                       ws-1x1 ws-32x16 ws-broadcast ws-memory ws-crates
+                       (e.g. --only 32x16, --only tcp, --only mem-1x1, --only flood, --only ws)
+  --systems A,B        only these systems: remotes, hand, hand-yield, tarpc, jsonrpsee, socketioxide,
+                       tokio-tungstenite, tokio-websockets (targets need the peers)
   --warmup MS          warm-up per run (default 500, quick 200)
   --measure MS         measuring window per run (default 2000, quick 700)
-  --memory-clients N   idle clients for the memory scenario (default 10000)
-  --broadcast-clients N  clients for the broadcast scenario (default 1000)
+  --memory-clients N   idle clients for the memory scenarios, memory and ws-memory (default 10000)
+  --broadcast-clients N  clients for the broadcast scenarios, broadcast and ws-broadcast (default 1000)
   --max-secs S         abort the whole run after S seconds (default 1500)
 ";
 
@@ -67,7 +77,18 @@ impl Opts {
         let mut opts = Opts {
             reps: if quick { 1 } else { 3 },
             only: Vec::new(),
-            systems: vec!["remotes".into(), "hand".into(), "hand-yield".into(), "tarpc".into()],
+            systems: [
+                "remotes",
+                "hand",
+                "hand-yield",
+                "tarpc",
+                "jsonrpsee",
+                "socketioxide",
+                "tokio-tungstenite",
+                "tokio-websockets",
+            ]
+            .map(String::from)
+            .to_vec(),
             lengths: if quick {
                 Lengths { warmup: Duration::from_millis(200), measure: Duration::from_millis(700) }
             } else {
@@ -144,6 +165,10 @@ struct Report {
     wire: Vec<wire::WireRow>,
     memory: Vec<(&'static str, Vec<memory::MemoryResult>)>,
     flood: Vec<flood::FloodResult>,
+    ws_broadcast: Vec<(&'static str, Vec<broadcast::BroadcastResult>)>,
+    ws_memory: Vec<(&'static str, Vec<memory::MemoryResult>)>,
+    /// (shape, crate, runs).
+    ws_crates: Vec<(&'static str, &'static str, Vec<ws_crates::EchoResult>)>,
 }
 
 impl Report {
@@ -205,6 +230,13 @@ fn hand_yield_c2s(t: Transport, c: usize, k: usize, l: Lengths) -> LoadResult {
 fn tarpc_c2s(t: Transport, c: usize, k: usize, l: Lengths) -> LoadResult {
     on_runtime(|t, c, k, l| Box::pin(sys_tarpc::client_to_server(t, c, k, l)), t, c, k, l)
 }
+/// remotes over TCP, in a WebSocket scenario (the transport the WebSocket figures are compared with).
+fn remotes_tcp_c2s(_: Transport, c: usize, k: usize, l: Lengths) -> LoadResult {
+    remotes_c2s(Transport::Tcp, c, k, l)
+}
+fn jsonrpsee_c2s(_: Transport, c: usize, k: usize, l: Lengths) -> LoadResult {
+    on_runtime(|_, c, k, l| Box::pin(sys_jsonrpsee::client_to_server(c, k, l)), Transport::WebSocket, c, k, l)
+}
 
 /// The load scenarios: name, transport, clients, calls in flight per client, systems.
 fn load_scenarios() -> Vec<LoadScenario> {
@@ -215,6 +247,11 @@ fn load_scenarios() -> Vec<LoadScenario> {
         ("tarpc", "tarpc", tarpc_c2s),
     ];
     let s2c: Vec<LoadSystem> = vec![("remotes s->c", "remotes", remotes_s2c), ("remotes c->s", "remotes", remotes_c2s)];
+    let ws: Vec<LoadSystem> = vec![
+        ("remotes-ws", "remotes", remotes_c2s),
+        ("remotes-tcp", "remotes", remotes_tcp_c2s),
+        ("jsonrpsee-ws", "jsonrpsee", jsonrpsee_c2s),
+    ];
     vec![
         ("tcp-1x1", Transport::Tcp, 1, 1, c2s.clone()),
         ("tcp-32x1", Transport::Tcp, 32, 1, c2s.clone()),
@@ -234,6 +271,9 @@ fn load_scenarios() -> Vec<LoadScenario> {
                 ("remotes, budget on", "remotes", remotes_c2s_budget),
             ],
         ),
+        // WebSocket (issue #12): remotes over WebSocket, the same over TCP, jsonrpsee over WebSocket.
+        ("ws-1x1", Transport::WebSocket, 1, 1, ws.clone()),
+        ("ws-32x16", Transport::WebSocket, 32, 16, ws),
     ]
 }
 
@@ -342,6 +382,41 @@ fn main() {
         }
     }
 
+    if opts.wants("ws-broadcast") {
+        let mut systems: Vec<(&'static str, BroadcastFn)> = Vec::new();
+        if opts.has("remotes") {
+            systems.push(("remotes-ws", |c, r, s| {
+                on_fresh_runtime(|| broadcast::remotes_over(Transport::WebSocket, c, r, s))
+            }));
+        }
+        if opts.has("socketioxide") {
+            systems.push(("socketioxide", |c, r, s| on_fresh_runtime(|| sys_socketio::broadcast(c, r, s))));
+        }
+        if opts.has("remotes") {
+            systems.push(("remotes-tcp", |c, r, s| on_fresh_runtime(|| broadcast::remotes(c, r, s))));
+        }
+        for (label, _) in &systems {
+            report.ws_broadcast.push((label, Vec::new()));
+        }
+        for rep in 0..opts.reps {
+            for i in 0..systems.len() {
+                let index = (i + rep) % systems.len();
+                let (label, run) = systems[index];
+                let r = run(opts.broadcast_clients, opts.broadcast_rounds, opts.broadcast_stream);
+                eprintln!(
+                    "  ws-broadcast {label:<13} rep {}: all {} clients in p50 {:>7.1} us, p99 {:>8.1} us; {:>9.0} deliveries/s{}",
+                    rep + 1,
+                    opts.broadcast_clients,
+                    r.p50_us,
+                    r.p99_us,
+                    r.deliveries_per_sec,
+                    if r.incomplete > 0 { format!("  ({} incomplete)", r.incomplete) } else { String::new() }
+                );
+                report.ws_broadcast[index].1.push(r);
+            }
+        }
+    }
+
     if opts.wants("wire") {
         report.wire = on_fresh_runtime(wire::measure);
         for row in &report.wire {
@@ -379,6 +454,66 @@ fn main() {
         }
     }
 
+    if opts.wants("ws-memory") && opts.has("remotes") {
+        for (label, name) in [("remotes-ws", "remotes-ws"), ("remotes-tcp", "remotes")] {
+            let mut runs = Vec::new();
+            for rep in 0..opts.reps {
+                let r = memory::measure(name, opts.memory_clients);
+                eprintln!(
+                    "  ws-memory  {label:<13} rep {}: {} idle clients: server {:>7.0} B/client, client side {:>7.0} B/client",
+                    rep + 1,
+                    r.clients,
+                    r.server_per_client,
+                    r.client_per_client
+                );
+                runs.push(r);
+            }
+            report.ws_memory.push((label, runs));
+        }
+    }
+
+    if opts.wants("ws-crates") {
+        type EchoFn = fn(usize, usize, Lengths) -> ws_crates::EchoResult;
+        let mut crates: Vec<(&'static str, EchoFn)> = Vec::new();
+        if opts.has("tokio-tungstenite") {
+            crates.push(("tokio-tungstenite 0.28", |c, k, l| {
+                on_fresh_runtime(|| ws_crates::run::<ws_crates::Tungstenite>(c, k, l))
+            }));
+        }
+        if opts.has("tokio-websockets") {
+            crates.push(("tokio-websockets 0.13", |c, k, l| {
+                on_fresh_runtime(|| ws_crates::run::<ws_crates::TokioWebsockets>(c, k, l))
+            }));
+        }
+        if opts.has("tokio-tungstenite") {
+            crates.push(("tokio-tungstenite 0.28, 8 KiB read buffer", |c, k, l| {
+                on_fresh_runtime(|| ws_crates::run::<ws_crates::TungsteniteSmallRead>(c, k, l))
+            }));
+        }
+        for (shape, connections, in_flight) in [("1x1", 1, 1), ("32x16", 32, 16)] {
+            let first = report.ws_crates.len();
+            for (label, _) in &crates {
+                report.ws_crates.push((shape, label, Vec::new()));
+            }
+            for rep in 0..opts.reps {
+                for i in 0..crates.len() {
+                    let index = (i + rep) % crates.len();
+                    let (label, run) = crates[index];
+                    let r = run(connections, in_flight, opts.lengths);
+                    eprintln!(
+                        "  ws-crates  {shape:<6} {label:<42} rep {}: {:>9.0} echoes/s  p50 {:>7.1} us  p99 {:>8.1} us{}",
+                        rep + 1,
+                        r.per_sec,
+                        r.p50_us,
+                        r.p99_us,
+                        if r.errors > 0 { format!("  ({} errors)", r.errors) } else { String::new() }
+                    );
+                    report.ws_crates[first + index].2.push(r);
+                }
+            }
+        }
+    }
+
     print!("{}", render(&report, &opts, started.elapsed()));
 }
 
@@ -405,14 +540,14 @@ fn render(report: &Report, opts: &Opts, elapsed: Duration) -> String {
         opts.lengths.measure.as_millis(),
         elapsed.as_secs_f64()
     );
-    if !report.load.is_empty() {
+    if report.load.iter().any(|r| !is_ws(r.scenario)) {
         let _ = writeln!(out, "### Calls (request: id u64, 64-byte name, 8 x u32; reply: 2 x u64)\n");
         let _ = writeln!(
             out,
             "| scenario | system | calls/s | p50 µs | p99 µs | calls/s vs hand-written | calls/s vs hand-written+yield | calls/s vs tarpc | p50 vs hand-written |"
         );
         let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|");
-        for row in &report.load {
+        for row in report.load.iter().filter(|r| !is_ws(r.scenario)) {
             let peer = |system: &str, f: fn(&LoadResult) -> f64| {
                 if row.system == system {
                     "–".to_string()
@@ -587,9 +722,172 @@ fn render(report: &Report, opts: &Opts, elapsed: Duration) -> String {
             format!("{:.1} KiB", c / 1024.0),
         );
     }
-    let _ = writeln!(out, "### Targets\n\n| target | measured | verdict |\n|---|---:|---|");
-    for (name, shown, ok) in targets {
-        let _ = writeln!(out, "| {name} | {shown} | {} |", verdict(ok));
+    // Printed when anything it judges was measured (a run of the WebSocket scenarios alone has its own table).
+    if targets.iter().any(|t| t.2.is_some()) {
+        let _ = writeln!(out, "### Targets\n\n| target | measured | verdict |\n|---|---:|---|");
+        for (name, shown, ok) in targets {
+            let _ = writeln!(out, "| {name} | {shown} | {} |", verdict(ok));
+        }
+        out.push('\n');
     }
+    render_ws(report, opts, &mut out);
     out
+}
+
+/// Whether a load scenario is one of the WebSocket ones (reported in their own tables).
+fn is_ws(scenario: &str) -> bool {
+    scenario.starts_with("ws-")
+}
+
+/// The WebSocket section of the report (issue #12): its tables and targets.
+fn render_ws(report: &Report, opts: &Opts, out: &mut String) {
+    let thr = |r: &LoadResult| r.calls_per_sec;
+    let p50 = |r: &LoadResult| r.p50_us;
+    if report.load.iter().any(|r| is_ws(r.scenario)) {
+        let _ = writeln!(out, "### Calls over WebSocket (request: id u64, 64-byte name, 8 x u32; reply: 2 x u64)\n");
+        let _ = writeln!(
+            out,
+            "| scenario | system | calls/s | p50 µs | p99 µs | calls/s vs jsonrpsee-ws | calls/s vs remotes-tcp | p50 vs remotes-tcp |"
+        );
+        let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|");
+        for row in report.load.iter().filter(|r| is_ws(r.scenario)) {
+            let peer = |system: &str, f: fn(&LoadResult) -> f64| {
+                if row.system == system {
+                    "–".to_string()
+                } else {
+                    fmt_ratio(report.ratio((row.scenario, row.system), (row.scenario, system), f))
+                }
+            };
+            let errors: u64 = row.runs.iter().map(|r| r.errors).sum();
+            let _ = writeln!(
+                out,
+                "| {} | {}{} | {:.0} | {:.1} | {:.1} | {} | {} | {} |",
+                row.scenario,
+                row.system,
+                if errors > 0 { format!(" ({errors} errors)") } else { String::new() },
+                row.med(thr),
+                row.med(p50),
+                row.med(|r| r.p99_us),
+                peer("jsonrpsee-ws", thr),
+                peer("remotes-tcp", thr),
+                peer("remotes-tcp", p50),
+            );
+        }
+        out.push('\n');
+    }
+    if !report.ws_broadcast.is_empty() {
+        let _ = writeln!(
+            out,
+            "### Broadcast of a 64-byte event to {} WebSocket clients (remotes-tcp: TCP clients, for context)\n",
+            opts.broadcast_clients
+        );
+        let _ = writeln!(
+            out,
+            "| system | time to all, p50 µs | p99 µs | deliveries/s (stream, {} in flight) | deliveries/s vs socketioxide |",
+            broadcast::WINDOW
+        );
+        let _ = writeln!(out, "|---|---:|---:|---:|---:|");
+        for (label, runs) in &report.ws_broadcast {
+            let m = broadcast::medians(runs);
+            let vs = if *label == "socketioxide" {
+                "–".to_string()
+            } else {
+                fmt_ratio(ws_broadcast_ratio(report, label, |r| r.deliveries_per_sec))
+            };
+            let _ = writeln!(
+                out,
+                "| {label}{} | {:.0} | {:.0} | {:.0} | {vs} |",
+                if m.incomplete > 0 { format!(" ({} incomplete)", m.incomplete) } else { String::new() },
+                m.p50_us,
+                m.p99_us,
+                m.deliveries_per_sec
+            );
+        }
+        out.push('\n');
+    }
+    if !report.ws_memory.is_empty() {
+        let _ = writeln!(
+            out,
+            "### Resident memory per idle connected WebSocket client (server and clients in separate processes; remotes-tcp for context)\n"
+        );
+        let _ = writeln!(out, "| system | clients | server side, bytes/client | client side, bytes/client |");
+        let _ = writeln!(out, "|---|---:|---:|---:|");
+        for (label, runs) in &report.ws_memory {
+            let s = median(&runs.iter().map(|r| r.server_per_client).collect::<Vec<_>>());
+            let c = median(&runs.iter().map(|r| r.client_per_client).collect::<Vec<_>>());
+            let _ = writeln!(out, "| {label} | {} | {s:.0} | {c:.0} |", runs.first().map_or(0, |r| r.clients));
+        }
+        out.push('\n');
+    }
+    if !report.ws_crates.is_empty() {
+        let _ = writeln!(
+            out,
+            "### WebSocket crates: raw echo of {} B binary messages (1x1: one connection, one message in flight; 32x16: 32 connections, 16 in flight each)\n",
+            ws_crates::MESSAGE
+        );
+        let _ = writeln!(
+            out,
+            "| shape | crate | echoes/s | p50 µs | p99 µs | echoes/s vs tokio-tungstenite 0.28 |\n|---|---|---:|---:|---:|---:|"
+        );
+        for (shape, label, runs) in &report.ws_crates {
+            let m = ws_crates::medians(runs);
+            let vs = match report.ws_crates.iter().find(|c| c.0 == *shape && c.1 == "tokio-tungstenite 0.28") {
+                Some(base) if base.1 != *label => {
+                    fmt_ratio(median(&runs.iter().zip(&base.2).map(|(x, y)| x.per_sec / y.per_sec).collect::<Vec<_>>()))
+                }
+                _ => "–".to_string(),
+            };
+            let _ = writeln!(
+                out,
+                "| {shape} | {label}{} | {:.0} | {:.1} | {:.1} | {vs} |",
+                if m.errors > 0 { format!(" ({} errors)", m.errors) } else { String::new() },
+                m.per_sec,
+                m.p50_us,
+                m.p99_us
+            );
+        }
+        out.push('\n');
+    }
+
+    let mut targets: Vec<(String, String, Option<bool>)> = Vec::new();
+    let mut check = |name: &str, value: f64, ok: fn(f64) -> bool, shown: String| {
+        targets.push((name.to_string(), shown, (!value.is_nan()).then(|| ok(value))));
+    };
+    let r = report.ratio(("ws-32x16", "remotes-ws"), ("ws-32x16", "jsonrpsee-ws"), thr);
+    check("WebSocket 32x16 ≥ 3x jsonrpsee-ws", r, |x| x >= 3.0, fmt_ratio(r));
+    let r = report.ratio(("ws-1x1", "remotes-ws"), ("ws-1x1", "jsonrpsee-ws"), thr);
+    check("(context) WebSocket 1x1 ≥ 1x jsonrpsee-ws", r, |x| x >= 1.0, fmt_ratio(r));
+    let r = report.ratio(("ws-32x16", "remotes-ws"), ("ws-32x16", "remotes-tcp"), thr);
+    check("WebSocket 32x16 ≥ 0.8x remotes over TCP", r, |x| x >= 0.8, fmt_ratio(r));
+    let r = report.ratio(("ws-1x1", "remotes-ws"), ("ws-1x1", "remotes-tcp"), thr);
+    check("WebSocket 1x1 ≥ 0.8x remotes over TCP", r, |x| x >= 0.8, fmt_ratio(r));
+    let r = ws_broadcast_ratio(report, "remotes-ws", |r| r.deliveries_per_sec);
+    check("WebSocket broadcast deliveries/s ≥ 1x socketioxide", r, |x| x >= 1.0, fmt_ratio(r));
+    // Speed = socketioxide's time to all / remotes' (above 1: remotes reaches everyone sooner).
+    let r = ws_broadcast_ratio(report, "remotes-ws", |r| 1.0 / r.p50_us);
+    check("(context) WebSocket broadcast time to all: speed ≥ 1x socketioxide", r, |x| x >= 1.0, fmt_ratio(r));
+    if let Some((_, runs)) = report.ws_memory.iter().find(|m| m.0 == "remotes-ws") {
+        let s = median(&runs.iter().map(|r| r.server_per_client).collect::<Vec<_>>());
+        check(
+            "WebSocket memory ≤ 16 KiB per idle client (server side)",
+            s,
+            |x| x <= 16.0 * 1024.0,
+            format!("{:.1} KiB", s / 1024.0),
+        );
+    }
+    if targets.iter().any(|t| t.2.is_some()) {
+        let _ = writeln!(out, "### WebSocket targets\n\n| target | measured | verdict |\n|---|---:|---|");
+        for (name, shown, ok) in targets {
+            let _ = writeln!(out, "| {name} | {shown} | {} |", verdict(ok));
+        }
+    }
+}
+
+/// Median over repetitions of `f(label's run) / f(socketioxide's run)`, same repetition.
+fn ws_broadcast_ratio(report: &Report, label: &str, f: fn(&broadcast::BroadcastResult) -> f64) -> f64 {
+    let find = |l: &str| report.ws_broadcast.iter().find(|b| b.0 == l).map(|b| &b.1);
+    match (find(label), find("socketioxide")) {
+        (Some(a), Some(b)) => median(&a.iter().zip(b).map(|(x, y)| f(x) / f(y)).collect::<Vec<_>>()),
+        _ => f64::NAN,
+    }
 }

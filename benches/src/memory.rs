@@ -96,9 +96,10 @@ pub fn server_child(system: &str, clients: usize) {
     let rt = runtime();
     rt.block_on(async {
         let (addr, connected): (std::net::SocketAddr, Box<dyn Fn() -> usize>) = match system {
-            "remotes" => {
-                let server = crate::sys_remotes::server(crate::Transport::Tcp).await;
-                let addr = server.local_addr().expect("a TCP server");
+            "remotes" | "remotes-ws" => {
+                let transport = if system == "remotes" { crate::Transport::Tcp } else { crate::Transport::WebSocket };
+                let server = crate::sys_remotes::server(transport).await;
+                let addr = server.local_addr().expect("a listening server");
                 let server = Arc::new(server);
                 (addr, Box::new(move || server.players().len()))
             }
@@ -140,6 +141,14 @@ pub fn clients_child(system: &str, addr: &str, clients: usize) {
                     "remotes" => {
                         let client =
                             remotes_runtime::Client::connect::<crate::proto::net::Api>(addr).await.expect("connect");
+                        let remotes = client.remotes().clone();
+                        Box::new((client, remotes))
+                    }
+                    "remotes-ws" => {
+                        let client = remotes_runtime::Client::builder()
+                            .connect_websocket::<crate::proto::net::Api>(&format!("ws://{addr}/"))
+                            .await
+                            .expect("connect");
                         let remotes = client.remotes().clone();
                         Box::new((client, remotes))
                     }

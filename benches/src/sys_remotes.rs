@@ -1,4 +1,4 @@
-//! remotes: client -> server and server -> client calls over TCP or the in-process transport.
+//! remotes: client -> server and server -> client calls over TCP, WebSocket or the in-process transport.
 
 use std::sync::Arc;
 
@@ -20,6 +20,7 @@ pub async fn server_with(transport: Transport, receive: Option<ReceiveRate>) -> 
     let builder = Server::builder().receive_rate(receive);
     let server = match transport {
         Transport::Tcp => builder.bind::<net::Api>("127.0.0.1:0").await.expect("bind 127.0.0.1"),
+        Transport::WebSocket => builder.bind_websocket::<net::Api>("127.0.0.1:0").await.expect("bind 127.0.0.1"),
         Transport::Memory => builder.in_memory::<net::Api>(),
     };
     server.remotes().functions.work.set_callback(|_player: Player, req: Req| async move { handle(&req) });
@@ -31,6 +32,10 @@ pub async fn server_with(transport: Transport, receive: Option<ReceiveRate>) -> 
 pub async fn client(server: &Server<net::Api>, transport: Transport) -> (Client<net::Api>, net::client::Remotes) {
     let client = match transport {
         Transport::Tcp => Client::connect::<net::Api>(server.local_addr().expect("a TCP server")).await,
+        Transport::WebSocket => {
+            let addr = server.local_addr().expect("a WebSocket server");
+            Client::builder().connect_websocket::<net::Api>(&format!("ws://{addr}/")).await
+        }
         Transport::Memory => Client::connect_in_memory(server).await,
     }
     .expect("connect");
