@@ -33,6 +33,8 @@ pub enum Transport {
     Tcp,
     /// WebSocket over TCP (`bind_websocket`, `connect_websocket`).
     WebSocket,
+    /// TLS over TCP (`ServerBuilder::tls`, `connect_tls`), with a certificate for `localhost` made at start.
+    Tls,
     Memory,
 }
 
@@ -47,7 +49,7 @@ OPTIONS:
   --reps N             repetitions (default 3; medians are reported)
   --only A,B           scenarios whose name contains A or B: tcp-1x1 tcp-32x1 tcp-32x16 mem-1x1 mem-32x1
                        mem-32x16 s2c-32x16 budget-32x16 flood broadcast wire memory
-                       ws-1x1 ws-32x16 ws-broadcast ws-memory ws-crates
+                       ws-1x1 ws-32x16 ws-broadcast ws-memory ws-crates tls-32x16
                        (e.g. --only 32x16, --only tcp, --only mem-1x1, --only flood, --only ws)
   --systems A,B        only these systems: remotes, hand, hand-yield, tarpc, jsonrpsee, socketioxide,
                        tokio-tungstenite, tokio-websockets (targets need the peers)
@@ -274,6 +276,14 @@ fn load_scenarios() -> Vec<LoadScenario> {
         // WebSocket (issue #12): remotes over WebSocket, the same over TCP, jsonrpsee over WebSocket.
         ("ws-1x1", Transport::WebSocket, 1, 1, ws.clone()),
         ("ws-32x16", Transport::WebSocket, 32, 16, ws),
+        // The cost of TLS (issue #12): remotes over TLS on TCP, and over plain TCP in the same scenario.
+        (
+            "tls-32x16",
+            Transport::Tls,
+            32,
+            16,
+            vec![("remotes-tls", "remotes", remotes_c2s), ("remotes-tcp", "remotes", remotes_tcp_c2s)],
+        ),
     ]
 }
 
@@ -861,6 +871,9 @@ fn render_ws(report: &Report, opts: &Opts, out: &mut String) {
     check("WebSocket 32x16 ≥ 0.8x remotes over TCP", r, |x| x >= 0.8, fmt_ratio(r));
     let r = report.ratio(("ws-1x1", "remotes-ws"), ("ws-1x1", "remotes-tcp"), thr);
     check("WebSocket 1x1 ≥ 0.8x remotes over TCP", r, |x| x >= 0.8, fmt_ratio(r));
+    // The cost of TLS: no goal set; shown against the same-run TCP figure.
+    let r = report.ratio(("tls-32x16", "remotes-tls"), ("tls-32x16", "remotes-tcp"), thr);
+    check("(context) TLS on TCP 32x16 vs plain TCP", r, |x| x > 0.0, fmt_ratio(r));
     let r = ws_broadcast_ratio(report, "remotes-ws", |r| r.deliveries_per_sec);
     check("WebSocket broadcast deliveries/s ≥ 1x socketioxide", r, |x| x >= 1.0, fmt_ratio(r));
     // Speed = socketioxide's time to all / remotes' (above 1: remotes reaches everyone sooner).

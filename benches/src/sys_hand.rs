@@ -145,7 +145,9 @@ pub async fn connected(
 ) -> Arc<HandClient> {
     match transport {
         Transport::Tcp => HandClient::connect(addr.expect("a TCP server"), batching).await,
-        Transport::WebSocket => unimplemented!("the hand-written loop runs over TCP and in-process only"),
+        Transport::WebSocket | Transport::Tls => {
+            unimplemented!("the hand-written loop runs over TCP and in-process only")
+        }
         Transport::Memory => {
             let (client_end, server_end) = tokio::io::duplex(256 << 10);
             let (r, w) = tokio::io::split(server_end);
@@ -166,7 +168,9 @@ pub async fn client_to_server(
 ) -> LoadResult {
     let addr = match transport {
         Transport::Tcp => Some(tcp_server(batching).await.0),
-        Transport::WebSocket => unimplemented!("the hand-written loop runs over TCP and in-process only"),
+        Transport::WebSocket | Transport::Tls => {
+            unimplemented!("the hand-written loop runs over TCP and in-process only")
+        }
         Transport::Memory => None,
     };
     let mut handles = Vec::new();

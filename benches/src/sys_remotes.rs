@@ -21,11 +21,25 @@ pub async fn server_with(transport: Transport, receive: Option<ReceiveRate>) -> 
     let server = match transport {
         Transport::Tcp => builder.bind::<net::Api>("127.0.0.1:0").await.expect("bind 127.0.0.1"),
         Transport::WebSocket => builder.bind_websocket::<net::Api>("127.0.0.1:0").await.expect("bind 127.0.0.1"),
+        Transport::Tls => builder.tls(tls().0.clone()).bind::<net::Api>("127.0.0.1:0").await.expect("bind 127.0.0.1"),
         Transport::Memory => builder.in_memory::<net::Api>(),
     };
     server.remotes().functions.work.set_callback(|_player: Player, req: Req| async move { handle(&req) });
     server.start();
     server
+}
+
+/// A self-signed certificate for `localhost`, made once, and a client configuration that trusts it.
+fn tls() -> &'static (remotes_runtime::tls::ServerTls, remotes_runtime::tls::ClientTls) {
+    static TLS: std::sync::OnceLock<(remotes_runtime::tls::ServerTls, remotes_runtime::tls::ClientTls)> =
+        std::sync::OnceLock::new();
+    TLS.get_or_init(|| {
+        let made = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("a certificate");
+        let (cert, key) = (made.cert.pem(), made.signing_key.serialize_pem());
+        let server = remotes_runtime::tls::ServerTls::from_pem(cert.as_bytes(), key.as_bytes()).expect("server TLS");
+        let client = remotes_runtime::tls::ClientTls::with_ca_pem(cert.as_bytes()).expect("client TLS");
+        (server, client)
+    })
 }
 
 /// A client of `server` whose `work_on_client` answers every request.
@@ -35,6 +49,10 @@ pub async fn client(server: &Server<net::Api>, transport: Transport) -> (Client<
         Transport::WebSocket => {
             let addr = server.local_addr().expect("a WebSocket server");
             Client::builder().connect_websocket::<net::Api>(&format!("ws://{addr}/")).await
+        }
+        Transport::Tls => {
+            let port = server.local_addr().expect("a TLS server").port();
+            Client::builder().tls(tls().1.clone()).connect_tls::<net::Api>(&format!("localhost:{port}")).await
         }
         Transport::Memory => Client::connect_in_memory(server).await,
     }

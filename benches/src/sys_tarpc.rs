@@ -70,7 +70,7 @@ pub async fn client_to_server(transport: Transport, clients: usize, in_flight: u
                 handles.push(tcp_client(addr).await);
             }
         }
-        Transport::WebSocket => unimplemented!("tarpc runs over TCP and in-process here"),
+        Transport::WebSocket | Transport::Tls => unimplemented!("tarpc runs over TCP and in-process here"),
         Transport::Memory => {
             for _ in 0..clients {
                 handles.push(memory_client());
