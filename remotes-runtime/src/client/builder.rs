@@ -115,8 +115,7 @@ impl ClientBuilder {
         let connecting = async {
             let config = self.tls_config()?;
             let stream = tcp::connect_stream(addr).await?;
-            let stream =
-                crate::transport::tls::connect(stream, host_of(addr), &config).await.map_err(ConnectError::Tls)?;
+            let stream = crate::transport::tls::connect(stream, addr, &config).await.map_err(ConnectError::Tls)?;
             let (reader, writer) = tokio::io::split(stream);
             self.establish::<A, _, _>(reader, writer, Dial::Tls(addr.to_string())).await
         };
@@ -149,9 +148,8 @@ impl ClientBuilder {
                 #[cfg(feature = "tls")]
                 {
                     let config = self.tls_config()?;
-                    let stream = crate::transport::tls::connect(stream, host_of(&authority), &config)
-                        .await
-                        .map_err(ConnectError::Tls)?;
+                    let stream =
+                        crate::transport::tls::connect(stream, &authority, &config).await.map_err(ConnectError::Tls)?;
                     let (reader, writer) = websocket::connect(url, stream, max_frame).await.map_err(opened)?;
                     return self.establish::<A, _, _>(reader, writer, dial).await;
                 }
@@ -276,14 +274,4 @@ fn websocket_host(url: &str) -> Result<(String, bool), ConnectError> {
     };
     let port = if secure { 443 } else { 80 };
     Ok((if has_port { authority.to_string() } else { format!("{authority}:{port}") }, secure))
-}
-
-/// The host of a `host:port` (without the brackets of an IPv6 address).
-#[cfg(feature = "tls")]
-fn host_of(authority: &str) -> &str {
-    let host = match authority.rfind(':') {
-        Some(colon) if !authority[colon..].contains(']') => &authority[..colon],
-        _ => authority,
-    };
-    host.trim_start_matches('[').trim_end_matches(']')
 }

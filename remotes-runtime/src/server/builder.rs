@@ -13,9 +13,7 @@ use crate::config::{self, Config, ReceiveRate};
 use crate::middleware::Reject;
 
 use super::Server;
-#[cfg(feature = "tls")]
-use super::connections::accept_tls_loop;
-use super::connections::{accept_loop, accept_websocket_loop};
+use super::connections::{Listening, accept_loop};
 
 /// Settings for a [`Server`]. Every setting has a documented default.
 #[derive(Clone)]
@@ -129,18 +127,7 @@ impl ServerBuilder {
     /// accepted at once, and wait in their handshake until [`Server::start`]. Must be called within a tokio
     /// runtime.
     pub async fn bind<A: Api>(self, addr: impl ToSocketAddrs) -> io::Result<Server<A>> {
-        let listener = TcpListener::bind(addr).await?;
-        let local_addr = listener.local_addr()?;
-        let tls = self.tls_config();
-        let server = Server::<A>::new(self.config, self.auth, Some(local_addr));
-        let task = match tls {
-            #[cfg(feature = "tls")]
-            Some(tls) => tokio::spawn(accept_tls_loop(listener, Arc::clone(&server.shared), tls, false)),
-            _ => tokio::spawn(accept_loop(listener, Arc::clone(&server.shared))),
-        };
-        *server.shared.lock_accept() = Some(task.abort_handle());
-        tracing::debug!(%local_addr, "server listening");
-        Ok(server)
+        self.listen::<A>(addr, false).await
     }
 
     /// Binds a WebSocket listener: a server of interface `A` that clients reach with `ws://` URLs (any path), from
@@ -157,17 +144,22 @@ impl ServerBuilder {
     /// # Ok(()) }
     /// ```
     pub async fn bind_websocket<A: Api>(self, addr: impl ToSocketAddrs) -> io::Result<Server<A>> {
+        self.listen::<A>(addr, true).await
+    }
+
+    /// Binds a TCP listener that speaks WebSocket (`websocket`) or not, with TLS if it is set, and starts accepting.
+    async fn listen<A: Api>(self, addr: impl ToSocketAddrs, websocket: bool) -> io::Result<Server<A>> {
         let listener = TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
-        let tls = self.tls_config();
-        let server = Server::<A>::new(self.config, self.auth, Some(local_addr));
-        let task = match tls {
+        let listening = Listening {
+            websocket,
             #[cfg(feature = "tls")]
-            Some(tls) => tokio::spawn(accept_tls_loop(listener, Arc::clone(&server.shared), tls, true)),
-            _ => tokio::spawn(accept_websocket_loop(listener, Arc::clone(&server.shared))),
+            tls: self.tls.as_ref().map(|tls| Arc::clone(&tls.config)),
         };
+        let server = Server::<A>::new(self.config, self.auth, Some(local_addr));
+        let task = tokio::spawn(accept_loop(listener, Arc::clone(&server.shared), listening));
         *server.shared.lock_accept() = Some(task.abort_handle());
-        tracing::debug!(%local_addr, "server listening for WebSocket connections");
+        tracing::debug!(%local_addr, websocket, "server listening");
         Ok(server)
     }
 
@@ -178,17 +170,6 @@ impl ServerBuilder {
     pub fn tls(mut self, tls: crate::tls::ServerTls) -> Self {
         self.tls = Some(tls);
         self
-    }
-
-    /// The rustls configuration to serve with, if TLS is set.
-    #[cfg(feature = "tls")]
-    fn tls_config(&self) -> Option<Arc<tokio_rustls::rustls::ServerConfig>> {
-        self.tls.as_ref().map(|tls| Arc::clone(&tls.config))
-    }
-
-    #[cfg(not(feature = "tls"))]
-    fn tls_config(&self) -> Option<std::convert::Infallible> {
-        None
     }
 
     /// A server of interface `A` without a socket: clients reach it with

@@ -62,42 +62,65 @@ impl Drop for PreCounted {
     }
 }
 
-/// Accepts WebSocket connections until the task is aborted: each is upgraded in its own task, under the
-/// server's connection limits and within the handshake deadline.
-pub(super) async fn accept_websocket_loop(listener: TcpListener, server: Arc<ServerShared>) {
-    let max_frame = server.config.max_frame_len;
+/// What a listener speaks on top of TCP: WebSocket or not, TLS or not.
+#[derive(Clone)]
+pub(super) struct Listening {
+    pub(super) websocket: bool,
+    #[cfg(feature = "tls")]
+    pub(super) tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+}
+
+/// Accepts connections until the task is aborted, handing each to the server under its connection limits. What the
+/// transport does to open one (the TLS handshake, the WebSocket upgrade) runs in the connection's own task, within
+/// the handshake deadline.
+pub(super) async fn accept_loop(listener: TcpListener, server: Arc<ServerShared>, listening: Listening) {
     loop {
         let (stream, addr) = tcp::accept(&listener).await;
         let Some(slot) = server.admit(Some(addr.ip())) else {
             drop(stream);
             continue;
         };
-        let open = async move { websocket::accept(stream, max_frame).await.map_err(|error| error.to_string()) };
-        server.spawn_opening(open, addr.to_string(), slot);
+        server.open(stream, addr.to_string(), slot, &listening);
     }
 }
 
-/// Accepts TLS connections (over TCP, or carrying WebSocket: `websocket`) until the task is aborted. The TLS
-/// handshake (and the upgrade) run in each connection's task, within the handshake deadline. A client that does not
-/// start with a TLS handshake is answered in plaintext, in its own protocol: a `REJECT`, or HTTP `400`.
-#[cfg(feature = "tls")]
-pub(super) async fn accept_tls_loop(
-    listener: TcpListener,
-    server: Arc<ServerShared>,
-    config: Arc<tokio_rustls::rustls::ServerConfig>,
-    websocket: bool,
-) {
-    use crate::transport::tls::{self, Accepted};
-    const REQUIRES_TLS: &str = "this server requires TLS";
-    let max_frame = server.config.max_frame_len;
-    loop {
-        let (stream, addr) = tcp::accept(&listener).await;
-        let Some(slot) = server.admit(Some(addr.ip())) else {
-            drop(stream);
-            continue;
-        };
-        let config = Arc::clone(&config);
-        let peer = addr.to_string();
+impl ServerShared {
+    /// Opens one accepted stream as `listening` says, in a task of its own.
+    fn open(
+        self: &Arc<Self>,
+        stream: tokio::net::TcpStream,
+        peer: String,
+        slot: ConnectionSlot,
+        listening: &Listening,
+    ) {
+        #[cfg(feature = "tls")]
+        if let Some(config) = &listening.tls {
+            return self.open_tls(stream, peer, slot, Arc::clone(config), listening.websocket);
+        }
+        if listening.websocket {
+            let max_frame = self.config.max_frame_len;
+            let open = async move { websocket::accept(stream, max_frame).await.map_err(|error| error.to_string()) };
+            self.spawn_opening(open, peer, slot);
+        } else {
+            let (reader, writer) = stream.into_split();
+            self.spawn_connection(reader, writer, peer, slot);
+        }
+    }
+
+    /// Opens a stream accepted on a TLS port (TCP, or carrying WebSocket). A client that does not start with a TLS
+    /// handshake is answered in plaintext, in its own protocol: a `REJECT`, or HTTP `400`.
+    #[cfg(feature = "tls")]
+    fn open_tls(
+        self: &Arc<Self>,
+        stream: tokio::net::TcpStream,
+        peer: String,
+        slot: ConnectionSlot,
+        config: Arc<tokio_rustls::rustls::ServerConfig>,
+        websocket: bool,
+    ) {
+        use crate::transport::tls::{self, Accepted};
+        const REQUIRES_TLS: &str = "this server requires TLS";
+        let max_frame = self.config.max_frame_len;
         if websocket {
             let open = async move {
                 match tls::accept(stream, &config).await.map_err(|error| error.to_string())? {
@@ -113,7 +136,7 @@ pub(super) async fn accept_tls_loop(
                     }
                 }
             };
-            server.spawn_opening(open, peer, slot);
+            self.spawn_opening(open, peer, slot);
         } else {
             let open = async move {
                 match tls::accept(stream, &config).await.map_err(|error| error.to_string())? {
@@ -125,7 +148,7 @@ pub(super) async fn accept_tls_loop(
                     }
                 }
             };
-            server.spawn_opening(open, peer, slot);
+            self.spawn_opening(open, peer, slot);
         }
     }
 }
@@ -140,19 +163,6 @@ async fn answer_plaintext(stream: tokio::net::TcpStream, answer: &[u8]) -> Strin
     let _ = writer.shutdown().await;
     linger(&mut reader).await;
     "a client that does not speak TLS, on a TLS port; answered in plaintext".to_string()
-}
-
-/// Accepts TCP connections until the task is aborted, handing each to the server under its connection limits.
-pub(super) async fn accept_loop(listener: TcpListener, server: Arc<ServerShared>) {
-    loop {
-        let (stream, addr) = tcp::accept(&listener).await;
-        let Some(slot) = server.admit(Some(addr.ip())) else {
-            drop(stream);
-            continue;
-        };
-        let (reader, writer) = stream.into_split();
-        server.spawn_connection(reader, writer, addr.to_string(), slot);
-    }
 }
 
 /// Waits for a connection's writer to flush and end; one that cannot (a peer that does not read) is aborted.

@@ -49,13 +49,10 @@ impl RawClient {
     /// Connects over TLS to `addr` (`host:port`; the certificate must be valid for `host`), no handshake yet.
     #[cfg(feature = "tls")]
     pub async fn connect_tls(addr: &str, tls: &crate::tls::ClientTls) -> io::Result<RawClient> {
-        let stream = crate::transport::tls::connect(
-            crate::transport::tcp::connect_stream(addr).await?,
-            addr.rsplit_once(':').map_or(addr, |(host, _)| host),
-            &tls.config,
-        )
-        .await
-        .map_err(|failure| io::Error::other(failure.to_string()))?;
+        let stream =
+            crate::transport::tls::connect(crate::transport::tcp::connect_stream(addr).await?, addr, &tls.config)
+                .await
+                .map_err(|failure| io::Error::other(failure.to_string()))?;
         let (reader, writer) = tokio::io::split(stream);
         Ok(RawClient::from_halves(reader, writer))
     }
@@ -66,7 +63,7 @@ impl RawClient {
         let authority = url.trim_start_matches("wss://").split('/').next().unwrap_or_default();
         let stream = crate::transport::tls::connect(
             crate::transport::tcp::connect_stream(authority).await?,
-            authority.rsplit_once(':').map_or(authority, |(host, _)| host),
+            authority,
             &tls.config,
         )
         .await

@@ -32,15 +32,26 @@ pub(crate) async fn accept(stream: TcpStream, config: &Arc<ServerConfig>) -> io:
     Ok(Accepted::Tls(Box::new(tls)))
 }
 
-/// Runs the client side of the TLS handshake with `host` (the name the certificate must be valid for).
+/// Runs the client side of the TLS handshake with the host of `authority` (`host:port`: the certificate must be
+/// valid for `host`).
 pub(crate) async fn connect(
     stream: TcpStream,
-    host: &str,
+    authority: &str,
     config: &Arc<ClientConfig>,
 ) -> Result<client::TlsStream<TcpStream>, TlsFailure> {
+    let host = host_of(authority);
     let name = ServerName::try_from(host.to_string())
         .map_err(|_| TlsFailure::Other(format!("`{host}` is not a valid server name")))?;
     TlsConnector::from(Arc::clone(config)).connect(name, stream).await.map_err(|error| failure(error, host))
+}
+
+/// The host of a `host:port` (without the brackets of an IPv6 address).
+fn host_of(authority: &str) -> &str {
+    let host = match authority.rfind(':') {
+        Some(colon) if !authority[colon..].contains(']') => &authority[..colon],
+        _ => authority,
+    };
+    host.trim_start_matches('[').trim_end_matches(']')
 }
 
 /// The cause of a failed client handshake.
