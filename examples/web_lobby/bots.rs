@@ -7,7 +7,7 @@ use std::time::Duration;
 use remotes_runtime::Client;
 
 use crate::Shared;
-use crate::lobby::lobby as api;
+use crate::interface::lobby as api;
 
 /// A small xorshift generator for dice and delays, seeded from the clock: an example needs no `rand`.
 pub fn random() -> u64 {

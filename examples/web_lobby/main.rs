@@ -11,7 +11,7 @@
 //! the remotes share one port: axum serves the files, and `server.axum_route()` serves the remotes on `/remotes`.
 
 mod bots;
-mod lobby;
+mod interface;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -22,7 +22,7 @@ use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use lobby::{Member, Tally, lobby as api};
+use interface::{Member, Tally, lobby as api};
 use remotes_runtime::{Player, Server};
 
 /// Who is here, in the order they joined, with their connections; bots are marked by id.

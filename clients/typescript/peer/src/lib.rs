@@ -1,12 +1,12 @@
-//! The Rust side of the TypeScript client's tests and benchmarks: a server of the [`net::net`] interface over
-//! `ws://` and `wss://`, and a server of [`net::old_net`] (an older build of it) for the interface-mismatch test.
+//! The Rust side of the TypeScript client's tests and benchmarks: a server of the [`interface::net`] interface over
+//! `ws://` and `wss://`, and a server of [`interface::old_net`] (an older build of it) for the interface-mismatch test.
 //!
 //! `cargo run -p remotes-typescript-peer` starts them and prints one JSON line with their URLs and the path of the
 //! certificate authority the `wss://` server's certificate chains to; it exits when its standard input closes, so a
 //! test runner that dies takes it along. `net::typescript()` gives the bindings the tests use,
 //! `clients/typescript/test/peer/net.ts` (kept fresh by `tests/bindings.rs`).
 
-pub mod net;
+pub mod interface;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,7 +16,7 @@ use remotes_runtime::tls::ServerTls;
 use remotes_runtime::{Player, Server};
 use tokio::sync::Notify;
 
-use net::{Receipt, net as api, old_net};
+use interface::{Receipt, net as api, old_net};
 
 /// What the peer has seen of each player, for the remotes that let a test observe the server's side.
 #[derive(Default)]
@@ -76,13 +76,13 @@ impl Drop for SlowGuard {
 
 /// The running servers.
 pub struct Peer {
-    /// `ws://127.0.0.1:PORT/`: the [`net::net`] server.
+    /// `ws://127.0.0.1:PORT/`: the [`interface::net`] server.
     pub ws: String,
     /// `wss://localhost:PORT/`: the same server's remotes over TLS.
     pub wss: String,
-    /// `ws://127.0.0.1:PORT/`: the [`net::old_net`] server.
+    /// `ws://127.0.0.1:PORT/`: the [`interface::old_net`] server.
     pub mismatch: String,
-    /// `wss://localhost:PORT/`: the [`net::old_net`] server over TLS.
+    /// `wss://localhost:PORT/`: the [`interface::old_net`] server over TLS.
     pub mismatch_wss: String,
     /// The PEM certificate of the `wss://` server (self-signed for `localhost`), for clients to trust.
     pub certificate: String,

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use remotes_runtime::Client;
 use remotes_typescript_peer::Peer;
-use remotes_typescript_peer::net::net;
+use remotes_typescript_peer::interface::net;
 use tokio::io::AsyncReadExt;
 
 #[tokio::main]
