@@ -1,6 +1,7 @@
 //! `remotes-typescript-peer`: starts the peer's servers and prints their URLs as one JSON line, then serves until
 //! standard input closes. `remotes-typescript-peer bench URL MILLIS IN_FLIGHT` measures the Rust client against a
-//! peer instead (see `clients/typescript/bench/`).
+//! peer instead, and `remotes-typescript-peer calls URL COUNT` makes COUNT calls one after another (to count the bytes
+//! a call takes; see `clients/typescript/bench/`).
 
 use std::time::{Duration, Instant};
 
@@ -17,8 +18,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     match args.first().map(String::as_str) {
         None | Some("serve") => serve().await,
         Some("bench") if args.len() == 4 => bench(&args[1], args[2].parse()?, args[3].parse()?).await,
+        Some("calls") if args.len() == 3 => calls(&args[1], args[2].parse()?).await,
         _ => {
-            eprintln!("usage: remotes-typescript-peer [serve] | bench URL MILLIS IN_FLIGHT");
+            eprintln!("usage: remotes-typescript-peer [serve] | bench URL MILLIS IN_FLIGHT | calls URL COUNT");
             std::process::exit(2);
         }
     }
@@ -69,5 +71,17 @@ async fn bench(url: &str, millis: u64, in_flight: usize) -> Result<(), Box<dyn s
     }
     println!("{{\"calls\":{calls},\"secs\":{}}}", started.elapsed().as_secs_f64());
     client.close();
+    Ok(())
+}
+
+/// Makes `count` calls of `buy_item(7, 2)` one after another, closes, and prints `{"calls":N}`.
+async fn calls(url: &str, count: u64) -> Result<(), Box<dyn std::error::Error>> {
+    let client = Client::builder().connect_websocket::<net::Api>(url).await?;
+    for _ in 0..count {
+        client.remotes().functions.buy_item.invoke(7, 2).await?;
+    }
+    client.close();
+    client.closed().await;
+    println!("{{\"calls\":{count}}}");
     Ok(())
 }
