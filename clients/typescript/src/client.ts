@@ -1,7 +1,8 @@
 // `connect` and the `Client` it resolves with: the handles of the bindings' remotes, built from their `path`s.
 
 import { compileInterface, type RemoteCodec } from "./codec.js";
-import { Connection, type CloseReason, type WebSocketConstructor } from "./connection.js";
+import { Connection } from "./connection.js";
+import type { CloseReason, WebSocketConstructor } from "./socket.js";
 import { ConnectError, FunctionError, type Mismatch } from "./errors.js";
 import { bodyLength, buildFrame, DEFAULT_MAX_FRAME, Kind, MAX_U32 } from "./frame.js";
 import { messageOf } from "./link.js";

@@ -9,37 +9,10 @@ import { buildFrame, FrameError, FrameReader, Kind, MAX_U32, parseMessage } from
 import { bindInterface, helloPayload, parseReject, parseWelcome, wireRemote, type Bound } from "./handshake.js";
 import { after, messageOf, type Link, type Timer } from "./link.js";
 import { Served } from "./served.js";
+import { bufferOf, concat, dataOf, type CloseReason, type WebSocketLike } from "./socket.js";
 import type { InterfaceSpec } from "./spec.js";
 
-/** What the client needs of a WebSocket: the browser's `WebSocket` and the `ws` package's both fit. */
-export interface WebSocketLike {
-  binaryType: string;
-  readonly readyState: number;
-  send(data: Uint8Array): void;
-  close(code?: number, reason?: string): void;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- event types differ between implementations
-  onopen: ((event: any) => void) | null;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  onmessage: ((event: any) => void) | null;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  onclose: ((event: any) => void) | null;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  onerror: ((event: any) => void) | null;
-}
-
-/** A WebSocket constructor: `globalThis.WebSocket`, the `ws` package's, or a wrapper passing options to it. */
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
-
-/** Why a connection closed. */
-export interface CloseReason {
-  /**
-   * `Closed`: `close()` was called. `Disconnected`: the WebSocket closed or failed (the server went away).
-   * `Protocol`: this client closed it because the server broke the protocol. `Idle`: nothing arrived for
-   * `idleTimeout`.
-   */
-  kind: "Closed" | "Disconnected" | "Protocol" | "Idle";
-  message: string;
-}
+export type { CloseReason, WebSocketConstructor, WebSocketLike } from "./socket.js";
 
 export interface Settings {
   spec: InterfaceSpec;
@@ -63,24 +36,6 @@ const OPEN = 1;
 const WARNINGS_PER_SECOND = 20;
 
 const now = () => performance.now();
-
-/** The bytes of a message event's data, or its text, or `undefined` for anything else (a Blob). */
-function dataOf(data: unknown): Uint8Array | string | undefined {
-  if (typeof data === "string") return data;
-  if (Object.prototype.toString.call(data) === "[object ArrayBuffer]") return new Uint8Array(data as ArrayBuffer);
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return undefined;
-}
-
-function concat(parts: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
 
 export class Connection implements Link {
   private phase: "handshake" | "open" | "closed" = "handshake";
@@ -181,7 +136,7 @@ export class Connection implements Link {
       token: settings.token,
       remotes: settings.spec.remotes.map(wireRemote),
     });
-    this.ws.send(buildFrame(Kind.HELLO, [], hello));
+    this.ws.send(bufferOf(buildFrame(Kind.HELLO, [], hello)));
   }
 
   private onMessage(data: unknown): void {
@@ -337,14 +292,14 @@ export class Connection implements Link {
     let batch: Uint8Array[] = [];
     let size = 0;
     const emit = () => {
-      if (batch.length > 0) this.ws.send(batch.length === 1 ? batch[0]! : concat(batch, size));
+      if (batch.length > 0) this.ws.send(bufferOf(batch.length === 1 ? batch[0]! : concat(batch, size)));
       batch = [];
       size = 0;
     };
     try {
       for (const frame of frames) {
         if (size + frame.length > PACKED_MESSAGE) emit();
-        if (frame.length >= PACKED_MESSAGE) this.ws.send(frame);
+        if (frame.length >= PACKED_MESSAGE) this.ws.send(bufferOf(frame));
         else {
           batch.push(frame);
           size += frame.length;

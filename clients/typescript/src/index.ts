@@ -1,7 +1,7 @@
 // remotes-client: the TypeScript client of remotes servers. See README.md and docs/bindings.md.
 
 export { connect, type Client, type ConnectOptions } from "./client.js";
-export type { CloseReason, WebSocketConstructor, WebSocketLike } from "./connection.js";
+export type { CloseReason, WebSocketConstructor, WebSocketLike } from "./socket.js";
 export {
   ConnectError,
   FunctionError,
