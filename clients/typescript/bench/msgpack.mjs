@@ -27,42 +27,62 @@ const payloads = {
 };
 
 const quick = process.argv.includes("--quick");
-const warmupMs = quick ? 50 : 300;
-const measureMs = quick ? 200 : 1000;
+const roundMs = quick ? 40 : 200;
+const rounds = quick ? 3 : 7;
 
-function rate(fn) {
+/** Operations per second of `fn` over one round of `roundMs`. */
+function round(fn) {
   let sink = 0;
-  const run = (ms) => {
-    const end = performance.now() + ms;
-    let n = 0;
-    let batch = 256;
-    const start = performance.now();
-    while (performance.now() < end) {
-      for (let i = 0; i < batch; i++) sink ^= fn() ? 1 : 0;
-      n += batch;
-    }
-    return n / ((performance.now() - start) / 1000);
-  };
-  run(warmupMs);
-  const ops = run(measureMs);
-  if (sink === 2) console.log("");
-  return ops;
+  const start = performance.now();
+  const end = start + roundMs;
+  let n = 0;
+  while (performance.now() < end) {
+    for (let i = 0; i < 256; i++) sink ^= fn() ? 1 : 0;
+    n += 256;
+  }
+  const ops = n / ((performance.now() - start) / 1000);
+  return sink === 2 ? ops + 1 : ops;
+}
+
+/** The median over `rounds` rounds of each function, rounds interleaved (so load hits all alike). */
+function medians(fns) {
+  for (const fn of fns) round(fn); // warm-up
+  const results = fns.map(() => []);
+  for (let r = 0; r < rounds; r++) fns.forEach((fn, i) => results[i].push(round(fn)));
+  return results.map((list) => list.sort((a, b) => a - b)[Math.floor(list.length / 2)]);
 }
 
 const fmt = (ops) => (ops >= 1e6 ? `${(ops / 1e6).toFixed(2)} M` : `${(ops / 1e3).toFixed(0)} k`);
-console.log(`node ${process.version}, msgpackr native string acceleration: ${isNativeAccelerationEnabled}`);
+console.log(`node ${process.version}, msgpackr native string acceleration: ${isNativeAccelerationEnabled}, median of ${rounds} rounds of ${roundMs} ms`);
 console.log("| payload | bytes | msgpackr encode | @msgpack/msgpack encode | msgpackr decode | @msgpack/msgpack decode |");
 console.log("|---|---|---|---|---|---|");
 for (const [name, value] of Object.entries(payloads)) {
-  const row = { enc: {}, dec: {} };
-  let bytes;
-  for (const [lib, { encode, decode }] of Object.entries(libraries)) {
-    const encoded = encode(value);
-    bytes = encoded.length;
-    row.enc[lib] = rate(() => encode(value));
-    row.dec[lib] = rate(() => decode(encoded));
-  }
-  console.log(
-    `| ${name} | ${bytes} | ${fmt(row.enc.msgpackr)} | ${fmt(row.enc["@msgpack/msgpack"])} | ${fmt(row.dec.msgpackr)} | ${fmt(row.dec["@msgpack/msgpack"])} |`,
+  const a = libraries.msgpackr;
+  const b = libraries["@msgpack/msgpack"];
+  const encodedA = a.encode(value);
+  const encodedB = b.encode(value);
+  const [encA, encB, decA, decB] = medians([
+    () => a.encode(value),
+    () => b.encode(value),
+    () => a.decode(encodedA),
+    () => b.decode(encodedB),
+  ]);
+  console.log(`| ${name} | ${encodedA.length} | ${fmt(encA)} | ${fmt(encB)} | ${fmt(decA)} | ${fmt(decB)} |`);
+}
+
+// The client's own codec on top (type checks and conversions included), when the package is built.
+try {
+  const { Shapes } = await import("../dist/src/shape.js");
+  const { RemoteCodec } = await import("../dist/src/codec.js");
+  const shapes = new Shapes({ Receipt: { struct: [["item", "u32"], ["quantity", "u8"], ["coins_left", "u64"]] } });
+  const codec = new RemoteCodec(
+    { name: "buy_item", path: ["functions", "buyItem"], kind: "function", direction: "to_server", hash: "acf50e0cd4adec0d",
+      args: [["item", "u32"], ["quantity", "u8", { range: { min: 1, max: 99 } }]], output: { ref: "Receipt" } },
+    shapes,
   );
+  const reply = Uint8Array.of(0x93, 0x07, 0x02, 0xcf, 0, 0, 0, 1, 0x2a, 0x05, 0xf2, 0);
+  const [args, output] = medians([() => codec.encodeArgs([7, 2]), () => codec.decodeOutput(reply)]);
+  console.log(`\nremotes-client codec (msgpackr): buy_item encodeArgs([7, 2]) ${fmt(args)}/s, decodeOutput(Receipt with a u64 past 2^32) ${fmt(output)}/s`);
+} catch (error) {
+  console.log(`\n(build the package with npm run build to measure the client's codec too: ${error.message})`);
 }

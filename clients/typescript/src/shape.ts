@@ -9,13 +9,18 @@ export { type Codec, ShapeError } from "./scalars.js";
 /** Values may nest at most this many arrays and maps (`MAX_DEPTH`, counting an argument array). */
 export const MAX_DEPTH = 128;
 
-/** Runs `f`, adding `segment` to the path of a `ShapeError` it throws. */
+/** Adds `segment` to the path of a `ShapeError` thrown below it, and throws it on. */
+function rethrow(error: unknown, segment: string): never {
+  if (error instanceof ShapeError) error.path.unshift(segment);
+  throw error;
+}
+
+/** Runs `f`, adding `segment` to the path of a `ShapeError` it throws (for paths off the hot loops). */
 function at<T>(segment: string, f: () => T): T {
   try {
     return f();
   } catch (error) {
-    if (error instanceof ShapeError) error.path.unshift(segment);
-    throw error;
+    return rethrow(error, segment);
   }
 }
 
@@ -29,9 +34,10 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
     !(value instanceof Uint8Array);
 }
 
-/** Builds an object with these own properties (safe for any name, `__proto__` included). */
-function objectOf(entries: [string, unknown][]): Record<string, unknown> {
-  return Object.fromEntries(entries);
+/** Sets an own property, safe for any name (`__proto__` included). */
+function put(object: Record<string, unknown>, name: string, value: unknown): void {
+  if (name === "__proto__") Object.defineProperty(object, name, { value, enumerable: true, writable: true, configurable: true });
+  else object[name] = value;
 }
 
 /** Compiles shapes of one interface; named types are compiled once, on first use (so recursive types work). */
@@ -80,7 +86,12 @@ export class Shapes {
       if (!Array.isArray(v)) fail("an array", v);
       const depth = enter(d);
       const out = new Array<unknown>(v.length);
-      for (let i = 0; i < v.length; i++) out[i] = at(`[${i}]`, () => f(v[i], depth));
+      let i = 0;
+      try {
+        for (; i < v.length; i++) out[i] = f(v[i], depth);
+      } catch (error) {
+        rethrow(error, `[${i}]`);
+      }
       return out;
     };
     return { encode: each(element.encode), decode: each(element.decode) };
@@ -110,7 +121,12 @@ export class Shapes {
       if (!Array.isArray(v) || v.length !== n) fail(expected, v);
       const depth = enter(d);
       const out = new Array<unknown>(n);
-      for (let i = 0; i < n; i++) out[i] = at(`[${i}]`, () => pick(elements[i]!)(v[i], depth));
+      let i = 0;
+      try {
+        for (; i < n; i++) out[i] = pick(elements[i]!)(v[i], depth);
+      } catch (error) {
+        rethrow(error, `[${i}]`);
+      }
       return out;
     };
     return { encode: each((c) => c.encode), decode: each((c) => c.decode) };
@@ -142,27 +158,37 @@ export class Shapes {
         if (!isPlainObject(v)) fail(`an object (${what})`, v);
         const depth = enter(d);
         const out = new Array<unknown>(n);
-        for (let i = 0; i < n; i++) out[i] = at(names[i]!, () => codecs[i]!.encode(v[names[i]!], depth));
+        let i = 0;
+        try {
+          for (; i < n; i++) out[i] = codecs[i]!.encode(v[names[i]!], depth);
+        } catch (error) {
+          rethrow(error, names[i]!);
+        }
         return out;
       },
       decode: (v, d) => {
         const depth = enter(d);
-        const entries: [string, unknown][] = new Array(n);
+        const out: Record<string, unknown> = {};
         if (Array.isArray(v)) {
           if (v.length !== n) fail(`${what} (an array of ${n} fields)`, v);
-          for (let i = 0; i < n; i++) entries[i] = [names[i]!, at(names[i]!, () => codecs[i]!.decode(v[i], depth))];
+          let i = 0;
+          try {
+            for (; i < n; i++) put(out, names[i]!, codecs[i]!.decode(v[i], depth));
+          } catch (error) {
+            rethrow(error, names[i]!);
+          }
         } else if (v instanceof Map) {
           // rmp-serde also accepts a struct as a map keyed by field name; unknown fields are ignored.
           for (const key of v.keys()) if (typeof key !== "string") fail(`${what} (a map keyed by field names)`, v);
           for (let i = 0; i < n; i++) {
             const name = names[i]!;
             if (!v.has(name)) {
-              if (optional[i]) entries[i] = [name, null];
+              if (optional[i]) put(out, name, null);
               else throw new ShapeError(`${what}: the field ${name} is missing`);
-            } else entries[i] = [name, at(name, () => codecs[i]!.decode(v.get(name), depth))];
+            } else put(out, name, at(name, () => codecs[i]!.decode(v.get(name), depth)));
           }
         } else fail(`${what} (an array of ${n} fields)`, v);
-        return objectOf(entries);
+        return out;
       },
     };
   }
@@ -198,7 +224,9 @@ export class Shapes {
         const codec = others.get(key);
         if (!codec) fail(expected, key);
         const depth = enter(d);
-        return objectOf([[key, at(key, () => codec.decode(payload, depth))]]);
+        const out: Record<string, unknown> = {};
+        put(out, key, at(key, () => codec.decode(payload, depth)));
+        return out;
       },
     };
   }
