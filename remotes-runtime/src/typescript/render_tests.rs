@@ -1,0 +1,1 @@
+//! The text of each shape, container and remote, as the contract writes them.
