@@ -11,8 +11,8 @@ pub use std::string::String;
 /// What generated `typescript()` functions call.
 pub mod ts {
     pub use crate::typescript::{
-        Arg, Bound, Check, Collector, NumericBound, OtherBound, Probe, Probed, ToBound, TraceFn, Traced, Tracer, arg,
-        generate, trace,
+        Arg, Bound, Check, Collector, NotTraceable, NumericBound, OtherBound, Probe, Probed, ToBound, TraceFn,
+        TraceProbe, Traceable, Traced, Tracer, arg, generate, trace,
     };
 }
 

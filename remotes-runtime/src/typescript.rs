@@ -23,12 +23,13 @@
 //!     }
 //! }
 //!
+//! # fn main() -> Result<(), remotes_runtime::typescript::TypeScriptError> {
 //! let ts = net::typescript()?;
 //! assert!(ts.contains("export interface Receipt {\n  item: number;\n  coins_left: number | bigint;\n}"));
 //! assert!(ts.contains("    /** Buys `quantity` of `item`. */\n"));
 //! assert!(ts.contains("    buyItem: ServerFunction<[item: number, quantity: number], Receipt>;\n"));
 //! assert!(ts.contains(r#"args: [["item", "u32"], ["quantity", "u8", { range: { min: 1, max: 99 } }]],"#));
-//! # Ok::<(), remotes_runtime::typescript::TypeScriptError>(())
+//! # Ok(()) }
 //! ```
 //!
 //! Write the file from a test of the crate that declares the interface, and commit it with the client, so that a
@@ -136,6 +137,49 @@ pub type TraceFn = fn(&mut Tracer, &str) -> Traced;
 #[doc(hidden)]
 pub fn trace<T: DeserializeOwned>(tracer: &mut Tracer, place: &str) -> Traced {
     Traced(tracer.trace::<T>(place).map_err(|error| explain(error, type_name::<T>(), place)))
+}
+
+/// Chooses the tracer of `T` in generated code: `(&TraceProbe::<T>::new()).tracer()`, with [`Traceable`] and
+/// [`NotTraceable`] in scope, is [`trace::<T>`](trace) when `T: DeserializeOwned`, and compiles without adding an
+/// error of its own when it is not (the macro's assertion that each type crosses the wire reports that).
+#[doc(hidden)]
+pub struct TraceProbe<T>(std::marker::PhantomData<fn() -> T>);
+
+impl<T> TraceProbe<T> {
+    /// The probe.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        TraceProbe(std::marker::PhantomData)
+    }
+}
+
+/// See [`TraceProbe`].
+#[doc(hidden)]
+pub trait Traceable {
+    /// The tracer of a type that deserializes.
+    fn tracer(&self) -> TraceFn;
+}
+
+impl<T: DeserializeOwned> Traceable for TraceProbe<T> {
+    fn tracer(&self) -> TraceFn {
+        trace::<T>
+    }
+}
+
+/// See [`TraceProbe`].
+#[doc(hidden)]
+pub trait NotTraceable {
+    /// A tracer for a type that does not deserialize (in code that does not compile anyway).
+    fn tracer(&self) -> TraceFn;
+}
+
+impl<T> NotTraceable for &TraceProbe<T> {
+    fn tracer(&self) -> TraceFn {
+        |_, place| {
+            let reason = "it does not implement `Deserialize`".to_owned();
+            Traced(Err(TypeScriptError::Untraceable { ty: type_name::<T>().to_owned(), place: place.to_owned(), reason }))
+        }
+    }
 }
 
 /// One argument as generated code describes it.
