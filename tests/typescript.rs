@@ -104,14 +104,18 @@ pub mod net {
             #[remote(range = 0..BIG)] amount: u64,
             #[remote(range = 0.0..=HALF)] ratio: f32,
             #[remote(range = 1e-7..1.0, allow_non_finite)] epsilon: f64,
+        );
+        fn tier(
             #[remote(range = Level(1)..=Level(9))] tier: Level,
             #[remote(range = -170141183460469231731687303715884105728..=0)] low: i128,
         );
         fn all_widths(all: Widths) -> Ready;
         fn trees(root: Tree, list: List) -> BTreeMap<u32, Tree>;
         fn blobs(#[remote(len = ..64)] blobs: Vec<Blob>, pair: (u8, String), triple: [i32; 3]) -> (Ready, ItemId);
-        fn maps(by_id: HashMap<u32, String>, #[remote(len = 1..)] shapes: BTreeMap<(u8, u8), Shape>)
-        -> HashMap<ItemId, Option<Receipt>>;
+        fn maps(
+            by_id: HashMap<u32, String>,
+            #[remote(len = 1..)] shapes: BTreeMap<(u8, u8), Shape>,
+        ) -> HashMap<ItemId, Option<Receipt>>;
     }
 
     pub trait ClientFunctions {

@@ -177,7 +177,11 @@ impl<T> NotTraceable for &TraceProbe<T> {
     fn tracer(&self) -> TraceFn {
         |_, place| {
             let reason = "it does not implement `Deserialize`".to_owned();
-            Traced(Err(TypeScriptError::Untraceable { ty: type_name::<T>().to_owned(), place: place.to_owned(), reason }))
+            Traced(Err(TypeScriptError::Untraceable {
+                ty: type_name::<T>().to_owned(),
+                place: place.to_owned(),
+                reason,
+            }))
         }
     }
 }
@@ -210,14 +214,28 @@ pub struct Collector {
 
 impl Collector {
     /// The remote at `index` of the interface table: its arguments in order, its output and its doc lines.
-    pub fn remote(&mut self, index: usize, args: impl IntoIterator<Item = Arg>, output: TraceFn, docs: &[&'static str]) {
+    pub fn remote(
+        &mut self,
+        index: usize,
+        args: impl IntoIterator<Item = Arg>,
+        output: TraceFn,
+        docs: &[&'static str],
+    ) {
         self.remotes.insert(index, Described { args: args.into_iter().collect(), output, docs: docs.to_vec() });
     }
 }
 
 /// Names the bindings declare or import themselves, which no type of the interface may take.
-const TAKEN: [&str; 8] =
-    ["defineInterface", "Interface", "ServerFunction", "ClientFunction", "ServerEvent", "ClientEvent", "Map", "Uint8Array"];
+const TAKEN: [&str; 8] = [
+    "defineInterface",
+    "Interface",
+    "ServerFunction",
+    "ClientFunction",
+    "ServerEvent",
+    "ClientEvent",
+    "Map",
+    "Uint8Array",
+];
 
 /// The bindings of `interface`, whose remotes `collect` describes (generated `typescript()` functions call this).
 #[doc(hidden)]
@@ -249,7 +267,8 @@ pub fn generate(interface: &'static Interface, collect: fn(&mut Collector)) -> R
         let path = std::iter::once(group.to_owned()).chain(def.name.split('.').map(names::camel)).collect();
         let labels: Vec<String> = args.iter().map(|(name, _, _)| names::label(name)).collect();
         if let Some(twice) = labels.iter().enumerate().find(|(i, label)| labels[..*i].contains(label)) {
-            let problem = format!("two arguments of `{}` are both labelled `{}` in camelCase; rename one", def.name, twice.1);
+            let problem =
+                format!("two arguments of `{}` are both labelled `{}` in camelCase; rename one", def.name, twice.1);
             return Err(TypeScriptError::Name { name: twice.1.clone(), problem });
         }
         remotes.push(render::Remote {
@@ -304,7 +323,9 @@ fn finish(
         }
         let problem = names::type_name_problem(name).map(str::to_owned).or_else(|| {
             (TAKEN.contains(&name) || name == module || name == remotes_type).then(|| {
-                format!("the bindings already declare or import `{name}`; rename the type with `#[serde(rename = ...)]`")
+                format!(
+                    "the bindings already declare or import `{name}`; rename the type with `#[serde(rename = ...)]`"
+                )
             })
         });
         if let Some(problem) = problem {

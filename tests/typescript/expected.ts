@@ -61,7 +61,8 @@ export interface NetRemotes {
      */
     rename: ServerFunction<[new_: string], string | null>;
     draw: ServerFunction<[shape: Shape, at: Point, angle: number, scale: number], Shape[]>;
-    tune: ServerFunction<[level: number | bigint, amount: number | bigint, ratio: number, epsilon: number, tier: Level, low: number | bigint], null>;
+    tune: ServerFunction<[level: number | bigint, amount: number | bigint, ratio: number, epsilon: number], null>;
+    tier: ServerFunction<[tier: Level, low: number | bigint], null>;
     allWidths: ServerFunction<[all: Widths], Ready>;
     trees: ServerFunction<[root: Tree, list: List], Map<number, Tree>>;
     blobs: ServerFunction<[blobs: Blob[], pair: [number, string], triple: [number, number, number]], [Ready, ItemId]>;
@@ -127,8 +128,14 @@ export const net: Interface<NetRemotes> = defineInterface<NetRemotes>({
     },
     {
       name: "tune", path: ["functions", "tune"], kind: "function", direction: "to_server",
-      hash: "94d1e8fa2afb79f9",
-      args: [["level", "i64", { range: { min: -5, max: 10 } }], ["amount", "u64", { range: { min: 0, max: 1152921504606846976n, maxExclusive: true } }], ["ratio", "f32", { range: { min: 0.0, max: 0.5 }, finite: true }], ["epsilon", "f64", { range: { min: 1e-7, max: 1.0, maxExclusive: true } }], ["tier", { ref: "Level" }], ["low", "i128", { range: { min: -170141183460469231731687303715884105728n, max: 0 } }]],
+      hash: "1d1364a3c98b9cad",
+      args: [["level", "i64", { range: { min: -5, max: 10 } }], ["amount", "u64", { range: { min: 0, max: 1152921504606846976n, maxExclusive: true } }], ["ratio", "f32", { range: { min: 0.0, max: 0.5 }, finite: true }], ["epsilon", "f64", { range: { min: 1e-7, max: 1.0, maxExclusive: true } }]],
+      output: "unit",
+    },
+    {
+      name: "tier", path: ["functions", "tier"], kind: "function", direction: "to_server",
+      hash: "a3679d0d4d54ed97",
+      args: [["tier", { ref: "Level" }], ["low", "i128", { range: { min: -170141183460469231731687303715884105728n, max: 0 } }]],
       output: "unit",
     },
     {

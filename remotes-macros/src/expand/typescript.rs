@@ -56,7 +56,11 @@ pub fn generate(cx: &Context<'_>) -> TokenStream {
         let ident = child.module_ident();
         quote!(super::#ident::#module::collect(#out);)
     });
-    let (module_vis, fn_vis) = if cx.level.is_root() { (quote!(), quote!(pub(super))) } else { (quote!(pub(super)), quote!(pub(in super::super))) };
+    let (module_vis, fn_vis) = if cx.level.is_root() {
+        (quote!(), quote!(pub(super)))
+    } else {
+        (quote!(pub(super)), quote!(pub(in super::super)))
+    };
     quote! {
         #[doc(hidden)]
         #[allow(dead_code, non_snake_case, clippy::all)]

@@ -218,6 +218,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::needless_borrow)] // the borrow is the point: see the module documentation
     fn numbers_are_bounds_and_other_types_are_not() {
         use super::OtherBound as _;
         assert_eq!(probe(7u8), Probed::Value(Bound::Unsigned(7)));
@@ -251,7 +252,11 @@ mod tests {
         assert_eq!(Check::new().len(None, Some(0), true).render().unwrap(), "{ len: { min: 1, max: 0 } }");
         assert_eq!(Check::new().finite().render().unwrap(), "{ finite: true }");
         assert_eq!(
-            Check::new().range(Probed::Value(Bound::Float(0.0)), Probed::Value(Bound::Float(1.0)), false).finite().render().unwrap(),
+            Check::new()
+                .range(Probed::Value(Bound::Float(0.0)), Probed::Value(Bound::Float(1.0)), false)
+                .finite()
+                .render()
+                .unwrap(),
             "{ range: { min: 0.0, max: 1.0 }, finite: true }"
         );
     }

@@ -82,11 +82,8 @@ impl<'de> de::Deserializer<'de> for De<'_> {
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, TraceError> {
         self.tracer.step()?;
         let mut inner = Shape::Unknown;
-        let value = if self.tracer.cut() {
-            visitor.visit_none()
-        } else {
-            visitor.visit_some(De::new(self.tracer, &mut inner))
-        };
+        let value =
+            if self.tracer.cut() { visitor.visit_none() } else { visitor.visit_some(De::new(self.tracer, &mut inner)) };
         *self.out = Shape::Option(Box::new(inner));
         value
     }
@@ -128,7 +125,11 @@ impl<'de> de::Deserializer<'de> for De<'_> {
         Ok(value)
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(self, name: &'static str, visitor: V) -> Result<V::Value, TraceError> {
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, TraceError> {
         let rust = value_name::<V>();
         self.tracer.step()?;
         *self.out = Shape::Ref(name);

@@ -252,13 +252,16 @@ impl Container {
             Container::Newtype(shape) => vec![shape],
             Container::TupleStruct(shapes) => shapes.iter().collect(),
             Container::UnitStruct => Vec::new(),
-            Container::Enum(variants) => variants.iter().flat_map(|(_, v)| v.iter().flat_map(Variant::shapes)).collect(),
+            Container::Enum(variants) => {
+                variants.iter().flat_map(|(_, v)| v.iter().flat_map(Variant::shapes)).collect()
+            }
         }
     }
 
     /// The container with every shape [normalized](Shape::normalized).
     pub(crate) fn normalized(self) -> Container {
-        let fields = |fields: Vec<(&'static str, Shape)>| fields.into_iter().map(|(n, s)| (n, s.normalized())).collect();
+        let fields =
+            |fields: Vec<(&'static str, Shape)>| fields.into_iter().map(|(n, s)| (n, s.normalized())).collect();
         let shapes = |shapes: Vec<Shape>| shapes.into_iter().map(Shape::normalized).collect();
         match self {
             Container::Struct(f) => Container::Struct(fields(f)),

@@ -66,7 +66,8 @@ fn inline_object(fields: &[(&'static str, Shape)]) -> String {
     if fields.is_empty() {
         return "{}".to_owned();
     }
-    let fields: Vec<String> = fields.iter().map(|(name, shape)| format!("{}: {}", property(name), ts_type(shape).0)).collect();
+    let fields: Vec<String> =
+        fields.iter().map(|(name, shape)| format!("{}: {}", property(name), ts_type(shape).0)).collect();
     format!("{{ {} }}", fields.join("; "))
 }
 
@@ -123,7 +124,8 @@ fn spec_list(items: &[Shape]) -> String {
 }
 
 fn spec_fields(fields: &[(&'static str, Shape)]) -> String {
-    let fields: Vec<String> = fields.iter().map(|(name, shape)| format!("[{}, {}]", quote(name), spec_shape(shape))).collect();
+    let fields: Vec<String> =
+        fields.iter().map(|(name, shape)| format!("[{}, {}]", quote(name), spec_shape(shape))).collect();
     format!("[{}]", fields.join(", "))
 }
 
@@ -154,7 +156,8 @@ pub(crate) fn spec_container(container: &Container) -> String {
 
 /// `ServerFunction<[item: number], Receipt>`: the handle type of one remote.
 fn handle(remote: &Remote) -> String {
-    let args: Vec<String> = remote.args.iter().map(|(name, shape, _)| format!("{}: {}", label(name), ts_type(shape).0)).collect();
+    let args: Vec<String> =
+        remote.args.iter().map(|(name, shape, _)| format!("{}: {}", label(name), ts_type(shape).0)).collect();
     let args = format!("[{}]", args.join(", "));
     let side = match remote.direction {
         Direction::ToServer => "Server",
@@ -208,7 +211,9 @@ impl<'r> Node<'r> {
                     return Err(clash(key));
                 }
                 match self.leaves.iter_mut().find(|(name, _)| name == key) {
-                    Some((_, list)) if list.iter().all(|other| other.direction != remote.direction) => list.push(remote),
+                    Some((_, list)) if list.iter().all(|other| other.direction != remote.direction) => {
+                        list.push(remote)
+                    }
                     Some(_) => return Err(clash(key)),
                     None => self.leaves.push((key.clone(), vec![remote])),
                 }

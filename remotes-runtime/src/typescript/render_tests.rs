@@ -96,7 +96,10 @@ fn spec_containers() {
     let receipt = Container::Struct(vec![("item", s(S::U32)), ("quantity", s(S::U8))]);
     assert_eq!(spec_container(&receipt), r#"{ struct: [["item", "u32"], ["quantity", "u8"]] }"#);
     assert_eq!(spec_container(&Container::Newtype(s(S::U32))), r#"{ newtype: "u32" }"#);
-    assert_eq!(spec_container(&Container::TupleStruct(vec![s(S::U8), s(S::U16)])), r#"{ tuple_struct: ["u8", "u16"] }"#);
+    assert_eq!(
+        spec_container(&Container::TupleStruct(vec![s(S::U8), s(S::U16)])),
+        r#"{ tuple_struct: ["u8", "u16"] }"#
+    );
     assert_eq!(spec_container(&Container::UnitStruct), r#""unit_struct""#);
     assert_eq!(
         spec_container(&shape_enum()),
@@ -111,7 +114,10 @@ fn remote(name: &'static str, kind: RemoteKind, direction: Direction, path: &[&s
         direction,
         hash: 0xacf5_0e0c_d4ad_ec0d,
         path: path.iter().map(|p| (*p).to_owned()).collect(),
-        args: vec![("item".to_owned(), s(S::U32), None), ("new".to_owned(), s(S::U8), Some("{ finite: true }".to_owned()))],
+        args: vec![
+            ("item".to_owned(), s(S::U32), None),
+            ("new".to_owned(), s(S::U8), Some("{ finite: true }".to_owned())),
+        ],
         output: s(S::Unit),
         docs: Vec::new(),
     }
