@@ -26,7 +26,7 @@ use proc_macro::TokenStream;
 /// under dotted names (`shop.buy_item`, covered by the signature hash), and their types resolve as written inside the
 /// namespace module. Each namespace gets its own `server` and `client` modules with its handle structs. Nested modules
 /// without any remotes trait pass through unchanged, whatever they contain. A namespace cannot be named `server`,
-/// `client`, `interface` (at the top), `functions` or `events`, nor like a remote of its enclosing module, and takes
+/// `client`, `interface` or `typescript` (at the top), `functions` or `events`, nor like a remote of its enclosing module, and takes
 /// only doc comments and lint attributes (no `#[cfg]`).
 #[proc_macro_attribute]
 pub fn remotes(args: TokenStream, input: TokenStream) -> TokenStream {

@@ -16,7 +16,7 @@ use crate::constraint::{self, Constraints};
 const MAX_ARGS: usize = 16;
 
 /// Names `#[remotes]` adds to the module itself (the first two also to each namespace).
-const MODULE_NAMES: [&str; 4] = ["server", "client", "interface", "Api"];
+const MODULE_NAMES: [&str; 5] = ["server", "client", "interface", "Api", "typescript"];
 
 /// Names `#[remotes]` defines inside the generated `server` and `client` modules, besides one struct per remote.
 const SIDE_NAMES: [&str; 3] = ["Remotes", "Functions", "Events"];
@@ -51,8 +51,9 @@ pub struct Level<'a> {
     pub module: &'a Module,
     /// The namespaces leading here, outermost first; empty for the annotated module.
     pub path: Vec<&'a Ident>,
-    /// Names among `server`, `client` (and `interface` at the top) that an item of this module declares (an error
-    /// was reported); nothing of that name is generated, to avoid a second error about the duplicate.
+    /// Names among `server`, `client` (and `interface`, `Api`, `typescript` at the top) that an item of this module
+    /// declares (an error was reported); nothing of that name is generated, to avoid a second error about the
+    /// duplicate.
     pub taken: Vec<&'static str>,
     /// The namespaces to emit, in source order (a namespace declared twice is reported and left out).
     pub children: Vec<Level<'a>>,
@@ -229,7 +230,7 @@ impl Checker {
         let generated_here = if root { &MODULE_NAMES[..] } else { &MODULE_NAMES[..2] };
         if generated_here.contains(&name.as_str()) {
             let what = if root {
-                "functions `server`, `client` and `interface`, modules `server` and `client`"
+                "functions `server`, `client`, `interface` and `typescript`, modules `server` and `client`"
             } else {
                 "modules `server` and `client`"
             };
@@ -259,7 +260,10 @@ impl Checker {
     /// Items that pass through: they must not take a generated name, and traits must be remotes traits.
     fn other_item(&mut self, item: &Item, root: bool) {
         let (generated_here, what) = if root {
-            (&MODULE_NAMES[..], "modules `server` and `client`, the function `interface` and the struct `Api`")
+            (
+                &MODULE_NAMES[..],
+                "modules `server` and `client`, the functions `interface` and `typescript` and the struct `Api`",
+            )
         } else {
             (&MODULE_NAMES[..2], "modules `server` and `client` in each namespace")
         };

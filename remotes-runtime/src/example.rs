@@ -26,6 +26,18 @@
 //! }
 //! ```
 //!
+//! Besides the handles, the macro generates [`shop::interface()`](self::shop::interface) (the table both sides
+//! compare at connect) and [`shop::typescript()`](self::shop::typescript), the TypeScript bindings for clients
+//! written with the `remotes-client` package (see [`typescript`](crate::typescript)):
+//!
+//! ```
+//! let ts = remotes_runtime::example::shop::typescript()?;
+//! assert!(ts.contains("    buyItem: ServerFunction<[item: number, quantity: number], Receipt>;\n"));
+//! assert!(ts.contains("    confirm: ClientFunction<[prompt: string], boolean>;\n"));
+//! assert!(ts.contains(r#"args: [["prompt", "str", { len: { max: 200 } }]],"#));
+//! # Ok::<(), remotes_runtime::typescript::TypeScriptError>(())
+//! ```
+//!
 //! Used like this (the server side sets callbacks and listeners, then starts; a client invokes, fires and listens):
 //!
 //! ```no_run
@@ -65,7 +77,8 @@ pub struct Receipt {
 }
 
 /// The example interface, as the macro expands it: `shop::Api` (the marker a server or client is made for),
-/// `shop::server` and `shop::client` (the typed handles each side gets), `shop::interface()` (the table).
+/// `shop::server` and `shop::client` (the typed handles each side gets), `shop::interface()` (the table) and
+/// `shop::typescript()` (the bindings for TypeScript clients, [`crate::typescript`]).
 #[crate::remotes(crate = crate)]
 pub mod shop {
     use super::Receipt;

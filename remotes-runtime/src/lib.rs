@@ -99,6 +99,7 @@ pub mod testing;
 #[cfg(feature = "tls")]
 pub mod tls;
 mod transport;
+pub mod typescript;
 mod user_code;
 pub mod validate;
 mod wire;

@@ -6,6 +6,15 @@ pub use crate::remote::function::{ClientFunction, ClientInvoker, ServerFunction,
 pub use crate::remote::marker::Remote;
 pub use crate::validate::{Check, Violation, check_finite, check_len, check_range, check_with};
 pub use crate::wire::args::{Args, CrossesTheWire, Wire};
+pub use std::string::String;
+
+/// What generated `typescript()` functions call.
+pub mod ts {
+    pub use crate::typescript::{
+        Arg, Bound, Check, Collector, NotTraceable, NumericBound, OtherBound, Probe, Probed, ToBound, TraceFn,
+        TraceProbe, Traceable, Traced, Tracer, arg, generate, trace,
+    };
+}
 
 use std::sync::Arc;
 

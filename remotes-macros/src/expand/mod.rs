@@ -1,5 +1,6 @@
-//! Generation, from the validated model only: the module's other items in order, then `interface()`, the wire
-//! checks, the argument checks, and the `server` and `client` entry points with their modules.
+//! Generation, from the validated model only: the module's other items in order, then `interface()` and
+//! `typescript()`, the wire checks, the argument checks, the markers, the TypeScript descriptions, and the `server`
+//! and `client` entry points with their modules.
 
 mod checks;
 mod docs;
@@ -8,6 +9,7 @@ mod interface;
 mod markers;
 mod side;
 mod types;
+mod typescript;
 mod wire;
 
 use proc_macro2::{Span, TokenStream};
@@ -147,12 +149,17 @@ fn level_tokens(
             }
         }
     }
-    let root = level.is_root().then(|| interface::generate(&cx));
+    let root = level.is_root().then(|| {
+        let mut root = interface::generate(&cx);
+        root.extend(typescript::function(&cx));
+        root
+    });
     let generated = [
         root.unwrap_or_default(),
         wire::generate(&cx),
         checks::generate(&cx),
         markers::generate(&cx),
+        typescript::generate(&cx),
         side::generate(&cx, side::Side::Server),
         side::generate(&cx, side::Side::Client),
     ];
