@@ -161,18 +161,8 @@ fn bindings_match_the_committed_file() {
     let text = net::typescript().expect("the interface is describable");
     assert_eq!(net::typescript().unwrap(), text, "the bindings are deterministic");
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(EXPECTED);
-    if std::env::var_os("REMOTES_BLESS").is_some() {
-        std::fs::write(&path, &text).expect("write the expected bindings");
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_default();
-    if expected != text {
-        let (old, new): (Vec<&str>, Vec<&str>) = (expected.lines().collect(), text.lines().collect());
-        let line = (0..old.len().max(new.len())).find(|&i| old.get(i) != new.get(i)).map_or(0, |i| i + 1);
-        panic!(
-            "`net::typescript()` differs from {EXPECTED} (first at line {line}); if the change is intended, update \
-             the file with `REMOTES_BLESS=1 cargo test --test typescript` and review its diff.\n\n{text}"
-        );
+    if let Err(stale) = remotes_runtime::typescript::keep_fresh(path, &text) {
+        panic!("{stale}\n\n{text}");
     }
 }
 

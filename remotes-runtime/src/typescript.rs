@@ -33,12 +33,13 @@
 //! ```
 //!
 //! Write the file from a test of the crate that declares the interface, and commit it with the client, so that a
-//! change to the interface shows in review:
+//! change to the interface shows in review and a stale file fails CI ([`keep_fresh`]; `REMOTES_BLESS=1 cargo test`
+//! rewrites it):
 //!
 //! ```ignore
 //! #[test]
-//! fn typescript_bindings() {
-//!     std::fs::write("client/src/net.ts", net::typescript().unwrap()).unwrap();
+//! fn typescript_bindings_are_fresh() {
+//!     remotes_runtime::typescript::keep_fresh("client/src/net.ts", &net::typescript().unwrap()).unwrap();
 //! }
 //! ```
 //!
@@ -57,6 +58,7 @@
 mod check;
 mod collect;
 mod de;
+mod fresh;
 mod model;
 mod names;
 mod render;
@@ -68,6 +70,7 @@ use std::collections::BTreeMap;
 pub use check::{Bound, Check, NumericBound, OtherBound, Probe, Probed, ToBound};
 #[doc(hidden)]
 pub use collect::{Arg, Collector, NotTraceable, TraceFn, TraceProbe, Traceable, Traced, arg, trace};
+pub use fresh::{BLESS, StaleBindings, keep_fresh};
 #[doc(hidden)]
 pub use trace::Tracer;
 

@@ -96,9 +96,9 @@ impl Peer {
         let tls = ServerTls::from_pem(made.cert.pem().as_bytes(), made.signing_key.serialize_pem().as_bytes())?;
         let plain = Server::builder().bind_websocket::<api::Api>("127.0.0.1:0").await?;
         let secure = Server::builder().tls(tls.clone()).bind_websocket::<api::Api>("127.0.0.1:0").await?;
-        let state = Arc::new(State::default());
-        serve(&plain, &state);
-        serve(&secure, &state);
+        // Each server numbers its players from 1, so each keeps its own record of them.
+        serve(&plain, &Arc::default());
+        serve(&secure, &Arc::default());
         let old = Server::builder().bind_websocket::<old_net::Api>("127.0.0.1:0").await?;
         let old_secure = Server::builder().tls(tls).bind_websocket::<old_net::Api>("127.0.0.1:0").await?;
         for server in [&old, &old_secure] {

@@ -13,7 +13,7 @@ const describe = (error: unknown): string =>
   error instanceof FunctionError
     ? error.kind
     : error instanceof ConnectError
-      ? `${error.kind}: ${error.message}`
+      ? error.message // which starts with its kind
       : String(error);
 
 /** Runs `call` when the button `id` is clicked, and shows its value or its error. */

@@ -221,9 +221,9 @@ for (const scheme of ["ws", "wss"] as const) {
 test("the server going away settles calls Disconnected", async () => {
   const doomed = await startPeer();
   const client = await connect(net, doomed.info.ws, { WebSocket });
-  const call = client.functions.slow.invoke(60_000);
+  const call = functionError(client.functions.slow.invoke(60_000));
   await client.functions.buyItem.invoke(1, 1);
   await doomed.kill();
-  assert.equal(await functionError(call), "Disconnected");
+  assert.equal(await call, "Disconnected");
   await client.closed;
 });
