@@ -1,5 +1,5 @@
 //! `remotes-typescript-peer`: starts the peer's servers and prints their URLs as one JSON line, then serves until
-//! standard input closes. `remotes-typescript-peer bench URL MILLIS IN_FLIGHT` measures the Rust client against a
+//! standard input closes (`serve --no-receive-budget` lifts the servers' receive budget, for benchmarks). `remotes-typescript-peer bench URL MILLIS IN_FLIGHT` measures the Rust client against a
 //! peer instead, and `remotes-typescript-peer calls URL COUNT` makes COUNT calls one after another (to count the bytes
 //! a call takes; see `clients/typescript/bench/`).
 
@@ -16,18 +16,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        None | Some("serve") => serve().await,
+        None | Some("serve") if args.len() <= 1 => serve(true).await,
+        Some("serve") if args.len() == 2 && args[1] == "--no-receive-budget" => serve(false).await,
         Some("bench") if args.len() == 4 => bench(&args[1], args[2].parse()?, args[3].parse()?).await,
         Some("calls") if args.len() == 3 => calls(&args[1], args[2].parse()?).await,
         _ => {
-            eprintln!("usage: remotes-typescript-peer [serve] | bench URL MILLIS IN_FLIGHT | calls URL COUNT");
+            eprintln!(
+                "usage: remotes-typescript-peer [serve [--no-receive-budget]] | bench URL MILLIS IN_FLIGHT | calls URL \
+                 COUNT"
+            );
             std::process::exit(2);
         }
     }
 }
 
-async fn serve() -> Result<(), Box<dyn std::error::Error>> {
-    let peer = Peer::start().await?;
+async fn serve(budget: bool) -> Result<(), Box<dyn std::error::Error>> {
+    let peer = Peer::start(budget).await?;
     let dir = std::env::temp_dir().join(format!("remotes-typescript-peer-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let ca = dir.join("localhost.pem");

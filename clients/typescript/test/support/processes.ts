@@ -66,9 +66,13 @@ async function start<T>(program: string, args: string[], parse: (line: string) =
 type Profile = "debug" | "release";
 const peerProgram = (profile: Profile) => path.join(targetDir, profile, "remotes-typescript-peer");
 
-/** Starts the peer (the tests use the debug build, the benchmarks the release build). */
+/**
+ * Starts the peer: the tests use the debug build with the server's default settings; the benchmarks the release
+ * build without the receive budget per client (10,000 frames/s by default, which would cap one client's calls).
+ */
 export function startPeer(profile: Profile = "debug"): Promise<Running<PeerUrls>> {
-  return start(peerProgram(profile), ["serve"], (line) => JSON.parse(line) as PeerUrls);
+  const args = profile === "release" ? ["serve", "--no-receive-budget"] : ["serve"];
+  return start(peerProgram(profile), args, (line) => JSON.parse(line) as PeerUrls);
 }
 
 /** Runs the peer's Rust client (release build) with `args`, and returns what it printed, as JSON. */
