@@ -276,7 +276,8 @@ fn other_undescribable_interfaces() {
     assert!(message.contains("argument `b` of `second`"), "{message}");
     let maybe = maybe::typescript().unwrap_err();
     assert!(matches!(maybe, TypeScriptError::Ambiguous { .. }), "{maybe:?}");
-    assert!(maybe.to_string().contains("argument `value` of `set`"), "{maybe}");
+    let expected = "`core::option::Option<core::option::Option<u8>>`, argument `value` of `set`, cannot be described";
+    assert!(maybe.to_string().contains(expected), "{maybe}");
     let reserved = reserved_name::typescript().unwrap_err().to_string();
     assert!(reserved.contains("`ServerFunction` cannot be used"), "{reserved}");
 }

@@ -154,15 +154,20 @@ pub fn generate(interface: &'static Interface, collect: fn(&mut Collector)) -> R
     let remotes_type = format!("{}Remotes", names::pascal(module));
     let mut tracer = Tracer::default();
     let mut remotes = Vec::new();
+    // Every argument and return type: where it is used, its Rust type and its shape.
+    let mut used = Vec::new();
     for (index, def) in interface.remotes().iter().enumerate() {
         let Some(described) = collector.remotes.remove(&index) else { continue };
         let mut args = Vec::new();
         for (arg_def, arg) in def.args.iter().zip(&described.args) {
             let place = format!("argument `{}` of `{}`", arg_def.name, def.name);
-            let shape = (arg.trace)(&mut tracer, &place).0?;
+            let (shape, ty) = (arg.trace)(&mut tracer, &place).0?;
+            used.push((place, ty, shape.clone()));
             args.push((names::camel(arg_def.name), shape, arg.check.render()));
         }
-        let output = (described.output)(&mut tracer, &format!("the return type of `{}`", def.name)).0?;
+        let place = format!("the return type of `{}`", def.name);
+        let (output, ty) = (described.output)(&mut tracer, &place).0?;
+        used.push((place, ty, output.clone()));
         let group = match def.kind {
             RemoteKind::Function => "functions",
             RemoteKind::Event => "events",
@@ -186,13 +191,9 @@ pub fn generate(interface: &'static Interface, collect: fn(&mut Collector)) -> R
         });
     }
     let types = finish(tracer, module, &remotes_type)?;
-    for remote in &remotes {
-        let shapes = remote.args.iter().map(|(name, shape, _)| (format!("argument `{name}`"), shape));
-        for (what, shape) in shapes.chain([("the return type".to_owned(), &remote.output)]) {
-            if let Some(reason) = ambiguous(shape, &types) {
-                let place = format!("{what} of `{}`", remote.name);
-                return Err(TypeScriptError::Ambiguous { ty: render::ts_type(shape).0, place, reason });
-            }
+    for (place, ty, shape) in used {
+        if let Some(reason) = ambiguous(&shape, &types) {
+            return Err(TypeScriptError::Ambiguous { ty: ty.to_owned(), place, reason });
         }
     }
     for remote in &mut remotes {

@@ -14,7 +14,7 @@ use super::trace::Tracer;
 
 /// A traced type, as generated code passes it on.
 #[doc(hidden)]
-pub struct Traced(pub(super) Result<Shape, TypeScriptError>);
+pub struct Traced(pub(super) Result<(Shape, &'static str), TypeScriptError>);
 
 /// Traces one argument or return type.
 #[doc(hidden)]
@@ -23,7 +23,8 @@ pub type TraceFn = fn(&mut Tracer, &str) -> Traced;
 /// Traces `T`, used at `place` ("argument `item` of `buy_item`").
 #[doc(hidden)]
 pub fn trace<T: DeserializeOwned>(tracer: &mut Tracer, place: &str) -> Traced {
-    Traced(tracer.trace::<T>(place).map_err(|error| explain(error, type_name::<T>(), place)))
+    let ty = type_name::<T>();
+    Traced(tracer.trace::<T>(place).map(|shape| (shape, ty)).map_err(|error| explain(error, ty, place)))
 }
 
 /// Chooses the tracer of `T` in generated code: `(&TraceProbe::<T>::new()).tracer()`, with [`Traceable`] and

@@ -9,7 +9,7 @@ use super::*;
 
 fn traced<T: DeserializeOwned>() -> (Shape, BTreeMap<&'static str, Container>) {
     let mut tracer = Tracer::default();
-    let shape = trace::<T>(&mut tracer, "argument `x` of `f`").0.expect("traces");
+    let (shape, _) = trace::<T>(&mut tracer, "argument `x` of `f`").0.expect("traces");
     let types = finish(tracer, "net", "NetRemotes").expect("complete");
     (shape.normalized(), types.into_iter().map(|(name, c)| (name, c.normalized())).collect())
 }
