@@ -122,7 +122,7 @@ export class Calls {
       value = call.codec.decodeOutput(reply.value);
     } catch (error) {
       const detail = error instanceof ShapeError ? error.describe() : String(error);
-      this.link.warn(`the server's reply to ${name} does not match its declared output: ${detail}`);
+      this.link.warn(`the server's reply to ${call.codec.label} does not match its declared output: ${detail}`);
       this.settle(call, new FunctionError("InvalidResult", name, detail));
       return undefined;
     }

@@ -122,7 +122,12 @@ function makeClient<R>(connection: Connection, codecs: ReadonlyMap<string, Remot
     for (const segment of remote.path.slice(1, -1)) {
       parent = (parent[segment] ??= {}) as Record<string, unknown>;
     }
-    parent[remote.path[remote.path.length - 1]!] = Object.freeze(handle(connection, codec));
+    // A name declared in both directions has one path (defineInterface checked it): one handle with the methods of
+    // both (`invoke`/`with` and `setCallback`/`clearCallback`, or `fire` and `connect`), as the bindings' type
+    // `ServerEvent<A> & ClientEvent<B>` says.
+    const last = remote.path[remote.path.length - 1]!;
+    const other = parent[last] as object | undefined;
+    parent[last] = Object.freeze({ ...other, ...handle(connection, codec) });
   }
   const freeze = (o: Record<string, unknown>) => {
     for (const v of Object.values(o)) if (Object.getPrototypeOf(v) === Object.prototype && !Object.isFrozen(v)) freeze(v as Record<string, unknown>);
@@ -140,10 +145,9 @@ function makeClient<R>(connection: Connection, codecs: ReadonlyMap<string, Remot
 
 function handle(connection: Connection, codec: RemoteCodec): object {
   const remote = codec.spec;
-  const name = remote.name;
   if (remote.kind === "function" && remote.direction === "to_server") {
     const invoke = (options: CallOptions, args: unknown[]) =>
-      connection.calls.invoke(codec, connection.bound.byName.get(name), args, options);
+      connection.calls.invoke(codec, connection.bound.byKey.get(codec.key), args, options);
     return {
       invoke: (...args: unknown[]) => invoke({}, args),
       with: (options: CallOptions) => Object.freeze({ invoke: (...args: unknown[]) => invoke(options ?? {}, args) }),
@@ -151,21 +155,21 @@ function handle(connection: Connection, codec: RemoteCodec): object {
   }
   if (remote.kind === "function") {
     return {
-      setCallback: (callback: (...args: unknown[]) => unknown) => connection.served.setCallback(name, callback),
-      clearCallback: () => connection.served.clearCallback(name),
+      setCallback: (callback: (...args: unknown[]) => unknown) => connection.served.setCallback(codec, callback),
+      clearCallback: () => connection.served.clearCallback(codec),
     };
   }
   if (remote.direction === "to_client") {
-    return { connect: (listener: (...args: unknown[]) => unknown) => connection.events.connect(name, listener) };
+    return { connect: (listener: (...args: unknown[]) => unknown) => connection.events.connect(codec, listener) };
   }
   let warnedUnbound = false;
   return {
     fire: (...args: unknown[]) => fire(connection, codec, remote, args, () => {
       if (warnedUnbound) return;
       warnedUnbound = true;
-      const binding = connection.bound.byName.get(name);
+      const binding = connection.bound.byKey.get(codec.key);
       const why = binding && "mismatch" in binding ? binding.mismatch.detail : "it is not in the server's table";
-      connection.warn(`event ${name} is not sent: ${why}`);
+      connection.warn(`event ${codec.label} is not sent: ${why}`);
     }),
   };
 }
@@ -183,14 +187,14 @@ function fire(connection: Connection, codec: RemoteCodec, remote: RemoteSpec, ar
     throw new FunctionError("BadRequest", remote.name, error instanceof ShapeError ? error.describe() : messageOf(error));
   }
   if (!connection.open) {
-    connection.warn(`event ${remote.name} is not sent: the connection is closed`);
+    connection.warn(`event ${codec.label} is not sent: the connection is closed`);
     return;
   }
-  const binding = connection.bound.byName.get(remote.name);
+  const binding = connection.bound.byKey.get(codec.key);
   if (!binding || "mismatch" in binding) return unbound();
   const length = bodyLength([binding.id], payload.length);
   if (length > connection.peerMaxFrame) {
-    connection.warn(`event ${remote.name} is not sent: its frame of ${length} bytes exceeds the server's maximum of ${connection.peerMaxFrame}`);
+    connection.warn(`event ${codec.label} is not sent: its frame of ${length} bytes exceeds the server's maximum of ${connection.peerMaxFrame}`);
     return;
   }
   connection.send(buildFrame(Kind.EVENT, [binding.id], payload));

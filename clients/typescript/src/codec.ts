@@ -4,7 +4,7 @@
 import * as msgpack from "./msgpack.js";
 import { describe, ShapeError, type Codec } from "./scalars.js";
 import { Shapes } from "./shape.js";
-import type { Bound, Check, InterfaceSpec, RemoteSpec } from "./spec.js";
+import { remoteKey, remoteLabel, twoWayNames, type Bound, type Check, type InterfaceSpec, type RemoteSpec } from "./spec.js";
 
 /** The number of bytes of `s` in UTF-8, without encoding it. */
 export function utf8Length(s: string): number {
@@ -68,10 +68,16 @@ export class RemoteCodec {
   private readonly args: { name: string; codec: Codec; check: Check | undefined }[];
   private readonly output: Codec;
 
+  /** Its key among the bindings' remotes (`remoteKey`: wire name and direction). */
+  readonly key: string;
+
   constructor(
     readonly spec: RemoteSpec,
     shapes: Shapes,
+    /** How messages name it: the wire name, with the direction when the name is declared in both (`sync (to_server)`). */
+    readonly label: string = spec.name,
   ) {
+    this.key = remoteKey(spec.name, spec.direction);
     this.args = spec.args.map(([name, shape, check]) => ({ name, codec: shapes.compile(shape), check }));
     this.output = shapes.compile(spec.output);
   }
@@ -137,8 +143,12 @@ function decodeBytes(bytes: Uint8Array): unknown {
   }
 }
 
-/** Every remote of an interface, compiled, by wire name. */
+/** Every remote of an interface, compiled, by `remoteKey` (wire name and direction), in the spec's order. */
 export function compileInterface(spec: InterfaceSpec): Map<string, RemoteCodec> {
   const shapes = new Shapes(spec.types);
-  return new Map(spec.remotes.map((remote) => [remote.name, new RemoteCodec(remote, shapes)]));
+  const twoWay = twoWayNames(spec);
+  return new Map(spec.remotes.map((remote) => {
+    const codec = new RemoteCodec(remote, shapes, remoteLabel(remote, twoWay));
+    return [codec.key, codec];
+  }));
 }

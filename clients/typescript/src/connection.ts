@@ -3,19 +3,20 @@
 
 import { Calls } from "./calls.js";
 import type { RemoteCodec } from "./codec.js";
-import { ConnectError } from "./errors.js";
+import { ConnectError, type Mismatch } from "./errors.js";
 import { Events } from "./events.js";
 import { buildFrame, FrameError, FrameReader, Kind, MAX_U32, parseMessage } from "./frame.js";
 import { bindInterface, helloPayload, parseReject, parseWelcome, wireRemote, type Bound } from "./handshake.js";
 import { after, messageOf, type Link, type Timer } from "./link.js";
 import { Served } from "./served.js";
 import { bufferOf, concat, dataOf, type CloseReason, type WebSocketLike } from "./socket.js";
-import type { InterfaceSpec } from "./spec.js";
+import { remoteKey, type InterfaceSpec } from "./spec.js";
 
 export type { CloseReason, WebSocketConstructor, WebSocketLike } from "./socket.js";
 
 export interface Settings {
   spec: InterfaceSpec;
+  /** The bindings' remotes, compiled, by `remoteKey` (wire name and direction). */
   codecs: ReadonlyMap<string, RemoteCodec>;
   token: string | undefined;
   timeout: number;
@@ -197,7 +198,9 @@ export class Connection implements Link {
     const { settings } = this;
     const bound = bindInterface(settings.spec, welcome.remotes);
     if (bound.mismatches.length > 0) {
-      const list = bound.mismatches.map((m) => `${m.remote}: ${m.detail}`).join("; ");
+      // Named as the codecs name them: `sync (to_server)` when the bindings declare `sync` in both directions.
+      const label = (m: Mismatch) => settings.codecs.get(remoteKey(m.remote, m.direction))?.label ?? m.remote;
+      const list = bound.mismatches.map((m) => `${label(m)}: ${m.detail}`).join("; ");
       if (settings.strictInterface) {
         this.failHandshake(new ConnectError("InterfaceMismatch", `the server's interface differs: ${list}`, bound.mismatches));
         return;

@@ -49,6 +49,8 @@ export type ConnectErrorKind = "Rejected" | "VersionMismatch" | "InterfaceMismat
 export interface Mismatch {
   /** The remote's wire name. */
   remote: string;
+  /** The remote's direction: a name may be declared in both, each direction is compared on its own. */
+  direction: "to_server" | "to_client";
   /** `Missing`: the server has no remote of this name, kind and direction. `Signature`: its hash differs. */
   kind: "Missing" | "Signature";
   /** How it differs, in words: `the server's hash is 0123456789abcdef, the bindings' fedcba9876543210`. */

@@ -2,7 +2,7 @@
 // listener connects.
 
 import type { RemoteCodec } from "./codec.js";
-import type { RemoteSpec } from "./spec.js";
+import { remoteKey, type RemoteSpec } from "./spec.js";
 import { isThenable, messageOf, type Link } from "./link.js";
 import { ShapeError } from "./scalars.js";
 
@@ -15,34 +15,40 @@ class Channel {
   readonly held: unknown[][] = [];
   draining = false;
 
+  /** `name`: how messages name the event (`RemoteCodec.label`). */
   constructor(readonly name: string) {}
 }
 
 export class Events {
+  /** By `remoteKey` (wire name and direction). */
   private readonly channels = new Map<string, Channel>();
 
   constructor(
     private readonly link: Link,
     /** The remotes of the bindings by wire id (only those whose signature matches the server's). */
     private readonly byId: ReadonlyMap<number, RemoteSpec>,
+    /** The bindings' remotes, compiled, by `remoteKey`. */
     private readonly codecs: ReadonlyMap<string, RemoteCodec>,
     /** How many events are held per event while no listener is connected; the oldest is dropped past it. */
     private readonly queueLen: number,
   ) {}
 
-  private channel(name: string): Channel {
-    let channel = this.channels.get(name);
+  private channel(codec: RemoteCodec): Channel {
+    let channel = this.channels.get(codec.key);
     if (!channel) {
-      channel = new Channel(name);
-      this.channels.set(name, channel);
+      channel = new Channel(codec.label);
+      this.channels.set(codec.key, channel);
     }
     return channel;
   }
 
-  /** Connects a listener; held events are delivered to it, in order, in a microtask. Returns the disconnect. */
-  connect(name: string, listener: Listener): () => void {
-    if (typeof listener !== "function") throw new TypeError(`${name}: the listener is not a function`);
-    const channel = this.channel(name);
+  /**
+   * Connects a listener to a to-client event (`codec`: its compiled remote); held events are delivered to it, in
+   * order, in a microtask. Returns the disconnect.
+   */
+  connect(codec: RemoteCodec, listener: Listener): () => void {
+    if (typeof listener !== "function") throw new TypeError(`${codec.label}: the listener is not a function`);
+    const channel = this.channel(codec);
     // The same function connected twice listens twice, as with the Rust client's connect.
     const entry: Listener = (...args) => listener(...args);
     channel.listeners.add(entry);
@@ -59,15 +65,16 @@ export class Events {
       this.link.warn(`the server fired remote id ${id}, which is no event of these bindings it may fire; dropped`);
       return;
     }
+    const codec = this.codecs.get(remoteKey(remote.name, remote.direction))!;
     let args: unknown[];
     try {
-      args = this.codecs.get(remote.name)!.decodeArgs(bytes);
+      args = codec.decodeArgs(bytes);
     } catch (error) {
       const detail = error instanceof ShapeError ? error.describe() : messageOf(error);
-      this.link.warn(`the server fired ${remote.name} with arguments that do not match: ${detail}; dropped`);
+      this.link.warn(`the server fired ${codec.label} with arguments that do not match: ${detail}; dropped`);
       return;
     }
-    const channel = this.channel(remote.name);
+    const channel = this.channel(codec);
     if (channel.listeners.size > 0 && channel.held.length === 0) {
       this.dispatch(channel, args);
       return;

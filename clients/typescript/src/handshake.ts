@@ -2,7 +2,7 @@
 
 import { ConnectError, type Mismatch } from "./errors.js";
 import * as msgpack from "./msgpack.js";
-import type { InterfaceSpec, RemoteSpec } from "./spec.js";
+import { remoteKey, type InterfaceSpec, type RemoteSpec } from "./spec.js";
 
 /** The protocol version this client speaks (`PROTOCOL_VERSION`). */
 export const PROTOCOL_VERSION = 1;
@@ -144,8 +144,8 @@ export type Binding = { id: number } | { mismatch: Mismatch };
 
 /** The bindings mapped onto the server's table (section 5, "How a client maps its interface onto the table"). */
 export interface Bound {
-  /** By wire name: the wire id, or why there is none. */
-  byName: Map<string, Binding>;
+  /** By `remoteKey` (wire name and direction): the wire id, or why there is none. */
+  byKey: Map<string, Binding>;
   /** By wire id: the remote of the bindings it names (only remotes whose hash matches). */
   byId: Map<number, RemoteSpec>;
   mismatches: Mismatch[];
@@ -153,30 +153,50 @@ export interface Bound {
 
 const hex = (hash: bigint) => hash.toString(16).padStart(16, "0");
 
+/** `a function to the server`, ... (kind and direction as in a table entry). */
+function what(kind: number, direction: number): string {
+  return `${kind === 0 ? "a function" : "an event"} ${direction === 0 ? "to the server" : "to the client"}`;
+}
+
+/**
+ * Binds each remote of the bindings to the table entry of the same name, kind and direction. A name the bindings
+ * declare in both directions is two remotes, each bound (or not) on its own.
+ */
 export function bindInterface(spec: InterfaceSpec, table: readonly WireRemote[]): Bound {
-  const byName = new Map<string, Binding>();
+  const byKey = new Map<string, Binding>();
   const byId = new Map<number, RemoteSpec>();
   const mismatches: Mismatch[] = [];
+  const entry = (name: string, kind: number, direction: number) => `${kind} ${direction} ${name}`;
+  const declared = new Set(spec.remotes.map((remote) => {
+    const [name, kind, direction] = wireRemote(remote);
+    return entry(name, kind, direction);
+  }));
   for (const remote of spec.remotes) {
     const [name, kind, direction, hash] = wireRemote(remote);
+    const key = remoteKey(name, remote.direction);
     const id = table.findIndex(([n, k, d]) => n === name && k === kind && d === direction);
+    const mismatch = (how: Mismatch["kind"], detail: string) => {
+      const mismatch: Mismatch = { remote: name, direction: remote.direction, kind: how, detail };
+      mismatches.push(mismatch);
+      byKey.set(key, { mismatch });
+    };
     if (id < 0) {
-      const other = table.find(([n]) => n === name);
-      const detail = other
-        ? `the server declares ${name} as ${other[1] === 0 ? "a function" : "an event"} ${other[2] === 0 ? "to the server" : "to the client"}, the bindings as ${remote.kind === "function" ? "a function" : "an event"} ${remote.direction === "to_server" ? "to the server" : "to the client"}`
-        : `the server does not declare ${name}`;
-      const mismatch: Mismatch = { remote: name, kind: "Missing", detail };
-      mismatches.push(mismatch);
-      byName.set(name, { mismatch });
+      // An entry of this name that the bindings do not declare (another kind or direction) says how it differs; the
+      // other direction of a two-way remote is no such entry.
+      const other = table.find(([n, k, d]) => n === name && !declared.has(entry(n, k, d)));
+      const bothWays = spec.remotes.some((r) => r.name === name && r.direction !== remote.direction);
+      mismatch(
+        "Missing",
+        other
+          ? `the server declares ${name} as ${what(other[1], other[2])}, the bindings as ${what(kind, direction)}`
+          : `the server does not declare ${name}${bothWays ? ` as ${what(kind, direction)}` : ""}`,
+      );
     } else if (table[id]![3] !== hash) {
-      const detail = `the server's signature hash is ${hex(table[id]![3])}, the bindings' ${remote.hash}`;
-      const mismatch: Mismatch = { remote: name, kind: "Signature", detail };
-      mismatches.push(mismatch);
-      byName.set(name, { mismatch });
+      mismatch("Signature", `the server's signature hash is ${hex(table[id]![3])}, the bindings' ${remote.hash}`);
     } else {
-      byName.set(name, { id });
+      byKey.set(key, { id });
       byId.set(id, remote);
     }
   }
-  return { byName, byId, mismatches };
+  return { byKey, byId, mismatches };
 }

@@ -4,7 +4,7 @@
 import type { RemoteCodec } from "./codec.js";
 import { ErrorCode } from "./errors.js";
 import { bodyLength, buildFrame, Kind } from "./frame.js";
-import type { RemoteSpec } from "./spec.js";
+import { remoteKey, type RemoteSpec } from "./spec.js";
 import { after, isThenable, messageOf, type Link, type Timer } from "./link.js";
 import { ShapeError } from "./scalars.js";
 
@@ -24,25 +24,28 @@ export class Served {
   private readonly unanswered: Unanswered[] = [];
   private nextNumber = 0;
   private inFlight = 0;
+  /** By `remoteKey` (wire name and direction). */
   private readonly callbacks = new Map<string, Callback>();
 
   constructor(
     private readonly link: Link,
     /** The remotes of the bindings by wire id (only those whose signature matches the server's). */
     private readonly byId: ReadonlyMap<number, RemoteSpec>,
+    /** The bindings' remotes, compiled, by `remoteKey`. */
     private readonly codecs: ReadonlyMap<string, RemoteCodec>,
     /** The deadline of a REQUEST without a timeout: the server's announced default, or ours if it announced 0. */
     private readonly serverDefaultMs: number,
     private readonly maxInFlight: number,
   ) {}
 
-  setCallback(name: string, callback: Callback): void {
-    if (typeof callback !== "function") throw new TypeError(`${name}: the callback is not a function`);
-    this.callbacks.set(name, callback);
+  /** Sets the callback of a to-client function (`codec`: its compiled remote). */
+  setCallback(codec: RemoteCodec, callback: Callback): void {
+    if (typeof callback !== "function") throw new TypeError(`${codec.label}: the callback is not a function`);
+    this.callbacks.set(codec.key, callback);
   }
 
-  clearCallback(name: string): void {
-    this.callbacks.delete(name);
+  clearCallback(codec: RemoteCodec): void {
+    this.callbacks.delete(codec.key);
   }
 
   /** The number of asynchronous callbacks running (counted against `maxInFlight`). */
@@ -67,24 +70,25 @@ export class Served {
       this.link.warn(`the server called remote id ${request.remote}, which is no function of these bindings it may call; answered BadRequest`);
       return this.replyError(call, ErrorCode.BadRequest);
     }
-    call.name = remote.name;
-    const callback = this.callbacks.get(remote.name);
+    const key = remoteKey(remote.name, remote.direction);
+    const codec = this.codecs.get(key)!;
+    call.name = codec.label;
+    const callback = this.callbacks.get(key);
     if (!callback) return this.replyError(call, ErrorCode.Unprocessed);
     if (this.inFlight >= this.maxInFlight) return this.replyError(call, ErrorCode.Cancelled);
-    const codec = this.codecs.get(remote.name)!;
     let args: unknown[];
     try {
       args = codec.decodeArgs(request.args);
     } catch (error) {
       const detail = error instanceof ShapeError ? error.describe() : messageOf(error);
-      this.link.warn(`the server called ${remote.name} with arguments that do not match: ${detail}; answered BadRequest`);
+      this.link.warn(`the server called ${codec.label} with arguments that do not match: ${detail}; answered BadRequest`);
       return this.replyError(call, ErrorCode.BadRequest);
     }
     let result: unknown;
     try {
       result = callback(...args);
     } catch (error) {
-      this.link.warn(`the callback of ${remote.name} threw: ${messageOf(error)}; answered Unprocessed`);
+      this.link.warn(`the callback of ${codec.label} threw: ${messageOf(error)}; answered Unprocessed`);
       return this.replyError(call, ErrorCode.Unprocessed);
     }
     if (!isThenable(result)) return this.replyValue(call, codec, result);
@@ -99,7 +103,7 @@ export class Served {
       (value) => this.replyValue(call, codec, value),
       (error: unknown) => {
         if (call.answered) return;
-        this.link.warn(`the callback of ${remote.name} rejected: ${messageOf(error)}; answered Unprocessed`);
+        this.link.warn(`the callback of ${codec.label} rejected: ${messageOf(error)}; answered Unprocessed`);
         this.replyError(call, ErrorCode.Unprocessed);
       },
     );

@@ -85,6 +85,31 @@ export interface Interface<R> {
   readonly __remotes?: R;
 }
 
+/**
+ * A remote's key among the bindings' remotes: its wire name and its direction. A name declared in both directions (a
+ * two-way remote) is two remotes of one name; everything this client keeps per remote is keyed by this.
+ */
+export function remoteKey(name: string, direction: RemoteSpec["direction"]): string {
+  return `${direction} ${name}`;
+}
+
+/** The wire names the spec declares in both directions. */
+export function twoWayNames(spec: InterfaceSpec): Set<string> {
+  const seen = new Map<string, RemoteSpec["direction"]>();
+  const both = new Set<string>();
+  for (const remote of spec.remotes) {
+    const first = seen.get(remote.name);
+    if (first === undefined) seen.set(remote.name, remote.direction);
+    else if (first !== remote.direction) both.add(remote.name);
+  }
+  return both;
+}
+
+/** How messages name a remote: its wire name, followed by its direction when the name is declared in both. */
+export function remoteLabel(remote: Pick<RemoteSpec, "name" | "direction">, twoWay: ReadonlySet<string>): string {
+  return twoWay.has(remote.name) ? `${remote.name} (${remote.direction})` : remote.name;
+}
+
 const SCALARS: ReadonlySet<string> = new Set<Scalar>([
   "bool", "u8", "u16", "u32", "u64", "u128", "i8", "i16", "i32", "i64", "i128",
   "f32", "f64", "char", "str", "bytes", "unit",
@@ -100,7 +125,8 @@ export class SpecError extends Error {
 
 /**
  * Declares an interface from the `spec` of generated bindings. The spec is checked here (every shape well formed,
- * every `ref` declared, hashes of 16 hex digits, paths unique), so a broken bindings file fails when it is loaded.
+ * every `ref` declared, hashes of 16 hex digits, paths unique; a name declared in both directions is one path and one
+ * kind), so a broken bindings file fails when it is loaded.
  */
 export function defineInterface<R>(spec: InterfaceSpec): Interface<R> {
   validateSpec(spec);
@@ -188,8 +214,11 @@ function validateSpec(spec: InterfaceSpec): void {
       }
     } else throw new SpecError(`${where}: unknown container ${JSON.stringify(Object.keys(container)[0])}`);
   }
-  const paths = new Set<string>();
-  const names = new Set<string>();
+  // A name may be declared in both directions (a two-way remote: one handle, the same path), as the Rust macro allows
+  // for `ServerFunctions` and `ClientFunctions`, or `ServerEvents` and `ClientEvents`; never as a function and an
+  // event, nor twice in one direction. A path belongs to one name.
+  const byPath = new Map<string, RemoteSpec>();
+  const byName = new Map<string, RemoteSpec[]>();
   for (const remote of spec.remotes) {
     if (!isObject(remote) || typeof remote.name !== "string") throw new SpecError(`${spec.name}: a remote has no name`);
     const where = `${spec.name}: remote ${remote.name}`;
@@ -210,9 +239,24 @@ function validateSpec(spec: InterfaceSpec): void {
       throw new SpecError(`${where}: path must be ["${root}", ...namespaces, name]`);
     }
     const key = remote.path.join("\u0000");
-    if (paths.has(key) || names.has(remote.name)) throw new SpecError(`${where}: declared twice`);
-    paths.add(key);
-    names.add(remote.name);
+    const named = byName.get(remote.name) ?? [];
+    for (const other of named) {
+      if (other.kind !== remote.kind) {
+        throw new SpecError(`${where}: declared both as a function and as an event; a name is either a function or an event`);
+      }
+      if (other.direction === remote.direction) {
+        throw new SpecError(`${where}: declared twice ${remote.direction === "to_server" ? "to the server" : "to the client"}`);
+      }
+      if (other.path.join("\u0000") !== key) {
+        throw new SpecError(`${where}: declared in both directions with different paths (${other.path.join(".")}, ${remote.path.join(".")})`);
+      }
+    }
+    const pathed = byPath.get(key);
+    if (pathed && pathed.name !== remote.name) {
+      throw new SpecError(`${where}: declared twice: its path ${remote.path.join(".")} is also that of ${pathed.name}`);
+    }
+    byPath.set(key, remote);
+    byName.set(remote.name, [...named, remote]);
     if (!Array.isArray(remote.args)) throw new SpecError(`${where}: args is not a list`);
     for (const arg of remote.args) {
       if (!Array.isArray(arg) || arg.length < 2 || arg.length > 3 || typeof arg[0] !== "string") {
@@ -224,10 +268,10 @@ function validateSpec(spec: InterfaceSpec): void {
     shape(remote.output, `${where} output`);
   }
   // A namespace and a remote may not share a path prefix: `functions.shop` cannot be both.
-  for (const key of paths) {
+  for (const key of byPath.keys()) {
     const parts = key.split("\u0000");
     for (let i = 2; i < parts.length; i++) {
-      if (paths.has(parts.slice(0, i).join("\u0000"))) {
+      if (byPath.has(parts.slice(0, i).join("\u0000"))) {
         throw new SpecError(`${spec.name}: ${parts.slice(0, i).join(".")} is both a remote and a namespace`);
       }
     }

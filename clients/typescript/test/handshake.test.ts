@@ -6,6 +6,7 @@ import { connect, ConnectError, type ConnectOptions } from "remotes-client";
 import { Kind } from "../src/frame.js";
 import { bindInterface, helloPayload, parseReject, parseWelcome, signatureHash, wireRemote } from "../src/handshake.js";
 import * as msgpack from "../src/msgpack.js";
+import { remoteKey } from "../src/spec.js";
 import { net } from "./fixtures/net.js";
 import { bytes, hex } from "./helpers/bytes.js";
 import { FakeServer, frameOf, Queue, session, welcome, WORKED_TABLE, WORKED_WELCOME } from "./helpers/fake-server.js";
@@ -98,7 +99,7 @@ describe("handshake maps", () => {
     assert.deepEqual(bound.mismatches.map((m) => [m.remote, m.kind]), [["slow", "Signature"], ["daily_bonus", "Missing"], ["chat", "Missing"]]);
     assert.match(bound.mismatches[0]!.detail, /042f62d445e70462, the bindings' 042f62d445e70463/);
     assert.match(bound.mismatches[2]!.detail, /as a function to the server, the bindings as an event to the server/);
-    assert.deepEqual(bound.byName.get("buy_item"), { id: 1 });
+    assert.deepEqual(bound.byKey.get(remoteKey("buy_item", "to_server")), { id: 1 });
     assert.equal(bound.byId.get(3)?.name, "confirm");
     assert.equal(bound.byId.get(2), undefined, "a remote declared differently is unknown incoming");
   });

@@ -10,6 +10,7 @@ import { FrameReader, parseMessage } from "../src/frame.js";
 import { bindInterface } from "../src/handshake.js";
 import type { Link } from "../src/link.js";
 import { Served } from "../src/served.js";
+import { remoteKey } from "../src/spec.js";
 import { net } from "./fixtures/net.js";
 import { bytes, hex } from "./helpers/bytes.js";
 import { WORKED_TABLE } from "./helpers/fake-server.js";
@@ -36,8 +37,8 @@ class FakeLink implements Link {
 
 const codecs = compileInterface(net.spec);
 const bound = bindInterface(net.spec, WORKED_TABLE);
-const slow = codecs.get("slow")!;
-const slowBinding = bound.byName.get("slow");
+const slow = codecs.get(remoteKey("slow", "to_server"))!;
+const slowBinding = bound.byKey.get(slow.key);
 
 describe("call numbers", () => {
   test("this side's numbers wrap from 2^32 - 1 to 0 (CANCEL shows them)", async () => {
@@ -63,7 +64,7 @@ describe("call numbers", () => {
     const link = new FakeLink();
     const served = new Served(link, bound.byId, codecs, 10_000, 256);
     (served as unknown as { nextNumber: number }).nextNumber = 0xffff_ffff;
-    served.setCallback("confirm", () => new Promise<boolean>(() => {}));
+    served.setCallback(codecs.get(remoteKey("confirm", "to_client"))!, () => new Promise<boolean>(() => {}));
     const request = { remote: 3, timeoutMs: undefined, args: bytes('91 a1 "a"') };
     served.onRequest(request);
     served.onRequest(request);

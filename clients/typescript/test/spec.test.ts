@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { WebSocket } from "ws";
 
-import { connect, defineInterface, SpecError, type InterfaceSpec, type ServerFunction, type ClientEvent } from "remotes-client";
+import { connect, defineInterface, SpecError, type InterfaceSpec, type RemoteSpec, type ServerFunction, type ClientEvent } from "remotes-client";
 import { wireRemote } from "../src/handshake.js";
+import { two_way } from "./fixtures/two-way.js";
 import { bytes, hex } from "./helpers/bytes.js";
 import { FakeServer, frameOf, Queue, welcome } from "./helpers/fake-server.js";
 
@@ -45,6 +46,47 @@ describe("defineInterface", () => {
     refuses((s) => (s.types = { T: { enum: [["A", "unit"], ["A", "unit"]] } }), /unique name/);
     refuses((s) => (s.types = { T: { struct: [["a", { array: ["u8", -1] }]] } }), /array is \[element, length\]/);
     refuses((s) => ((s.remotes[0]! as { kind: string }).kind = "method"), /bad kind/);
+  });
+});
+
+describe("defineInterface: a name in both directions", () => {
+  const refuses = (change: (spec: InterfaceSpec) => void, message: RegExp) => {
+    const spec = structuredClone(two_way.spec);
+    change(spec);
+    assert.throws(() => defineInterface(spec), (e: unknown) => e instanceof SpecError && message.test(e.message), message.source);
+  };
+  const find = (spec: InterfaceSpec, name: string, direction: RemoteSpec["direction"]) =>
+    spec.remotes.find((r) => r.name === name && r.direction === direction)!;
+
+  test("accepts a function and an event declared in both directions, as the generator writes them", () => {
+    const spec = structuredClone(two_way.spec);
+    assert.equal(spec.remotes.filter((r) => r.name === "sync").length, 2);
+    assert.equal(spec.remotes.filter((r) => r.name === "ping").length, 2);
+    assert.equal(defineInterface(spec).spec, spec);
+  });
+
+  test("still refuses a name declared twice in the same direction", () => {
+    refuses((s) => s.remotes.push({ ...find(s, "sync", "to_server"), hash: "0000000000000009" }), /remote sync: declared twice to the server/);
+    refuses((s) => s.remotes.push({ ...find(s, "ping", "to_client"), args: [] }), /remote ping: declared twice to the client/);
+    refuses((s) => (find(s, "ping", "to_client").direction = "to_server"), /remote ping: declared twice to the server/);
+    refuses((s) => s.remotes.push(structuredClone(find(s, "buy_item", "to_server"))), /remote buy_item: declared twice to the server/);
+  });
+
+  test("refuses a function and an event of one name, in either direction", () => {
+    const event = (s: InterfaceSpec, direction: RemoteSpec["direction"]): RemoteSpec =>
+      ({ ...find(s, "said", "to_client"), name: "buy_item", path: ["events", "buyItem"], direction });
+    refuses((s) => s.remotes.push(event(s, "to_client")), /remote buy_item: declared both as a function and as an event/);
+    refuses((s) => s.remotes.push(event(s, "to_server")), /remote buy_item: declared both as a function and as an event/);
+  });
+
+  test("refuses both directions of one name at different paths", () => {
+    refuses((s) => (find(s, "sync", "to_client").path = ["events", "clock"]), /remote sync: declared in both directions with different paths \(events\.sync, events\.clock\)/);
+  });
+
+  test("refuses two names at one path, even in different directions", () => {
+    // As the Rust macro refuses two names that generate one struct (`said` and `Said`).
+    refuses((s) => (find(s, "said", "to_client").path = ["events", "sync"]), /remote said: declared twice: its path events\.sync is also that of sync/);
+    refuses((s) => Object.assign(find(s, "chat", "to_server"), { name: "Said", path: ["events", "said"] }), /remote said: declared twice: its path events\.said is also that of Said/);
   });
 });
 

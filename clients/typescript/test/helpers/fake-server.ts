@@ -2,7 +2,7 @@
 
 import { WebSocket, WebSocketServer } from "ws";
 
-import { connect, type Client, type ConnectOptions } from "remotes-client";
+import { connect, type Client, type ConnectOptions, type Interface } from "remotes-client";
 import { buildFrame, FrameReader, Kind } from "../../src/frame.js";
 import * as msgpack from "../../src/msgpack.js";
 import { net, type NetRemotes } from "../fixtures/net.js";
@@ -180,10 +180,10 @@ export function frameOf(body: Uint8Array): Uint8Array {
   return buildFrame(body[0]!, [], body.subarray(1));
 }
 
-export interface Session {
+export interface Session<R = NetRemotes> {
   server: FakeServer;
   peer: Peer;
-  client: Client<NetRemotes>;
+  client: Client<R>;
   hello: Uint8Array;
   warnings: Queue<string>;
 }
@@ -193,14 +193,23 @@ export interface Session {
  * `welcomeBody` (default: the worked example's) followed by `extra` bytes in the same message, runs `body`, and
  * tears everything down.
  */
-export async function session(
+export function session(
   body: (s: Session) => Promise<void>,
+  options: ConnectOptions & { welcomeBody?: Uint8Array; extra?: Uint8Array } = {},
+): Promise<void> {
+  return sessionOf(net, body, options);
+}
+
+/** `session` with the client of other bindings than the `net` fixture (give `welcomeBody`: the default is net's). */
+export async function sessionOf<R>(
+  iface: Interface<R>,
+  body: (s: Session<R>) => Promise<void>,
   options: ConnectOptions & { welcomeBody?: Uint8Array; extra?: Uint8Array } = {},
 ): Promise<void> {
   const server = await FakeServer.start();
   const warnings = new Queue<string>();
   try {
-    const connecting = connect(net, server.url, { WebSocket, onWarning: (m) => warnings.push(m), ...options });
+    const connecting = connect(iface, server.url, { WebSocket, onWarning: (m) => warnings.push(m), ...options });
     const peer = await server.nextPeer();
     const hello = await peer.next();
     peer.send(frameOf(options.welcomeBody ?? WORKED_WELCOME), options.extra ?? new Uint8Array(0));
