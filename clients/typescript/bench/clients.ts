@@ -37,9 +37,24 @@ async function typescriptBench(url: string, millis: number, inFlight: number): P
 
 /** HELLO with protocol 1, timeout_ms 10000, max_frame 1 MiB (PROTOCOL.md section 11). */
 const HELLO = Uint8Array.from([
-  0x29, 0x01, 0x83, 0xa8, ...new TextEncoder().encode("protocol"), 0x01, 0xaa,
-  ...new TextEncoder().encode("timeout_ms"), 0xcd, 0x27, 0x10, 0xa9, ...new TextEncoder().encode("max_frame"),
-  0xce, 0x00, 0x10, 0x00, 0x00,
+  0x29,
+  0x01,
+  0x83,
+  0xa8,
+  ...new TextEncoder().encode("protocol"),
+  0x01,
+  0xaa,
+  ...new TextEncoder().encode("timeout_ms"),
+  0xcd,
+  0x27,
+  0x10,
+  0xa9,
+  ...new TextEncoder().encode("max_frame"),
+  0xce,
+  0x00,
+  0x10,
+  0x00,
+  0x00,
 ]);
 /** REQUEST of remote 0 (`buy_item`, first in the peer's table) with the arguments `[7, 2]`. */
 const BUY = Uint8Array.from([0x05, 0x10, 0x00, 0x92, 0x07, 0x02]);

@@ -8,8 +8,20 @@
 import { Packr, Unpackr, isNativeAccelerationEnabled } from "msgpackr";
 import { Encoder, Decoder } from "@msgpack/msgpack";
 
-const packr = new Packr({ useRecords: false, variableMapSize: true, structuredClone: false, moreTypes: false, useToJSON: false });
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsType: "auto", structuredClone: false, moreTypes: false });
+const packr = new Packr({
+  useRecords: false,
+  variableMapSize: true,
+  structuredClone: false,
+  moreTypes: false,
+  useToJSON: false,
+});
+const unpackr = new Unpackr({
+  useRecords: false,
+  mapsAsObjects: false,
+  int64AsType: "auto",
+  structuredClone: false,
+  moreTypes: false,
+});
 const encoder = new Encoder({ useBigInt64: true });
 const decoder = new Decoder({ useBigInt64: true });
 
@@ -53,8 +65,12 @@ function medians(fns) {
 }
 
 const fmt = (ops) => (ops >= 1e6 ? `${(ops / 1e6).toFixed(2)} M` : `${(ops / 1e3).toFixed(0)} k`);
-console.log(`node ${process.version}, msgpackr native string acceleration: ${isNativeAccelerationEnabled}, median of ${rounds} rounds of ${roundMs} ms`);
-console.log("| payload | bytes | msgpackr encode | @msgpack/msgpack encode | msgpackr decode | @msgpack/msgpack decode |");
+console.log(
+  `node ${process.version}, msgpackr native string acceleration: ${isNativeAccelerationEnabled}, median of ${rounds} rounds of ${roundMs} ms`,
+);
+console.log(
+  "| payload | bytes | msgpackr encode | @msgpack/msgpack encode | msgpackr decode | @msgpack/msgpack decode |",
+);
 console.log("|---|---|---|---|---|---|");
 for (const [name, value] of Object.entries(payloads)) {
   const a = libraries.msgpackr;
@@ -74,15 +90,35 @@ for (const [name, value] of Object.entries(payloads)) {
 try {
   const { Shapes } = await import("../dist/src/shape.js");
   const { RemoteCodec } = await import("../dist/src/codec.js");
-  const shapes = new Shapes({ Receipt: { struct: [["item", "u32"], ["quantity", "u8"], ["coins_left", "u64"]] } });
+  const shapes = new Shapes({
+    Receipt: {
+      struct: [
+        ["item", "u32"],
+        ["quantity", "u8"],
+        ["coins_left", "u64"],
+      ],
+    },
+  });
   const codec = new RemoteCodec(
-    { name: "buy_item", path: ["functions", "buyItem"], kind: "function", direction: "to_server", hash: "acf50e0cd4adec0d",
-      args: [["item", "u32"], ["quantity", "u8", { range: { min: 1, max: 99 } }]], output: { ref: "Receipt" } },
+    {
+      name: "buy_item",
+      path: ["functions", "buyItem"],
+      kind: "function",
+      direction: "to_server",
+      hash: "acf50e0cd4adec0d",
+      args: [
+        ["item", "u32"],
+        ["quantity", "u8", { range: { min: 1, max: 99 } }],
+      ],
+      output: { ref: "Receipt" },
+    },
     shapes,
   );
   const reply = Uint8Array.of(0x93, 0x07, 0x02, 0xcf, 0, 0, 0, 1, 0x2a, 0x05, 0xf2, 0);
   const [args, output] = medians([() => codec.encodeArgs([7, 2]), () => codec.decodeOutput(reply)]);
-  console.log(`\nremotes-client codec (msgpackr): buy_item encodeArgs([7, 2]) ${fmt(args)}/s, decodeOutput(Receipt with a u64 past 2^32) ${fmt(output)}/s`);
+  console.log(
+    `\nremotes-client codec (msgpackr): buy_item encodeArgs([7, 2]) ${fmt(args)}/s, decodeOutput(Receipt with a u64 past 2^32) ${fmt(output)}/s`,
+  );
 } catch (error) {
   console.log(`\n(build the package with npm run build to measure the client's codec too: ${error.message})`);
 }

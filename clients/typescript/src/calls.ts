@@ -42,7 +42,12 @@ export class Calls {
   }
 
   /** Makes a call. Settles with the value, or rejects with exactly one `FunctionError`. */
-  invoke(codec: RemoteCodec, binding: Binding | undefined, args: readonly unknown[], options: CallOptions): Promise<unknown> {
+  invoke(
+    codec: RemoteCodec,
+    binding: Binding | undefined,
+    args: readonly unknown[],
+    options: CallOptions,
+  ): Promise<unknown> {
     const name = codec.spec.name;
     const failed = (kind: FunctionErrorKind, detail?: string) => Promise.reject(new FunctionError(kind, name, detail));
     const { signal } = options;
@@ -54,7 +59,9 @@ export class Calls {
     if (!this.link.open) return failed("Disconnected", "the connection is closed");
     if (!binding || "mismatch" in binding) {
       const mismatch = binding?.mismatch;
-      return mismatch?.kind === "Signature" ? failed("BadRequest", mismatch.detail) : failed("Unprocessed", mismatch?.detail);
+      return mismatch?.kind === "Signature"
+        ? failed("BadRequest", mismatch.detail)
+        : failed("Unprocessed", mismatch?.detail);
     }
     let payload: Uint8Array;
     try {
@@ -67,7 +74,10 @@ export class Calls {
     const header = timed ? [binding.id, Math.min(Math.floor(timeout), MAX_U32)] : [binding.id];
     const length = bodyLength(header, payload.length);
     if (length > this.link.peerMaxFrame) {
-      return failed("BadRequest", `the request frame of ${length} bytes exceeds the server's maximum of ${this.link.peerMaxFrame}`);
+      return failed(
+        "BadRequest",
+        `the request frame of ${length} bytes exceeds the server's maximum of ${this.link.peerMaxFrame}`,
+      );
     }
     if (this.outstanding.length >= MAX_UNANSWERED) {
       this.link.fail(`the server leaves ${MAX_UNANSWERED} calls unanswered`);
@@ -76,10 +86,20 @@ export class Calls {
     const number = this.nextNumber;
     this.nextNumber = (number + 1) >>> 0;
     return new Promise<unknown>((resolve, reject) => {
-      const call: Outstanding = { number, codec, settled: false, resolve, reject, timer: undefined, unlisten: undefined };
+      const call: Outstanding = {
+        number,
+        codec,
+        settled: false,
+        resolve,
+        reject,
+        timer: undefined,
+        unlisten: undefined,
+      };
       this.outstanding.push(call);
       this.link.send(buildFrame(timed ? Kind.REQUEST_TIMED : Kind.REQUEST, header, payload));
-      call.timer = after(timeout, () => this.settle(call, new FunctionError("Timeout", name, `no reply within ${timeout} ms`)));
+      call.timer = after(timeout, () =>
+        this.settle(call, new FunctionError("Timeout", name, `no reply within ${timeout} ms`)),
+      );
       if (signal) {
         const onAbort = () => {
           if (call.settled) return;
@@ -114,7 +134,10 @@ export class Calls {
     if (call.settled) return undefined; // a late reply to a call that timed out or was aborted: dropped
     const name = call.codec.spec.name;
     if ("code" in reply) {
-      this.settle(call, new FunctionError(kindOfCode(reply.code), name, `the server answered with error code ${reply.code}`));
+      this.settle(
+        call,
+        new FunctionError(kindOfCode(reply.code), name, `the server answered with error code ${reply.code}`),
+      );
       return undefined;
     }
     let value: unknown;

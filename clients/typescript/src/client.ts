@@ -99,7 +99,10 @@ export async function connect<R>(iface: Interface<R>, url: string, options: Conn
   }
   const WebSocketClass = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (typeof WebSocketClass !== "function") {
-    throw new ConnectError("Io", "no WebSocket constructor: pass one as the WebSocket option (on Node 20, the ws package's)");
+    throw new ConnectError(
+      "Io",
+      "no WebSocket constructor: pass one as the WebSocket option (on Node 20, the ws package's)",
+    );
   }
   let ws;
   try {
@@ -130,7 +133,8 @@ function makeClient<R>(connection: Connection, codecs: ReadonlyMap<string, Remot
     parent[last] = Object.freeze({ ...other, ...handle(connection, codec) });
   }
   const freeze = (o: Record<string, unknown>) => {
-    for (const v of Object.values(o)) if (Object.getPrototypeOf(v) === Object.prototype && !Object.isFrozen(v)) freeze(v as Record<string, unknown>);
+    for (const v of Object.values(o))
+      if (Object.getPrototypeOf(v) === Object.prototype && !Object.isFrozen(v)) freeze(v as Record<string, unknown>);
     return Object.freeze(o);
   };
   return Object.freeze({
@@ -164,13 +168,14 @@ function handle(connection: Connection, codec: RemoteCodec): object {
   }
   let warnedUnbound = false;
   return {
-    fire: (...args: unknown[]) => fire(connection, codec, remote, args, () => {
-      if (warnedUnbound) return;
-      warnedUnbound = true;
-      const binding = connection.bound.byKey.get(codec.key);
-      const why = binding && "mismatch" in binding ? binding.mismatch.detail : "it is not in the server's table";
-      connection.warn(`event ${codec.label} is not sent: ${why}`);
-    }),
+    fire: (...args: unknown[]) =>
+      fire(connection, codec, remote, args, () => {
+        if (warnedUnbound) return;
+        warnedUnbound = true;
+        const binding = connection.bound.byKey.get(codec.key);
+        const why = binding && "mismatch" in binding ? binding.mismatch.detail : "it is not in the server's table";
+        connection.warn(`event ${codec.label} is not sent: ${why}`);
+      }),
   };
 }
 
@@ -179,12 +184,22 @@ function handle(connection: Connection, codec: RemoteCodec): object {
  * the server does not declare alike, or too large for its `max_frame`, or fired on a closed connection, is not sent
  * (a warning says why).
  */
-function fire(connection: Connection, codec: RemoteCodec, remote: RemoteSpec, args: unknown[], unbound: () => void): void {
+function fire(
+  connection: Connection,
+  codec: RemoteCodec,
+  remote: RemoteSpec,
+  args: unknown[],
+  unbound: () => void,
+): void {
   let payload: Uint8Array;
   try {
     payload = codec.encodeArgs(args);
   } catch (error) {
-    throw new FunctionError("BadRequest", remote.name, error instanceof ShapeError ? error.describe() : messageOf(error));
+    throw new FunctionError(
+      "BadRequest",
+      remote.name,
+      error instanceof ShapeError ? error.describe() : messageOf(error),
+    );
   }
   if (!connection.open) {
     connection.warn(`event ${codec.label} is not sent: the connection is closed`);
@@ -194,7 +209,9 @@ function fire(connection: Connection, codec: RemoteCodec, remote: RemoteSpec, ar
   if (!binding || "mismatch" in binding) return unbound();
   const length = bodyLength([binding.id], payload.length);
   if (length > connection.peerMaxFrame) {
-    connection.warn(`event ${codec.label} is not sent: its frame of ${length} bytes exceeds the server's maximum of ${connection.peerMaxFrame}`);
+    connection.warn(
+      `event ${codec.label} is not sent: its frame of ${length} bytes exceeds the server's maximum of ${connection.peerMaxFrame}`,
+    );
     return;
   }
   connection.send(buildFrame(Kind.EVENT, [binding.id], payload));

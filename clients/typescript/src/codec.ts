@@ -4,7 +4,15 @@
 import * as msgpack from "./msgpack.js";
 import { describe, ShapeError, type Codec } from "./scalars.js";
 import { Shapes } from "./shape.js";
-import { remoteKey, remoteLabel, twoWayNames, type Bound, type Check, type InterfaceSpec, type RemoteSpec } from "./spec.js";
+import {
+  remoteKey,
+  remoteLabel,
+  twoWayNames,
+  type Bound,
+  type Check,
+  type InterfaceSpec,
+  type RemoteSpec,
+} from "./spec.js";
 
 /** The number of bytes of `s` in UTF-8, without encoding it. */
 export function utf8Length(s: string): number {
@@ -147,8 +155,10 @@ function decodeBytes(bytes: Uint8Array): unknown {
 export function compileInterface(spec: InterfaceSpec): Map<string, RemoteCodec> {
   const shapes = new Shapes(spec.types);
   const twoWay = twoWayNames(spec);
-  return new Map(spec.remotes.map((remote) => {
-    const codec = new RemoteCodec(remote, shapes, remoteLabel(remote, twoWay));
-    return [codec.key, codec];
-  }));
+  return new Map(
+    spec.remotes.map((remote) => {
+      const codec = new RemoteCodec(remote, shapes, remoteLabel(remote, twoWay));
+      return [codec.key, codec];
+    }),
+  );
 }

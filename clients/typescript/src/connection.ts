@@ -77,9 +77,11 @@ export class Connection implements Link {
     this.ready = new Promise((resolve, reject) => (this.settleReady = { resolve, reject }));
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     // The handshake deadline covers opening the WebSocket too.
-    this.handshakeTimer = after(settings.handshakeTimeout, () => this.guard(() => {
-      this.failHandshake(new ConnectError("HandshakeTimeout", `no WELCOME within ${settings.handshakeTimeout} ms`));
-    }));
+    this.handshakeTimer = after(settings.handshakeTimeout, () =>
+      this.guard(() => {
+        this.failHandshake(new ConnectError("HandshakeTimeout", `no WELCOME within ${settings.handshakeTimeout} ms`));
+      }),
+    );
     ws.binaryType = "arraybuffer";
     ws.onopen = () => this.guard(() => this.onOpen());
     ws.onmessage = (event: { data?: unknown }) => this.guard(() => this.onMessage(event?.data));
@@ -144,7 +146,8 @@ export class Connection implements Link {
     if (this.phase === "closed") return;
     const bytes = dataOf(data);
     if (typeof bytes === "string" || bytes === undefined) {
-      const reason = typeof bytes === "string" ? "the server sent a text message" : "the server sent a message that is not binary";
+      const reason =
+        typeof bytes === "string" ? "the server sent a text message" : "the server sent a message that is not binary";
       if (this.phase === "handshake") this.failHandshake(new ConnectError("Protocol", reason));
       else this.fail(reason);
       return;
@@ -202,7 +205,9 @@ export class Connection implements Link {
       const label = (m: Mismatch) => settings.codecs.get(remoteKey(m.remote, m.direction))?.label ?? m.remote;
       const list = bound.mismatches.map((m) => `${label(m)}: ${m.detail}`).join("; ");
       if (settings.strictInterface) {
-        this.failHandshake(new ConnectError("InterfaceMismatch", `the server's interface differs: ${list}`, bound.mismatches));
+        this.failHandshake(
+          new ConnectError("InterfaceMismatch", `the server's interface differs: ${list}`, bound.mismatches),
+        );
         return;
       }
       this.warn(`the server's interface differs (calls to these remotes fail): ${list}`);
@@ -220,10 +225,14 @@ export class Connection implements Link {
     this.startKeepalive();
     // Frames that came with WELCOME are handled once `connect` has resolved and its caller has run.
     this.paused = true;
-    setTimeout(() => this.guard(() => {
-      this.paused = false;
-      this.drain();
-    }), 0);
+    setTimeout(
+      () =>
+        this.guard(() => {
+          this.paused = false;
+          this.drain();
+        }),
+      0,
+    );
     this.settleReady.resolve();
   }
 

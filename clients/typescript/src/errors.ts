@@ -1,7 +1,8 @@
 // The errors a call settles with and the errors `connect` rejects with (PROTOCOL.md sections 5 and 6).
 
 /** Why a call failed. Every call settles with its value or exactly one `FunctionError`. */
-export type FunctionErrorKind = "Timeout" | "Cancelled" | "BadRequest" | "InvalidResult" | "Unprocessed" | "Disconnected";
+export type FunctionErrorKind =
+  "Timeout" | "Cancelled" | "BadRequest" | "InvalidResult" | "Unprocessed" | "Disconnected";
 
 /** A call that did not return a value. `remote` is the remote's wire name (`buy_item`, `shop.sell`). */
 export class FunctionError extends Error {
@@ -43,7 +44,8 @@ export function kindOfCode(code: number): FunctionErrorKind {
 }
 
 /** Why `connect` failed. */
-export type ConnectErrorKind = "Rejected" | "VersionMismatch" | "InterfaceMismatch" | "HandshakeTimeout" | "Protocol" | "Io";
+export type ConnectErrorKind =
+  "Rejected" | "VersionMismatch" | "InterfaceMismatch" | "HandshakeTimeout" | "Protocol" | "Io";
 
 /** A remote of the bindings that the server declares differently, or not at all. */
 export interface Mismatch {

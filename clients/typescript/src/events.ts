@@ -100,7 +100,9 @@ export class Events {
       try {
         const result = listener(...args);
         if (isThenable(result)) {
-          result.then(undefined, (error: unknown) => this.link.warn(`a listener of ${channel.name} rejected: ${messageOf(error)}`));
+          result.then(undefined, (error: unknown) =>
+            this.link.warn(`a listener of ${channel.name} rejected: ${messageOf(error)}`),
+          );
         }
       } catch (error) {
         this.link.warn(`a listener of ${channel.name} threw: ${messageOf(error)}`);

@@ -210,7 +210,10 @@ export function parseMessage(body: Uint8Array): Message {
       if (!slot) return { kind: "BadReply", reason: "REPLY_ERR with a missing or malformed slot" };
       const rest = body.length - slot.next;
       if (rest !== 1) {
-        return { kind: "BadReply", reason: `REPLY_ERR holds ${rest} bytes after its slot instead of exactly one error code` };
+        return {
+          kind: "BadReply",
+          reason: `REPLY_ERR holds ${rest} bytes after its slot instead of exactly one error code`,
+        };
       }
       return { kind: "ReplyErr", slot: slot.value, code: body[slot.next]! };
     }

@@ -24,7 +24,12 @@ export function signatureHash(text: string): string {
 
 /** The table entry of a remote of the bindings. */
 export function wireRemote(remote: RemoteSpec): WireRemote {
-  return [remote.name, remote.kind === "function" ? 0 : 1, remote.direction === "to_server" ? 0 : 1, BigInt(`0x${remote.hash}`)];
+  return [
+    remote.name,
+    remote.kind === "function" ? 0 : 1,
+    remote.direction === "to_server" ? 0 : 1,
+    BigInt(`0x${remote.hash}`),
+  ];
 }
 
 /** A u64 as the most compact MessagePack int (msgpackr writes bigints as 9-byte ints, numbers compactly). */
@@ -47,7 +52,10 @@ export function helloPayload({ timeoutMs, maxFrame, token, remotes }: HelloField
     ["max_frame", maxFrame],
   ]);
   if (token !== undefined) map.set("token", token);
-  map.set("remotes", remotes.map(([name, kind, direction, hash]) => [name, kind, direction, u64(hash)]));
+  map.set(
+    "remotes",
+    remotes.map(([name, kind, direction, hash]) => [name, kind, direction, u64(hash)]),
+  );
   return msgpack.encode(map);
 }
 
@@ -69,14 +77,17 @@ function decodeMap(bytes: Uint8Array, what: string): Map<unknown, unknown> {
   try {
     value = msgpack.decode(bytes);
   } catch (error) {
-    throw protocolError(`${what} does not hold one MessagePack value: ${error instanceof Error ? error.message.slice(0, 80) : error}`);
+    throw protocolError(
+      `${what} does not hold one MessagePack value: ${error instanceof Error ? error.message.slice(0, 80) : error}`,
+    );
   }
   if (!(value instanceof Map)) throw protocolError(`${what} is not a MessagePack map`);
   return value;
 }
 
 function unsigned(value: unknown, max: bigint): bigint | undefined {
-  if (typeof value === "number" && Number.isInteger(value) && value >= 0) return BigInt(value) <= max ? BigInt(value) : undefined;
+  if (typeof value === "number" && Number.isInteger(value) && value >= 0)
+    return BigInt(value) <= max ? BigInt(value) : undefined;
   if (typeof value === "bigint" && value >= 0n && value <= max) return value;
   return undefined;
 }
@@ -84,7 +95,9 @@ function unsigned(value: unknown, max: bigint): bigint | undefined {
 function field(map: Map<unknown, unknown>, what: string, name: string, max: bigint): bigint {
   const value = unsigned(map.get(name), max);
   if (value === undefined) {
-    throw protocolError(map.has(name) ? `${what} field ${name} is not an unsigned integer in range` : `${what} has no field ${name}`);
+    throw protocolError(
+      map.has(name) ? `${what} field ${name} is not an unsigned integer in range` : `${what} has no field ${name}`,
+    );
   }
   return value;
 }
@@ -105,7 +118,8 @@ export function parseWelcome(bytes: Uint8Array): Welcome {
   const timeoutMs = Number(field(map, "WELCOME", "timeout_ms", BigInt(MAX_U32)));
   const maxFrame = Number(field(map, "WELCOME", "max_frame", BigInt(MAX_U32)));
   const table = map.get("remotes");
-  if (!Array.isArray(table)) throw protocolError(map.has("remotes") ? "WELCOME field remotes is not an array" : "WELCOME has no field remotes");
+  if (!Array.isArray(table))
+    throw protocolError(map.has("remotes") ? "WELCOME field remotes is not an array" : "WELCOME has no field remotes");
   const remotes = table.map((entry, i): WireRemote => {
     if (!Array.isArray(entry) || entry.length !== 4 || typeof entry[0] !== "string") {
       throw protocolError(`WELCOME remote entry ${i} is not [name, kind, direction, hash]`);
@@ -167,10 +181,12 @@ export function bindInterface(spec: InterfaceSpec, table: readonly WireRemote[])
   const byId = new Map<number, RemoteSpec>();
   const mismatches: Mismatch[] = [];
   const entry = (name: string, kind: number, direction: number) => `${kind} ${direction} ${name}`;
-  const declared = new Set(spec.remotes.map((remote) => {
-    const [name, kind, direction] = wireRemote(remote);
-    return entry(name, kind, direction);
-  }));
+  const declared = new Set(
+    spec.remotes.map((remote) => {
+      const [name, kind, direction] = wireRemote(remote);
+      return entry(name, kind, direction);
+    }),
+  );
   for (const remote of spec.remotes) {
     const [name, kind, direction, hash] = wireRemote(remote);
     const key = remoteKey(name, remote.direction);

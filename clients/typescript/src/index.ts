@@ -2,13 +2,7 @@
 
 export { connect, type Client, type ConnectOptions } from "./client.js";
 export type { CloseReason, WebSocketConstructor, WebSocketLike } from "./socket.js";
-export {
-  ConnectError,
-  FunctionError,
-  type ConnectErrorKind,
-  type FunctionErrorKind,
-  type Mismatch,
-} from "./errors.js";
+export { ConnectError, FunctionError, type ConnectErrorKind, type FunctionErrorKind, type Mismatch } from "./errors.js";
 export { signatureHash } from "./handshake.js";
 export {
   defineInterface,

@@ -27,11 +27,14 @@ export function after(ms: number, fn: () => void): Timer {
   let handle: ReturnType<typeof setTimeout>;
   let cancelled = false;
   const arm = (left: number) => {
-    handle = setTimeout(() => {
-      if (cancelled) return;
-      if (left > MAX_DELAY) arm(left - MAX_DELAY);
-      else fn();
-    }, Math.min(left, MAX_DELAY));
+    handle = setTimeout(
+      () => {
+        if (cancelled) return;
+        if (left > MAX_DELAY) arm(left - MAX_DELAY);
+        else fn();
+      },
+      Math.min(left, MAX_DELAY),
+    );
   };
   arm(Math.max(0, ms));
   return {

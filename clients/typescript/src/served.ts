@@ -67,7 +67,9 @@ export class Served {
     }
     const remote = this.byId.get(request.remote);
     if (!remote || remote.kind !== "function" || remote.direction !== "to_client") {
-      this.link.warn(`the server called remote id ${request.remote}, which is no function of these bindings it may call; answered BadRequest`);
+      this.link.warn(
+        `the server called remote id ${request.remote}, which is no function of these bindings it may call; answered BadRequest`,
+      );
       return this.replyError(call, ErrorCode.BadRequest);
     }
     const key = remoteKey(remote.name, remote.direction);
@@ -81,7 +83,9 @@ export class Served {
       args = codec.decodeArgs(request.args);
     } catch (error) {
       const detail = error instanceof ShapeError ? error.describe() : messageOf(error);
-      this.link.warn(`the server called ${codec.label} with arguments that do not match: ${detail}; answered BadRequest`);
+      this.link.warn(
+        `the server called ${codec.label} with arguments that do not match: ${detail}; answered BadRequest`,
+      );
       return this.replyError(call, ErrorCode.BadRequest);
     }
     let result: unknown;
@@ -122,14 +126,18 @@ export class Served {
       payload = codec.encodeOutput(value);
     } catch (error) {
       const detail = error instanceof ShapeError ? error.describe() : messageOf(error);
-      this.link.warn(`the callback of ${call.name} returned a value that does not match its output: ${detail}; answered InvalidResult`);
+      this.link.warn(
+        `the callback of ${call.name} returned a value that does not match its output: ${detail}; answered InvalidResult`,
+      );
       return this.replyError(call, ErrorCode.InvalidResult);
     }
     const slot = this.take(call);
     if (slot === undefined) return;
     const length = bodyLength([slot], payload.length);
     if (length > this.link.peerMaxFrame) {
-      this.link.warn(`the reply of ${call.name} (${length} bytes) exceeds the server's maximum frame; answered InvalidResult`);
+      this.link.warn(
+        `the reply of ${call.name} (${length} bytes) exceeds the server's maximum frame; answered InvalidResult`,
+      );
       this.link.send(buildFrame(Kind.REPLY_ERR, [slot], Uint8Array.of(ErrorCode.InvalidResult)));
       return;
     }

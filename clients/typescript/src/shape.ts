@@ -30,13 +30,19 @@ function enter(depth: number): number {
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Map) &&
-    !(value instanceof Uint8Array);
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    !Array.isArray(value) &&
+    !(value instanceof Map) &&
+    !(value instanceof Uint8Array)
+  );
 }
 
 /** Sets an own property, safe for any name (`__proto__` included). */
 function put(object: Record<string, unknown>, name: string, value: unknown): void {
-  if (name === "__proto__") Object.defineProperty(object, name, { value, enumerable: true, writable: true, configurable: true });
+  if (name === "__proto__")
+    Object.defineProperty(object, name, { value, enumerable: true, writable: true, configurable: true });
   else object[name] = value;
 }
 
@@ -51,10 +57,17 @@ export class Shapes {
     if ("option" in shape) return this.option(this.compile(shape.option));
     if ("seq" in shape) return this.seq(this.compile(shape.seq));
     if ("map" in shape) return this.map(this.compile(shape.map[0]), this.compile(shape.map[1]));
-    if ("tuple" in shape) return this.tuple(shape.tuple.map((s) => this.compile(s)), "a tuple");
+    if ("tuple" in shape)
+      return this.tuple(
+        shape.tuple.map((s) => this.compile(s)),
+        "a tuple",
+      );
     if ("array" in shape) {
       const element = this.compile(shape.array[0]);
-      return this.tuple(Array.from({ length: shape.array[1] }, () => element), "an array");
+      return this.tuple(
+        Array.from({ length: shape.array[1] }, () => element),
+        "an array",
+      );
     }
     return this.ref(shape.ref);
   }
@@ -105,7 +118,10 @@ export class Shapes {
       let i = 0;
       for (const [entryKey, entryValue] of v) {
         const wireKey = at(`[key ${i}]`, () => k(entryKey, depth));
-        out.set(wireKey, at(`[${describe(entryKey)}]`, () => f(entryValue, depth)));
+        out.set(
+          wireKey,
+          at(`[${describe(entryKey)}]`, () => f(entryValue, depth)),
+        );
         i++;
       }
       return out;
@@ -136,13 +152,19 @@ export class Shapes {
     if (container === "unit_struct") {
       return {
         encode: (v) => (v === null || v === undefined ? [] : fail(`null (unit struct ${name})`, v)),
-        decode: (v) => (v === null || (Array.isArray(v) && v.length === 0) ? null : fail(`unit struct ${name} (an empty array or nil)`, v)),
+        decode: (v) =>
+          v === null || (Array.isArray(v) && v.length === 0)
+            ? null
+            : fail(`unit struct ${name} (an empty array or nil)`, v),
       };
     }
     if ("struct" in container) return this.struct(container.struct, `struct ${name}`);
     if ("newtype" in container) return this.compile(container.newtype);
     if ("tuple_struct" in container) {
-      return this.tuple(container.tuple_struct.map((s) => this.compile(s)), `tuple struct ${name}, an array`);
+      return this.tuple(
+        container.tuple_struct.map((s) => this.compile(s)),
+        `tuple struct ${name}, an array`,
+      );
     }
     return this.enumeration(name, container.enum);
   }
@@ -185,7 +207,12 @@ export class Shapes {
             if (!v.has(name)) {
               if (optional[i]) put(out, name, null);
               else throw new ShapeError(`${what}: the field ${name} is missing`);
-            } else put(out, name, at(name, () => codecs[i]!.decode(v.get(name), depth)));
+            } else
+              put(
+                out,
+                name,
+                at(name, () => codecs[i]!.decode(v.get(name), depth)),
+              );
           }
         } else fail(`${what} (an array of ${n} fields)`, v);
         return out;
@@ -200,7 +227,14 @@ export class Shapes {
     for (const [variant, def] of variants) {
       if (def === "unit") units.add(variant);
       else if ("newtype" in def) others.set(variant, this.compile(def.newtype));
-      else if ("tuple" in def) others.set(variant, this.tuple(def.tuple.map((s) => this.compile(s)), `${name}::${variant}, an array`));
+      else if ("tuple" in def)
+        others.set(
+          variant,
+          this.tuple(
+            def.tuple.map((s) => this.compile(s)),
+            `${name}::${variant}, an array`,
+          ),
+        );
       else others.set(variant, this.struct(def.struct, `${name}::${variant}`));
     }
     const expected = `a variant of enum ${name} (${variants.map(([v, d]) => (d === "unit" ? JSON.stringify(v) : `{ ${v}: ... }`)).join(", ")})`;
@@ -210,7 +244,8 @@ export class Shapes {
         if (!isPlainObject(v)) fail(expected, v);
         const keys = Object.keys(v);
         const codec = keys.length === 1 ? others.get(keys[0]!) : undefined;
-        if (!codec) throw new ShapeError(`expected ${expected}, got ${keys.length === 1 ? `{ ${keys[0]}: ... }` : describe(v)}`);
+        if (!codec)
+          throw new ShapeError(`expected ${expected}, got ${keys.length === 1 ? `{ ${keys[0]}: ... }` : describe(v)}`);
         const depth = enter(d);
         const key = keys[0]!;
         return new Map([[key, at(key, () => codec.encode(v[key], depth))]]);
@@ -225,7 +260,11 @@ export class Shapes {
         if (!codec) fail(expected, key);
         const depth = enter(d);
         const out: Record<string, unknown> = {};
-        put(out, key, at(key, () => codec.decode(payload, depth)));
+        put(
+          out,
+          key,
+          at(key, () => codec.decode(payload, depth)),
+        );
         return out;
       },
     };

@@ -47,7 +47,6 @@ export function concat(parts: Uint8Array[], size: number): Uint8Array {
   return out;
 }
 
-
 /** The bytes as an ArrayBuffer of exactly their length (theirs when they fill it, as frames do; else a copy). */
 export function bufferOf(bytes: Uint8Array): ArrayBuffer {
   const { buffer, byteOffset, byteLength } = bytes;

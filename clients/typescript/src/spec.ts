@@ -111,8 +111,23 @@ export function remoteLabel(remote: Pick<RemoteSpec, "name" | "direction">, twoW
 }
 
 const SCALARS: ReadonlySet<string> = new Set<Scalar>([
-  "bool", "u8", "u16", "u32", "u64", "u128", "i8", "i16", "i32", "i64", "i128",
-  "f32", "f64", "char", "str", "bytes", "unit",
+  "bool",
+  "u8",
+  "u16",
+  "u32",
+  "u64",
+  "u128",
+  "i8",
+  "i16",
+  "i32",
+  "i64",
+  "i128",
+  "f32",
+  "f64",
+  "char",
+  "str",
+  "bytes",
+  "unit",
 ]);
 
 /** Why a spec is not one the client can interpret: a bug in the bindings, thrown by `defineInterface`. */
@@ -242,13 +257,19 @@ function validateSpec(spec: InterfaceSpec): void {
     const named = byName.get(remote.name) ?? [];
     for (const other of named) {
       if (other.kind !== remote.kind) {
-        throw new SpecError(`${where}: declared both as a function and as an event; a name is either a function or an event`);
+        throw new SpecError(
+          `${where}: declared both as a function and as an event; a name is either a function or an event`,
+        );
       }
       if (other.direction === remote.direction) {
-        throw new SpecError(`${where}: declared twice ${remote.direction === "to_server" ? "to the server" : "to the client"}`);
+        throw new SpecError(
+          `${where}: declared twice ${remote.direction === "to_server" ? "to the server" : "to the client"}`,
+        );
       }
       if (other.path.join("\u0000") !== key) {
-        throw new SpecError(`${where}: declared in both directions with different paths (${other.path.join(".")}, ${remote.path.join(".")})`);
+        throw new SpecError(
+          `${where}: declared in both directions with different paths (${other.path.join(".")}, ${remote.path.join(".")})`,
+        );
       }
     }
     const pathed = byPath.get(key);

@@ -55,26 +55,38 @@ describe("calls to the server", () => {
 
   test("REQUEST_TIMED with the worked example's 250 ms", async () => {
     await session(async ({ client, peer }) => {
-      void client.functions.slow.with({ timeout: 250 }).invoke(1000).catch(() => {});
+      void client.functions.slow
+        .with({ timeout: 250 })
+        .invoke(1000)
+        .catch(() => {});
       assert.equal(hex(await peer.next()), "11 01 fa 01 91 cd 03 e8");
-      void client.functions.slow.with({ timeout: 10_000 }).invoke(1).catch(() => {});
+      void client.functions.slow
+        .with({ timeout: 10_000 })
+        .invoke(1)
+        .catch(() => {});
       assert.equal(hex(await peer.next()), "10 01 91 01", "the default timeout goes as a REQUEST");
     });
   });
 
   test("the connect timeout is every call's default, announced in HELLO", async () => {
-    await session(async ({ client, peer }) => {
-      const call = client.functions.slow.invoke(1);
-      assert.equal(hex(await peer.next()), "10 01 91 01");
-      await rejectsWith(call, "Timeout");
-    }, { timeout: 30 });
+    await session(
+      async ({ client, peer }) => {
+        const call = client.functions.slow.invoke(1);
+        assert.equal(hex(await peer.next()), "10 01 91 01");
+        await rejectsWith(call, "Timeout");
+      },
+      { timeout: 30 },
+    );
   });
 
   test("a default timeout of 0 ms is never announced as REQUEST (0 means 'not given')", async () => {
-    await session(async ({ client, peer }) => {
-      void client.functions.slow.invoke(1).catch(() => {});
-      assert.equal(hex(await peer.next()), "11 01 00 91 01");
-    }, { timeout: 0 });
+    await session(
+      async ({ client, peer }) => {
+        void client.functions.slow.invoke(1).catch(() => {});
+        assert.equal(hex(await peer.next()), "11 01 00 91 01");
+      },
+      { timeout: 0 },
+    );
   });
 
   test("replies by slot, in any order", async () => {
@@ -94,7 +106,16 @@ describe("calls to the server", () => {
 
   test("REPLY_ERR codes, an unknown code settling Unprocessed", async () => {
     await session(async ({ client, peer }) => {
-      const kinds = ["Unprocessed", "Cancelled", "BadRequest", "InvalidResult", "Unprocessed", "Timeout", "Disconnected", "Unprocessed"];
+      const kinds = [
+        "Unprocessed",
+        "Cancelled",
+        "BadRequest",
+        "InvalidResult",
+        "Unprocessed",
+        "Timeout",
+        "Disconnected",
+        "Unprocessed",
+      ];
       const calls = kinds.map(() => client.functions.buyItem.invoke(1, 1));
       for (let i = 0; i < kinds.length; i++) await peer.next();
       for (let code = 0; code < kinds.length; code++) peer.send(Uint8Array.of(3, 0x13, 0, code === 7 ? 0x99 : code));
@@ -108,7 +129,11 @@ describe("calls to the server", () => {
       const trailing = client.functions.buyItem.invoke(1, 1);
       const good = client.functions.dailyBonus.invoke();
       for (let i = 0; i < 3; i++) await peer.next();
-      peer.send(bytes("05 12 00 92 01 01"), bytes("07 12 00 93 01 01 00 c0"), bytes("0b 12 00 cf 00 20 00 00 00 00 00 00"));
+      peer.send(
+        bytes("05 12 00 92 01 01"),
+        bytes("07 12 00 93 01 01 00 c0"),
+        bytes("0b 12 00 cf 00 20 00 00 00 00 00 00"),
+      );
       await rejectsWith(bad, "InvalidResult");
       await rejectsWith(trailing, "InvalidResult");
       assert.equal(await good, 2n ** 53n);
@@ -121,7 +146,10 @@ describe("calls to the server", () => {
       await rejectsWith(client.functions.buyItem.invoke(7, 0), "BadRequest");
       await rejectsWith(client.functions.buyItem.invoke(7, 100), "BadRequest");
       await rejectsWith(client.functions.buyItem.invoke(-1, 2), "BadRequest");
-      await rejectsWith((client.functions.buyItem.invoke as (...a: unknown[]) => Promise<unknown>)(7, 2, 3), "BadRequest");
+      await rejectsWith(
+        (client.functions.buyItem.invoke as (...a: unknown[]) => Promise<unknown>)(7, 2, 3),
+        "BadRequest",
+      );
       await rejectsWith(client.functions.slow.invoke(-1), "BadRequest");
       await rejectsWith(client.functions.slow.with({ timeout: -5 }).invoke(1), "BadRequest");
       const error = (await client.functions.buyItem.invoke(7, 100).catch((e: unknown) => e)) as FunctionError;
@@ -137,13 +165,16 @@ describe("calls to the server", () => {
   });
 
   test("a request frame larger than the server's max_frame rejects BadRequest, unsent", async () => {
-    await session(async ({ client, peer }) => {
-      await rejectsWith(client.functions.slow.invoke(2n ** 63n), "BadRequest");
-      const ok = client.functions.slow.invoke(1);
-      assert.equal(hex(await peer.next()), "10 01 91 01", "5 bytes fit");
-      peer.send(bytes("03 12 00 c0"));
-      assert.equal(await ok, null);
-    }, { welcomeBody: welcome({ maxFrame: 5 }) });
+    await session(
+      async ({ client, peer }) => {
+        await rejectsWith(client.functions.slow.invoke(2n ** 63n), "BadRequest");
+        const ok = client.functions.slow.invoke(1);
+        assert.equal(hex(await peer.next()), "10 01 91 01", "5 bytes fit");
+        peer.send(bytes("03 12 00 c0"));
+        assert.equal(await ok, null);
+      },
+      { welcomeBody: welcome({ maxFrame: 5 }) },
+    );
   });
 
   test("an already-aborted signal settles Cancelled and sends nothing", async () => {
@@ -152,7 +183,7 @@ describe("calls to the server", () => {
       controller.abort();
       await rejectsWith(client.functions.slow.with({ signal: controller.signal }).invoke(1), "Cancelled");
       client.events.chat.fire("after");
-      assert.equal(hex(await peer.next()), '20 04 91 a5 61 66 74 65 72', "the event is the next frame");
+      assert.equal(hex(await peer.next()), "20 04 91 a5 61 66 74 65 72", "the event is the next frame");
     });
   });
 

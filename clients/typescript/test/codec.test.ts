@@ -11,26 +11,56 @@ const types: Record<string, Container> = {
   Id: { newtype: "u32" },
   Marker: "unit_struct",
   Pair: { tuple_struct: ["u8", "str"] },
-  Receipt: { struct: [["item", "u32"], ["quantity", "u8"], ["coins_left", "u64"]] },
-  Profile: { struct: [["name", "str"], ["nick", { option: "str" }]] },
+  Receipt: {
+    struct: [
+      ["item", "u32"],
+      ["quantity", "u8"],
+      ["coins_left", "u64"],
+    ],
+  },
+  Profile: {
+    struct: [
+      ["name", "str"],
+      ["nick", { option: "str" }],
+    ],
+  },
   Shape: {
     enum: [
       ["Empty", "unit"],
       ["Circle", { newtype: "f32" }],
-      ["Rect", { struct: [["w", "f32"], ["h", "f32"]] }],
+      [
+        "Rect",
+        {
+          struct: [
+            ["w", "f32"],
+            ["h", "f32"],
+          ],
+        },
+      ],
       ["Line", { tuple: ["i32", "i32"] }],
     ],
   },
-  Tree: { struct: [["value", "u32"], ["children", { seq: { ref: "Tree" } }]] },
+  Tree: {
+    struct: [
+      ["value", "u32"],
+      ["children", { seq: { ref: "Tree" } }],
+    ],
+  },
 };
 const shapes = new Shapes(types);
 
 const encode = (shape: Shape, value: unknown) => hex(msgpack.encode(shapes.compile(shape).encode(value, 0)));
 const decode = (shape: Shape, wire: string) => shapes.compile(shape).decode(msgpack.decode(bytes(wire)), 0);
 const refusesToEncode = (shape: Shape, value: unknown, message?: RegExp) =>
-  assert.throws(() => shapes.compile(shape).encode(value, 0), (e: unknown) => e instanceof ShapeError && (!message || message.test((e as ShapeError).describe())));
+  assert.throws(
+    () => shapes.compile(shape).encode(value, 0),
+    (e: unknown) => e instanceof ShapeError && (!message || message.test((e as ShapeError).describe())),
+  );
 const refusesToDecode = (shape: Shape, wire: string, message?: RegExp) =>
-  assert.throws(() => decode(shape, wire), (e: unknown) => e instanceof ShapeError && (!message || message.test((e as ShapeError).describe())));
+  assert.throws(
+    () => decode(shape, wire),
+    (e: unknown) => e instanceof ShapeError && (!message || message.test((e as ShapeError).describe())),
+  );
 
 /**
  * [shape, TypeScript value, the bytes rmp-serde writes, the bytes this client writes where they differ]. Where they
@@ -90,7 +120,12 @@ const table: [Shape, unknown, string, string?][] = [
   [{ ref: "Profile" }, { name: "a" }, '92 a1 "a" c0'],
   [{ ref: "Shape" }, "Empty", 'a5 "Empty"'],
   [{ ref: "Shape" }, { Circle: 1.5 }, '81 a6 "Circle" ca 3f c0 00 00', '81 a6 "Circle" cb 3f f8 00 00 00 00 00 00'],
-  [{ ref: "Shape" }, { Rect: { w: 0.5, h: 0.25 } }, '81 a4 "Rect" 92 ca 3f 00 00 00 ca 3e 80 00 00', '81 a4 "Rect" 92 cb 3f e0 00 00 00 00 00 00 cb 3f d0 00 00 00 00 00 00'],
+  [
+    { ref: "Shape" },
+    { Rect: { w: 0.5, h: 0.25 } },
+    '81 a4 "Rect" 92 ca 3f 00 00 00 ca 3e 80 00 00',
+    '81 a4 "Rect" 92 cb 3f e0 00 00 00 00 00 00 cb 3f d0 00 00 00 00 00 00',
+  ],
   [{ ref: "Shape" }, { Line: [1, -1] }, '81 a4 "Line" 92 01 ff'],
   [{ ref: "Tree" }, { value: 1, children: [{ value: 2, children: [] }] }, "92 01 91 92 02 90"],
 ];
@@ -102,7 +137,12 @@ describe("encoding every shape (docs/bindings.md table, PROTOCOL.md section 8)",
       assert.equal(written, hex(bytes(ours ?? rmp)));
       // What rmp-serde writes decodes to the same value here.
       const back = decode(shape, rmp);
-      const expected = typeof value === "bigint" && value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
+      const expected =
+        typeof value === "bigint" &&
+        value <= BigInt(Number.MAX_SAFE_INTEGER) &&
+        value >= -BigInt(Number.MAX_SAFE_INTEGER)
+          ? Number(value)
+          : value;
       if (typeof shape === "object" && "ref" in shape && shape.ref === "Profile") {
         assert.deepEqual(back, { nick: null, ...(value as object) });
       } else if (shape === "f32" || (typeof shape === "object" && "ref" in shape && shape.ref === "Shape")) {
@@ -163,13 +203,25 @@ describe("decoding what decoders accept beyond what encoders write", () => {
     refusesToDecode("str", "c4 02 c3 28", /UTF-8/);
     refusesToDecode("str", "05");
     refusesToDecode("char", 'a2 "ab"', /one code point/);
-    refusesToDecode("char", 'a0', /one code point/);
+    refusesToDecode("char", "a0", /one code point/);
   });
 
   test("structs from an array or a map keyed by field names", () => {
-    assert.deepEqual(decode({ ref: "Receipt" }, '83 a4 "item" 07 a8 "quantity" 02 aa "coins_left" 5a'), { item: 7, quantity: 2, coins_left: 90 });
-    assert.deepEqual(decode({ ref: "Receipt" }, '84 a5 "extra" c0 a4 "item" 07 a8 "quantity" 02 aa "coins_left" 5a'), { item: 7, quantity: 2, coins_left: 90 }, "unknown fields are ignored");
-    assert.deepEqual(decode({ ref: "Profile" }, '81 a4 "name" a1 "a"'), { name: "a", nick: null }, "a missing option field is None");
+    assert.deepEqual(decode({ ref: "Receipt" }, '83 a4 "item" 07 a8 "quantity" 02 aa "coins_left" 5a'), {
+      item: 7,
+      quantity: 2,
+      coins_left: 90,
+    });
+    assert.deepEqual(
+      decode({ ref: "Receipt" }, '84 a5 "extra" c0 a4 "item" 07 a8 "quantity" 02 aa "coins_left" 5a'),
+      { item: 7, quantity: 2, coins_left: 90 },
+      "unknown fields are ignored",
+    );
+    assert.deepEqual(
+      decode({ ref: "Profile" }, '81 a4 "name" a1 "a"'),
+      { name: "a", nick: null },
+      "a missing option field is None",
+    );
     refusesToDecode({ ref: "Receipt" }, '82 a4 "item" 07 a8 "quantity" 02', /coins_left is missing/);
     refusesToDecode({ ref: "Receipt" }, "92 07 02", /array of 3/);
     refusesToDecode({ ref: "Receipt" }, "94 07 02 5a 00", /array of 3/);
@@ -180,7 +232,11 @@ describe("decoding what decoders accept beyond what encoders write", () => {
     assert.equal(decode({ ref: "Marker" }, "c0"), null);
     assert.equal(decode({ ref: "Marker" }, "90"), null);
     refusesToDecode({ ref: "Marker" }, "91 00");
-    assert.deepEqual(decode({ ref: "Shape" }, '81 a4 "Rect" 82 a1 "w" 01 a1 "h" 02'), { Rect: { w: 1, h: 2 } }, "a struct variant as a map");
+    assert.deepEqual(
+      decode({ ref: "Shape" }, '81 a4 "Rect" 82 a1 "w" 01 a1 "h" 02'),
+      { Rect: { w: 1, h: 2 } },
+      "a struct variant as a map",
+    );
     assert.equal(decode({ ref: "Shape" }, '81 a5 "Empty" c0'), "Empty");
     refusesToDecode({ ref: "Shape" }, 'a6 "Circle"', /variant of enum Shape/);
     refusesToDecode({ ref: "Shape" }, 'a7 "Unknown"', /variant of enum Shape/);
@@ -190,7 +246,13 @@ describe("decoding what decoders accept beyond what encoders write", () => {
 
   test("maps decode as Map, with keys of their shape", () => {
     const value = decode({ map: ["u64", { seq: "str" }] }, '82 01 91 a1 "a" cf 00 20 00 00 00 00 00 00 90');
-    assert.deepEqual(value, new Map<unknown, unknown>([[1, ["a"]], [2n ** 53n, []]]));
+    assert.deepEqual(
+      value,
+      new Map<unknown, unknown>([
+        [1, ["a"]],
+        [2n ** 53n, []],
+      ]),
+    );
     refusesToDecode({ map: ["u8", "str"] }, '81 a1 "k" a1 "v"', /key 0/);
   });
 
@@ -256,7 +318,11 @@ describe("refusing values that do not match their shape", () => {
     refusesToEncode({ ref: "Receipt" }, { item: 7, quantity: 2 }, /^coins_left: expected u64/);
     refusesToEncode({ ref: "Receipt" }, [7, 2, 90], /an object/);
     refusesToEncode({ ref: "Receipt" }, null);
-    refusesToEncode({ ref: "Tree" }, { value: 1, children: [{ value: -1, children: [] }] }, /^children\[0\]\.value: expected u32/);
+    refusesToEncode(
+      { ref: "Tree" },
+      { value: 1, children: [{ value: -1, children: [] }] },
+      /^children\[0\]\.value: expected u32/,
+    );
     refusesToEncode({ ref: "Marker" }, {}, /unit struct/);
     refusesToEncode({ ref: "Shape" }, "Circle", /variant of enum Shape/);
     refusesToEncode({ ref: "Shape" }, { Empty: null }, /variant of enum Shape/);
@@ -267,7 +333,10 @@ describe("refusing values that do not match their shape", () => {
 
 describe("checks", () => {
   const fails = (check: Check, value: unknown, message?: RegExp) =>
-    assert.throws(() => applyCheck(check, value), (e: unknown) => e instanceof ShapeError && (!message || message.test(e.message)));
+    assert.throws(
+      () => applyCheck(check, value),
+      (e: unknown) => e instanceof ShapeError && (!message || message.test(e.message)),
+    );
   test("range, inclusive and exclusive, over numbers and bigints", () => {
     const inclusive: Check = { range: { min: 1, max: 99 } };
     applyCheck(inclusive, 1);
@@ -312,19 +381,26 @@ describe("arguments and outputs of a remote", () => {
     kind: "function",
     direction: "to_server",
     hash: "acf50e0cd4adec0d",
-    args: [["item", "u32"], ["quantity", "u8", { range: { min: 1, max: 99 } }], ["note", { option: "str" }, { len: { max: 3 } }]],
+    args: [
+      ["item", "u32"],
+      ["quantity", "u8", { range: { min: 1, max: 99 } }],
+      ["note", { option: "str" }, { len: { max: 3 } }],
+    ],
     output: { ref: "Receipt" },
   };
   const codec = new RemoteCodec(spec, shapes);
 
   test("arguments as one array; a missing trailing option is nil", () => {
     assert.equal(hex(codec.encodeArgs([7, 2])), "93 07 02 c0");
-    assert.equal(hex(codec.encodeArgs([7, 2, "abc"])), '93 07 02 a3 61 62 63');
+    assert.equal(hex(codec.encodeArgs([7, 2, "abc"])), "93 07 02 a3 61 62 63");
   });
 
   test("refused arguments name the argument", () => {
     const refuses = (args: unknown[], message: RegExp) =>
-      assert.throws(() => codec.encodeArgs(args), (e: unknown) => e instanceof ShapeError && message.test(e.describe()));
+      assert.throws(
+        () => codec.encodeArgs(args),
+        (e: unknown) => e instanceof ShapeError && message.test(e.describe()),
+      );
     refuses([7, 100], /^quantity: 100 is out of the range 1..=99/);
     refuses([7, 0], /^quantity: 0 is out/);
     refuses([7, 2, "abcd"], /^note: a length of 4/);
@@ -336,7 +412,10 @@ describe("arguments and outputs of a remote", () => {
   test("arguments received: exact arity, no trailing bytes, checks applied", () => {
     assert.deepEqual(codec.decodeArgs(bytes("93 07 02 c0")), [7, 2, null]);
     const refuses = (wire: string, message: RegExp) =>
-      assert.throws(() => codec.decodeArgs(bytes(wire)), (e: unknown) => e instanceof ShapeError && message.test(e.describe()));
+      assert.throws(
+        () => codec.decodeArgs(bytes(wire)),
+        (e: unknown) => e instanceof ShapeError && message.test(e.describe()),
+      );
     refuses("92 07 02", /an array of 3 arguments/);
     refuses("94 07 02 c0 c0", /an array of 3 arguments/);
     refuses("93 07 02 c0 c0", /not one MessagePack value/);

@@ -24,42 +24,54 @@ describe("keepalive", () => {
   });
 
   test("the client sends PING every pingInterval", async () => {
-    await session(async ({ peer }) => {
-      assert.equal(hex(await peer.next()), "30");
-      assert.equal(hex(await peer.next()), "30");
-    }, { pingInterval: 10 });
+    await session(
+      async ({ peer }) => {
+        assert.equal(hex(await peer.next()), "30");
+        assert.equal(hex(await peer.next()), "30");
+      },
+      { pingInterval: 10 },
+    );
   });
 
   test("no complete frame for idleTimeout closes the connection; pending calls settle Disconnected", async () => {
-    await session(async ({ client, peer }) => {
-      const call = client.functions.slow.invoke(1);
-      await peer.next();
-      await disconnected(call);
-      assert.deepEqual(await client.closed, { kind: "Idle", message: "no frame from the server for 60 ms" });
-      await peer.closed;
-    }, { idleTimeout: 60 });
+    await session(
+      async ({ client, peer }) => {
+        const call = client.functions.slow.invoke(1);
+        await peer.next();
+        await disconnected(call);
+        assert.deepEqual(await client.closed, { kind: "Idle", message: "no frame from the server for 60 ms" });
+        await peer.closed;
+      },
+      { idleTimeout: 60 },
+    );
   });
 
   test("bytes that never complete a frame do not keep it alive", async () => {
-    await session(async ({ client, peer }) => {
-      peer.send(bytes("05 10"));
-      peer.send(bytes("00"));
-      assert.equal((await client.closed).kind, "Idle");
-    }, { idleTimeout: 60 });
+    await session(
+      async ({ client, peer }) => {
+        peer.send(bytes("05 10"));
+        peer.send(bytes("00"));
+        assert.equal((await client.closed).kind, "Idle");
+      },
+      { idleTimeout: 60 },
+    );
   });
 
   test("a server that answers PINGs keeps the connection open", async () => {
-    await session(async ({ client, peer }) => {
-      // The client pings every 20 ms and closes after 1 s of silence: 30 answered pings take about 600 ms.
-      for (let i = 0; i < 30; i++) {
-        assert.equal(hex(await peer.next()), "30");
-        peer.send(bytes("01 31"));
-      }
-      const call = client.functions.slow.invoke(1);
-      assert.equal(hex(await peer.next()), "10 01 91 01");
-      peer.send(bytes("03 12 00 c0"));
-      assert.equal(await call, null, "still open");
-    }, { pingInterval: 20, idleTimeout: 1000 });
+    await session(
+      async ({ client, peer }) => {
+        // The client pings every 20 ms and closes after 1 s of silence: 30 answered pings take about 600 ms.
+        for (let i = 0; i < 30; i++) {
+          assert.equal(hex(await peer.next()), "30");
+          peer.send(bytes("01 31"));
+        }
+        const call = client.functions.slow.invoke(1);
+        assert.equal(hex(await peer.next()), "10 01 91 01");
+        peer.send(bytes("03 12 00 c0"));
+        assert.equal(await call, null, "still open");
+      },
+      { pingInterval: 20, idleTimeout: 1000 },
+    );
   });
 });
 
@@ -101,7 +113,10 @@ describe("what a hostile server sends (PROTOCOL.md section 9)", () => {
       await peer.next();
       peer.send(bytes("03 12 00 c0"), bytes("03 12 00 c0"));
       assert.equal(await call, null);
-      assert.deepEqual(await client.closed, { kind: "Protocol", message: "a reply names slot 0, but only 0 of this client's calls are unanswered" });
+      assert.deepEqual(await client.closed, {
+        kind: "Protocol",
+        message: "a reply names slot 0, but only 0 of this client's calls are unanswered",
+      });
     });
   });
 

@@ -44,40 +44,52 @@ describe("events from the server", () => {
   });
 
   test("at most eventQueueLen are held per event; the oldest are dropped", async () => {
-    await session(async ({ client, peer }) => {
-      for (const text of ["a", "b", "c", "d", "e"]) peer.send(announce(text));
-      peer.send(bytes("07 20 05 92 01 a2 68 69"));
-      await roundTrip(peer);
-      const heard: string[] = [];
-      client.events.announce.connect((text) => void heard.push(text));
-      const said: string[] = [];
-      client.events.said.connect((_, text) => void said.push(text));
-      await Promise.resolve();
-      assert.deepEqual(heard, ["c", "d", "e"]);
-      assert.deepEqual(said, ["hi"], "each event has its own queue");
-    }, { eventQueueLen: 3 });
+    await session(
+      async ({ client, peer }) => {
+        for (const text of ["a", "b", "c", "d", "e"]) peer.send(announce(text));
+        peer.send(bytes("07 20 05 92 01 a2 68 69"));
+        await roundTrip(peer);
+        const heard: string[] = [];
+        client.events.announce.connect((text) => void heard.push(text));
+        const said: string[] = [];
+        client.events.said.connect((_, text) => void said.push(text));
+        await Promise.resolve();
+        assert.deepEqual(heard, ["c", "d", "e"]);
+        assert.deepEqual(said, ["hi"], "each event has its own queue");
+      },
+      { eventQueueLen: 3 },
+    );
   });
 
   test("held payloads are validated first: one that does not decode is dropped at once", async () => {
-    await session(async ({ client, peer, warnings }) => {
-      peer.send(bytes("04 20 06 91 05"), announce("ok"), bytes('07 20 06 92 a1 "a" a1 "b"'));
-      await roundTrip(peer);
-      assert.match(await warnings.next(), /announce with arguments that do not match: text: expected a string, got 5/);
-      assert.match(await warnings.next(), /announce with arguments that do not match/);
-      const heard: string[] = [];
-      client.events.announce.connect((text) => void heard.push(text));
-      await Promise.resolve();
-      assert.deepEqual(heard, ["ok"]);
-    }, { eventQueueLen: 1 });
+    await session(
+      async ({ client, peer, warnings }) => {
+        peer.send(bytes("04 20 06 91 05"), announce("ok"), bytes('07 20 06 92 a1 "a" a1 "b"'));
+        await roundTrip(peer);
+        assert.match(
+          await warnings.next(),
+          /announce with arguments that do not match: text: expected a string, got 5/,
+        );
+        assert.match(await warnings.next(), /announce with arguments that do not match/);
+        const heard: string[] = [];
+        client.events.announce.connect((text) => void heard.push(text));
+        await Promise.resolve();
+        assert.deepEqual(heard, ["ok"]);
+      },
+      { eventQueueLen: 1 },
+    );
   });
 
   test("events pipelined with WELCOME are held for a listener connected right after connect", async () => {
-    await session(async ({ client, peer }) => {
-      const heard = new Queue<string>();
-      client.events.announce.connect((text) => heard.push(text));
-      assert.equal(await heard.next(), "early");
-      void peer;
-    }, { extra: announce("early") });
+    await session(
+      async ({ client, peer }) => {
+        const heard = new Queue<string>();
+        client.events.announce.connect((text) => heard.push(text));
+        assert.equal(await heard.next(), "early");
+        void peer;
+      },
+      { extra: announce("early") },
+    );
   });
 
   test("disconnecting a listener; a throwing listener is a warning and does not stop the others", async () => {
@@ -117,7 +129,7 @@ describe("events from the server", () => {
 });
 
 describe("events to the server", () => {
-  test("fire: the worked example's chat(\"hi\")", async () => {
+  test('fire: the worked example\'s chat("hi")', async () => {
     await session(async ({ client, peer }) => {
       client.events.chat.fire("hi");
       assert.equal(hex(await peer.next()), "20 04 91 a2 68 69");
@@ -126,7 +138,10 @@ describe("events to the server", () => {
 
   test("arguments that do not match throw FunctionError BadRequest; nothing is sent", async () => {
     await session(async ({ client, peer }) => {
-      assert.throws(() => client.events.chat.fire(5 as unknown as string), (e: unknown) => e instanceof FunctionError && e.kind === "BadRequest" && e.remote === "chat");
+      assert.throws(
+        () => client.events.chat.fire(5 as unknown as string),
+        (e: unknown) => e instanceof FunctionError && e.kind === "BadRequest" && e.remote === "chat",
+      );
       assert.throws(() => client.events.chat.fire("\ud800"), FunctionError);
       client.events.chat.fire("ok");
       assert.equal(hex(await peer.next()), "20 04 91 a2 6f 6b");
@@ -134,22 +149,33 @@ describe("events to the server", () => {
   });
 
   test("an event the server declares differently, or too large for its max_frame, is not sent", async () => {
-    const remotes = WORKED_TABLE.map(([n, k, d, h]): [string, number, number, bigint] => [n, k, d, n === "chat" ? 7n : h]);
-    await session(async ({ client, peer, warnings }) => {
-      client.events.chat.fire("x");
-      client.events.chat.fire("x");
-      assert.match(await warnings.next(), /interface differs/);
-      assert.match(await warnings.next(), /event chat is not sent: the server's signature hash is 0000000000000007/);
-      void client.functions.slow.invoke(1).catch(() => {});
-      assert.equal(hex(await peer.next()), "10 01 91 01", "the next frame is the call");
-      assert.equal(warnings.length, 0, "warned once");
-    }, { strictInterface: false, welcomeBody: welcome({ remotes }) });
-    await session(async ({ client, peer, warnings }) => {
-      client.events.chat.fire("x".repeat(100));
-      assert.match(await warnings.next(), /exceeds the server's maximum of 20/);
-      client.events.chat.fire("short");
-      assert.equal((await peer.next())[0], 0x20);
-    }, { welcomeBody: welcome({ maxFrame: 20 }) });
+    const remotes = WORKED_TABLE.map(([n, k, d, h]): [string, number, number, bigint] => [
+      n,
+      k,
+      d,
+      n === "chat" ? 7n : h,
+    ]);
+    await session(
+      async ({ client, peer, warnings }) => {
+        client.events.chat.fire("x");
+        client.events.chat.fire("x");
+        assert.match(await warnings.next(), /interface differs/);
+        assert.match(await warnings.next(), /event chat is not sent: the server's signature hash is 0000000000000007/);
+        void client.functions.slow.invoke(1).catch(() => {});
+        assert.equal(hex(await peer.next()), "10 01 91 01", "the next frame is the call");
+        assert.equal(warnings.length, 0, "warned once");
+      },
+      { strictInterface: false, welcomeBody: welcome({ remotes }) },
+    );
+    await session(
+      async ({ client, peer, warnings }) => {
+        client.events.chat.fire("x".repeat(100));
+        assert.match(await warnings.next(), /exceeds the server's maximum of 20/);
+        client.events.chat.fire("short");
+        assert.equal((await peer.next())[0], 0x20);
+      },
+      { welcomeBody: welcome({ maxFrame: 20 }) },
+    );
   });
 
   test("firing on a closed connection is a warning", async () => {

@@ -1,7 +1,16 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { buildFrame, encodeVarint, FrameError, FrameReader, Kind, parseMessage, readVarint, varintLength } from "../src/frame.js";
+import {
+  buildFrame,
+  encodeVarint,
+  FrameError,
+  FrameReader,
+  Kind,
+  parseMessage,
+  readVarint,
+  varintLength,
+} from "../src/frame.js";
 import { bytes, hex } from "./helpers/bytes.js";
 
 describe("varints", () => {
@@ -75,8 +84,18 @@ describe("frames", () => {
       reader.push(bytes(text));
       return parseMessage(reader.next()!);
     };
-    assert.deepEqual(parse("05 10 00 92 07 02"), { kind: "Request", remote: 0, timeoutMs: undefined, args: bytes("92 07 02") });
-    assert.deepEqual(parse("08 11 01 fa 01 91 cd 03 e8"), { kind: "Request", remote: 1, timeoutMs: 250, args: bytes("91 cd 03 e8") });
+    assert.deepEqual(parse("05 10 00 92 07 02"), {
+      kind: "Request",
+      remote: 0,
+      timeoutMs: undefined,
+      args: bytes("92 07 02"),
+    });
+    assert.deepEqual(parse("08 11 01 fa 01 91 cd 03 e8"), {
+      kind: "Request",
+      remote: 1,
+      timeoutMs: 250,
+      args: bytes("91 cd 03 e8"),
+    });
     assert.deepEqual(parse("0c 11 03 dc 0b 91 a6 41 67 61 69 6e 3f"), {
       kind: "Request",
       remote: 3,
@@ -140,18 +159,30 @@ describe("FrameReader", () => {
   test("framing errors: too long (checked on the prefix alone, before empty), empty, malformed prefix", () => {
     const tooLong = new FrameReader(100);
     tooLong.push(bytes("65"));
-    assert.throws(() => tooLong.next(), (e: unknown) => e instanceof FrameError && e.kind === "TooLong");
+    assert.throws(
+      () => tooLong.next(),
+      (e: unknown) => e instanceof FrameError && e.kind === "TooLong",
+    );
     const atMax = new FrameReader(100);
     atMax.push(bytes("64"));
     assert.equal(atMax.next(), null, "a frame of exactly the maximum waits for its body");
     const empty = new FrameReader(100);
     empty.push(bytes("00"));
-    assert.throws(() => empty.next(), (e: unknown) => e instanceof FrameError && e.kind === "Empty");
+    assert.throws(
+      () => empty.next(),
+      (e: unknown) => e instanceof FrameError && e.kind === "Empty",
+    );
     const bad = new FrameReader(100);
     bad.push(bytes("80 80 80 80 80"));
-    assert.throws(() => bad.next(), (e: unknown) => e instanceof FrameError && e.kind === "BadLength");
+    assert.throws(
+      () => bad.next(),
+      (e: unknown) => e instanceof FrameError && e.kind === "BadLength",
+    );
     const big = new FrameReader(100);
     big.push(bytes("ff ff ff ff 0f"));
-    assert.throws(() => big.next(), (e: unknown) => e instanceof FrameError && e.kind === "TooLong");
+    assert.throws(
+      () => big.next(),
+      (e: unknown) => e instanceof FrameError && e.kind === "TooLong",
+    );
   });
 });

@@ -32,14 +32,20 @@ describe("handshake maps", () => {
     const table = net.spec.remotes.slice(0, 2).map(wireRemote);
     assert.equal(
       hex(helloPayload({ timeoutMs: 10_000, maxFrame: 1 << 20, token: undefined, remotes: table })),
-      hex(bytes(`84 a8 "protocol" 01 aa "timeout_ms" cd 27 10 a9 "max_frame" ce 00 10 00 00
+      hex(
+        bytes(`84 a8 "protocol" 01 aa "timeout_ms" cd 27 10 a9 "max_frame" ce 00 10 00 00
         a7 "remotes" 92
         94 a8 "buy_item" 00 00 cf ac f5 0e 0c d4 ad ec 0d
-        94 a4 "slow" 00 00 d3 04 2f 62 d4 45 e7 04 63`)),
+        94 a4 "slow" 00 00 d3 04 2f 62 d4 45 e7 04 63`),
+      ),
     );
     assert.equal(
       hex(helloPayload({ timeoutMs: 250, maxFrame: 4096, token: "s3cret", remotes: [] })),
-      hex(bytes(`85 a8 "protocol" 01 aa "timeout_ms" cc fa a9 "max_frame" cd 10 00 a5 "token" a6 "s3cret" a7 "remotes" 90`)),
+      hex(
+        bytes(
+          `85 a8 "protocol" 01 aa "timeout_ms" cc fa a9 "max_frame" cd 10 00 a5 "token" a6 "s3cret" a7 "remotes" 90`,
+        ),
+      ),
     );
   });
 
@@ -75,15 +81,36 @@ describe("handshake maps", () => {
     };
     protocol(() => parseWelcome(without("player")), /no field player/);
     protocol(() => parseWelcome(without("remotes")), /no field remotes/);
-    const badEntry = msgpack.encode(new Map<string, unknown>([["protocol", 1], ["player", 1], ["timeout_ms", 1], ["max_frame", 1], ["remotes", [["x", 0, 300, 1]]]]));
+    const badEntry = msgpack.encode(
+      new Map<string, unknown>([
+        ["protocol", 1],
+        ["player", 1],
+        ["timeout_ms", 1],
+        ["max_frame", 1],
+        ["remotes", [["x", 0, 300, 1]]],
+      ]),
+    );
     protocol(() => parseWelcome(badEntry), /entry 0/);
-    const negative = msgpack.encode(new Map<string, unknown>([["protocol", 1], ["player", -1], ["timeout_ms", 1], ["max_frame", 1], ["remotes", []]]));
+    const negative = msgpack.encode(
+      new Map<string, unknown>([
+        ["protocol", 1],
+        ["player", -1],
+        ["timeout_ms", 1],
+        ["max_frame", 1],
+        ["remotes", []],
+      ]),
+    );
     protocol(() => parseWelcome(negative), /player/);
   });
 
   test("WELCOME or REJECT of another protocol version", () => {
-    assert.throws(() => parseWelcome(welcome({ protocol: 2 }).subarray(1)), (e: unknown) => e instanceof ConnectError && e.kind === "VersionMismatch");
-    const reject = parseReject(bytes('82 a8 "protocol" 01 a6 "reason" d9 33 "this server speaks protocol version 1, the client 2"'));
+    assert.throws(
+      () => parseWelcome(welcome({ protocol: 2 }).subarray(1)),
+      (e: unknown) => e instanceof ConnectError && e.kind === "VersionMismatch",
+    );
+    const reject = parseReject(
+      bytes('82 a8 "protocol" 01 a6 "reason" d9 33 "this server speaks protocol version 1, the client 2"'),
+    );
     assert.equal(reject.kind, "Rejected");
     assert.equal(reject.reason, "this server speaks protocol version 1, the client 2");
     const rejectV2 = parseReject(bytes('82 a8 "protocol" 02 a6 "reason" a2 "no"'));
@@ -91,12 +118,20 @@ describe("handshake maps", () => {
   });
 
   test("mapping the bindings onto a table: by name, kind and direction; hash compared", () => {
-    const table = WORKED_TABLE.filter(([n]) => n !== "daily_bonus").map(([n, k, d, h]): [string, number, number, bigint] =>
-      n === "slow" ? [n, k, d, h ^ 1n] : n === "chat" ? [n, 0, 0, h] : [n, k, d, h],
+    const table = WORKED_TABLE.filter(([n]) => n !== "daily_bonus").map(
+      ([n, k, d, h]): [string, number, number, bigint] =>
+        n === "slow" ? [n, k, d, h ^ 1n] : n === "chat" ? [n, 0, 0, h] : [n, k, d, h],
     );
     table.unshift(["other", 0, 0, 1n]);
     const bound = bindInterface(net.spec, table);
-    assert.deepEqual(bound.mismatches.map((m) => [m.remote, m.kind]), [["slow", "Signature"], ["daily_bonus", "Missing"], ["chat", "Missing"]]);
+    assert.deepEqual(
+      bound.mismatches.map((m) => [m.remote, m.kind]),
+      [
+        ["slow", "Signature"],
+        ["daily_bonus", "Missing"],
+        ["chat", "Missing"],
+      ],
+    );
     assert.match(bound.mismatches[0]!.detail, /042f62d445e70462, the bindings' 042f62d445e70463/);
     assert.match(bound.mismatches[2]!.detail, /as a function to the server, the bindings as an event to the server/);
     assert.deepEqual(bound.byKey.get(remoteKey("buy_item", "to_server")), { id: 1 });
@@ -106,7 +141,10 @@ describe("handshake maps", () => {
 });
 
 /** Connects with `options` to a fake server whose first answer to HELLO is `answer` (a whole message), if any. */
-async function attempt(answer: ((peer: import("./helpers/fake-server.js").Peer) => void) | undefined, options: ConnectOptions = {}) {
+async function attempt(
+  answer: ((peer: import("./helpers/fake-server.js").Peer) => void) | undefined,
+  options: ConnectOptions = {},
+) {
   const server = await FakeServer.start();
   const warnings = new Queue<string>();
   try {
@@ -133,58 +171,89 @@ function connectError(error: unknown, kind: string): ConnectError {
 
 describe("connect", () => {
   test("sends HELLO with the client's table and resolves on WELCOME", async () => {
-    await session(async ({ client, hello }) => {
-      assert.equal(hello[0], Kind.HELLO);
-      const map = msgpack.decode(hello.subarray(1)) as Map<string, unknown>;
-      assert.deepEqual([...map.keys()], ["protocol", "timeout_ms", "max_frame", "token", "remotes"]);
-      assert.equal(map.get("token"), "tok");
-      assert.deepEqual(
-        (map.get("remotes") as unknown[][]).map(([n, k, d, h]) => [n, k, d, BigInt(h as number | bigint)]),
-        WORKED_TABLE,
-      );
-      const start = bytes('01 85 a8 "protocol" 01 aa "timeout_ms" cd 27 10 a9 "max_frame" ce 00 10 00 00 a5 "token" a3 "tok" a7 "remotes" 97');
-      assert.equal(hex(hello.subarray(0, start.length)), hex(start));
-      assert.equal(client.player, 1);
-      assert.deepEqual(client.mismatches, []);
-      assert.equal(typeof client.functions.buyItem.invoke, "function");
-      assert.equal(typeof client.functions.confirm.setCallback, "function");
-      assert.equal(typeof client.events.chat.fire, "function");
-      assert.equal(typeof client.events.announce.connect, "function");
-    }, { token: "tok" });
+    await session(
+      async ({ client, hello }) => {
+        assert.equal(hello[0], Kind.HELLO);
+        const map = msgpack.decode(hello.subarray(1)) as Map<string, unknown>;
+        assert.deepEqual([...map.keys()], ["protocol", "timeout_ms", "max_frame", "token", "remotes"]);
+        assert.equal(map.get("token"), "tok");
+        assert.deepEqual(
+          (map.get("remotes") as unknown[][]).map(([n, k, d, h]) => [n, k, d, BigInt(h as number | bigint)]),
+          WORKED_TABLE,
+        );
+        const start = bytes(
+          '01 85 a8 "protocol" 01 aa "timeout_ms" cd 27 10 a9 "max_frame" ce 00 10 00 00 a5 "token" a3 "tok" a7 "remotes" 97',
+        );
+        assert.equal(hex(hello.subarray(0, start.length)), hex(start));
+        assert.equal(client.player, 1);
+        assert.deepEqual(client.mismatches, []);
+        assert.equal(typeof client.functions.buyItem.invoke, "function");
+        assert.equal(typeof client.functions.confirm.setCallback, "function");
+        assert.equal(typeof client.events.chat.fire, "function");
+        assert.equal(typeof client.events.announce.connect, "function");
+      },
+      { token: "tok" },
+    );
   });
 
   test("HELLO announces the timeout and maximum frame it was given", async () => {
-    await session(async ({ hello }) => {
-      const map = msgpack.decode(hello.subarray(1)) as Map<string, unknown>;
-      assert.equal(map.get("timeout_ms"), 1234);
-      assert.equal(map.get("max_frame"), 4096);
-      assert.equal(map.has("token"), false);
-    }, { timeout: 1234.9, maxFrame: 4096 });
+    await session(
+      async ({ hello }) => {
+        const map = msgpack.decode(hello.subarray(1)) as Map<string, unknown>;
+        assert.equal(map.get("timeout_ms"), 1234);
+        assert.equal(map.get("max_frame"), 4096);
+        assert.equal(map.has("token"), false);
+      },
+      { timeout: 1234.9, maxFrame: 4096 },
+    );
   });
 
   test("an interface mismatch names every differing remote", async () => {
-    const remotes = WORKED_TABLE.filter(([n]) => n !== "announce").map(([n, k, d, h]): [string, number, number, bigint] => [n, k, d, n === "buy_item" ? 1n : h]);
+    const remotes = WORKED_TABLE.filter(([n]) => n !== "announce").map(
+      ([n, k, d, h]): [string, number, number, bigint] => [n, k, d, n === "buy_item" ? 1n : h],
+    );
     const { error, peer } = await attempt((p) => p.send(frameOf(welcome({ remotes }))));
     const e = connectError(error, "InterfaceMismatch");
-    assert.deepEqual(e.mismatches.map((m) => [m.remote, m.kind]), [["buy_item", "Signature"], ["announce", "Missing"]]);
+    assert.deepEqual(
+      e.mismatches.map((m) => [m.remote, m.kind]),
+      [
+        ["buy_item", "Signature"],
+        ["announce", "Missing"],
+      ],
+    );
     assert.match(e.message, /buy_item: the server's signature hash is 0000000000000001/);
     assert.match(e.message, /announce: the server does not declare announce/);
     await peer.closed;
   });
 
   test("strictInterface: false connects; calls to a missing remote settle Unprocessed, to a differing one BadRequest", async () => {
-    const remotes = WORKED_TABLE.filter(([n]) => n !== "daily_bonus").map(([n, k, d, h]): [string, number, number, bigint] => [n, k, d, n === "slow" ? 1n : h]);
-    await session(async ({ client, peer, warnings }) => {
-      assert.deepEqual(client.mismatches.map((m) => [m.remote, m.kind]), [["slow", "Signature"], ["daily_bonus", "Missing"]]);
-      assert.match(await warnings.next(), /interface differs/);
-      await assert.rejects(client.functions.dailyBonus.invoke(), { name: "FunctionError", kind: "Unprocessed", remote: "daily_bonus" });
-      await assert.rejects(client.functions.slow.invoke(5), { kind: "BadRequest", remote: "slow" });
-      // Nothing was sent for them, and no number was consumed: the next call is call 0, remote 0 (the table's order).
-      const call = client.functions.buyItem.invoke(7, 2);
-      assert.equal(hex(await peer.next()), "10 00 92 07 02");
-      peer.send(bytes("06 12 00 93 07 02 5a"));
-      assert.deepEqual(await call, { item: 7, quantity: 2, coins_left: 90 });
-    }, { strictInterface: false, welcomeBody: welcome({ remotes }) });
+    const remotes = WORKED_TABLE.filter(([n]) => n !== "daily_bonus").map(
+      ([n, k, d, h]): [string, number, number, bigint] => [n, k, d, n === "slow" ? 1n : h],
+    );
+    await session(
+      async ({ client, peer, warnings }) => {
+        assert.deepEqual(
+          client.mismatches.map((m) => [m.remote, m.kind]),
+          [
+            ["slow", "Signature"],
+            ["daily_bonus", "Missing"],
+          ],
+        );
+        assert.match(await warnings.next(), /interface differs/);
+        await assert.rejects(client.functions.dailyBonus.invoke(), {
+          name: "FunctionError",
+          kind: "Unprocessed",
+          remote: "daily_bonus",
+        });
+        await assert.rejects(client.functions.slow.invoke(5), { kind: "BadRequest", remote: "slow" });
+        // Nothing was sent for them, and no number was consumed: the next call is call 0, remote 0 (the table's order).
+        const call = client.functions.buyItem.invoke(7, 2);
+        assert.equal(hex(await peer.next()), "10 00 92 07 02");
+        peer.send(bytes("06 12 00 93 07 02 5a"));
+        assert.deepEqual(await call, { item: 7, quantity: 2, coins_left: 90 });
+      },
+      { strictInterface: false, welcomeBody: welcome({ remotes }) },
+    );
   });
 
   test("REJECT: Rejected with the server's reason", async () => {
@@ -193,7 +262,12 @@ describe("connect", () => {
   });
 
   test("a version-2 REJECT or WELCOME: VersionMismatch", async () => {
-    const reject = await attempt((p) => p.send(bytes("48 03 82 a8"), bytes('"protocol" 02 a6 "reason" d9 33 "this server speaks protocol version 2, the client 1"')));
+    const reject = await attempt((p) =>
+      p.send(
+        bytes("48 03 82 a8"),
+        bytes('"protocol" 02 a6 "reason" d9 33 "this server speaks protocol version 2, the client 1"'),
+      ),
+    );
     connectError(reject.error, "VersionMismatch");
     const welcomed = await attempt((p) => p.send(frameOf(welcome({ protocol: 2 }))));
     connectError(welcomed.error, "VersionMismatch");
@@ -230,7 +304,9 @@ describe("connect", () => {
     await new Promise<void>((r) => tcp.listen(0, "127.0.0.1", r));
     const { port } = tcp.address() as import("node:net").AddressInfo;
     try {
-      const error = await connect(net, `ws://127.0.0.1:${port}/`, { WebSocket, handshakeTimeout: 50 }).catch((e: unknown) => e);
+      const error = await connect(net, `ws://127.0.0.1:${port}/`, { WebSocket, handshakeTimeout: 50 }).catch(
+        (e: unknown) => e,
+      );
       connectError(error, "HandshakeTimeout");
     } finally {
       for (const s of sockets) s.destroy();

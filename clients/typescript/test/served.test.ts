@@ -16,7 +16,7 @@ function deferred<T>() {
 }
 
 describe("calls from the server", () => {
-  test("the worked example: confirm(\"Sell?\") answered true", async () => {
+  test('the worked example: confirm("Sell?") answered true', async () => {
     await session(async ({ client, peer }) => {
       const prompts: string[] = [];
       client.functions.confirm.setCallback((prompt) => {
@@ -32,7 +32,9 @@ describe("calls from the server", () => {
   test("an async callback; replies by slot when answered out of order", async () => {
     await session(async ({ client, peer }) => {
       const pending = new Queue<{ prompt: string; answer: (v: boolean) => void }>();
-      client.functions.confirm.setCallback((prompt) => new Promise<boolean>((answer) => pending.push({ prompt, answer })));
+      client.functions.confirm.setCallback(
+        (prompt) => new Promise<boolean>((answer) => pending.push({ prompt, answer })),
+      );
       peer.send(bytes('05 10 03 91 a1 "a"'), bytes('05 10 03 91 a1 "b"'), bytes('05 10 03 91 a1 "c"'));
       const a = await pending.next();
       const b = await pending.next();
@@ -78,11 +80,14 @@ describe("calls from the server", () => {
   });
 
   test("a reply larger than the server's max_frame: InvalidResult", async () => {
-    await session(async ({ client, peer }) => {
-      client.functions.confirm.setCallback(() => true);
-      peer.send(bytes('05 10 03 91 a1 "a"'));
-      assert.equal(hex(await peer.next()), "13 00 03", "REPLY_OK would be 3 bytes, 2 are allowed");
-    }, { welcomeBody: welcome({ maxFrame: 2 }) });
+    await session(
+      async ({ client, peer }) => {
+        client.functions.confirm.setCallback(() => true);
+        peer.send(bytes('05 10 03 91 a1 "a"'));
+        assert.equal(hex(await peer.next()), "13 00 03", "REPLY_OK would be 3 bytes, 2 are allowed");
+      },
+      { welcomeBody: welcome({ maxFrame: 2 }) },
+    );
   });
 
   test("arguments that do not decode, unknown ids, the other direction: BadRequest", async () => {
@@ -128,19 +133,25 @@ describe("calls from the server", () => {
   });
 
   test("the callee's deadline: a REQUEST's is the server's WELCOME timeout_ms", async () => {
-    await session(async ({ client, peer }) => {
-      client.functions.confirm.setCallback(() => new Promise<boolean>(() => {}));
-      peer.send(bytes('05 10 03 91 a1 "a"'));
-      assert.equal(hex(await peer.next()), "13 00 05");
-    }, { welcomeBody: welcome({ timeoutMs: 20 }) });
+    await session(
+      async ({ client, peer }) => {
+        client.functions.confirm.setCallback(() => new Promise<boolean>(() => {}));
+        peer.send(bytes('05 10 03 91 a1 "a"'));
+        assert.equal(hex(await peer.next()), "13 00 05");
+      },
+      { welcomeBody: welcome({ timeoutMs: 20 }) },
+    );
   });
 
   test("the callee's deadline: the client's own timeout when WELCOME says 0", async () => {
-    await session(async ({ client, peer }) => {
-      client.functions.confirm.setCallback(() => new Promise<boolean>(() => {}));
-      peer.send(bytes('05 10 03 91 a1 "a"'));
-      assert.equal(hex(await peer.next()), "13 00 05");
-    }, { welcomeBody: welcome({ timeoutMs: 0 }), timeout: 20 });
+    await session(
+      async ({ client, peer }) => {
+        client.functions.confirm.setCallback(() => new Promise<boolean>(() => {}));
+        peer.send(bytes('05 10 03 91 a1 "a"'));
+        assert.equal(hex(await peer.next()), "13 00 05");
+      },
+      { welcomeBody: welcome({ timeoutMs: 0 }), timeout: 20 },
+    );
   });
 
   test("a result after the deadline is dropped", async () => {
@@ -151,7 +162,7 @@ describe("calls from the server", () => {
       assert.equal(hex(await peer.next()), "13 00 05");
       hold.resolve(true);
       client.events.chat.fire("next");
-      assert.equal(hex(await peer.next()), '20 04 91 a4 6e 65 78 74', "no REPLY_OK after the Timeout");
+      assert.equal(hex(await peer.next()), "20 04 91 a4 6e 65 78 74", "no REPLY_OK after the Timeout");
     });
   });
 
@@ -167,27 +178,33 @@ describe("calls from the server", () => {
   });
 
   test("past maxInFlight running callbacks: Cancelled; a callback that answers at once is never in flight", async () => {
-    await session(async ({ client, peer }) => {
-      let sync = false;
-      client.functions.confirm.setCallback(() => (sync ? true : new Promise<boolean>(() => {})));
-      peer.send(bytes('05 10 03 91 a1 "a"'), bytes('05 10 03 91 a1 "b"'), bytes('05 10 03 91 a1 "c"'));
-      assert.equal(hex(await peer.next()), "13 02 01", "the third: two are running");
-      sync = true;
-      // Still two running: even a callback that would answer at once is refused (the check comes first).
-      peer.send(bytes('05 10 03 91 a1 "d"'));
-      assert.equal(hex(await peer.next()), "13 02 01");
-      peer.send(bytes("02 14 00"));
-      assert.equal(hex(await peer.next()), "13 00 01");
-      peer.send(bytes('05 10 03 91 a1 "e"'), bytes('05 10 03 91 a1 "f"'));
-      assert.equal(hex(await peer.next()), "12 01 c3");
-      assert.equal(hex(await peer.next()), "12 01 c3");
-    }, { maxInFlight: 2 });
+    await session(
+      async ({ client, peer }) => {
+        let sync = false;
+        client.functions.confirm.setCallback(() => (sync ? true : new Promise<boolean>(() => {})));
+        peer.send(bytes('05 10 03 91 a1 "a"'), bytes('05 10 03 91 a1 "b"'), bytes('05 10 03 91 a1 "c"'));
+        assert.equal(hex(await peer.next()), "13 02 01", "the third: two are running");
+        sync = true;
+        // Still two running: even a callback that would answer at once is refused (the check comes first).
+        peer.send(bytes('05 10 03 91 a1 "d"'));
+        assert.equal(hex(await peer.next()), "13 02 01");
+        peer.send(bytes("02 14 00"));
+        assert.equal(hex(await peer.next()), "13 00 01");
+        peer.send(bytes('05 10 03 91 a1 "e"'), bytes('05 10 03 91 a1 "f"'));
+        assert.equal(hex(await peer.next()), "12 01 c3");
+        assert.equal(hex(await peer.next()), "12 01 c3");
+      },
+      { maxInFlight: 2 },
+    );
   });
 
   test("calls pipelined with WELCOME are answered once connect has resolved, by the callback set right after", async () => {
-    await session(async ({ client, peer }) => {
-      client.functions.confirm.setCallback((prompt) => prompt === "Sell?");
-      assert.equal(hex(await peer.next()), "12 00 c3");
-    }, { extra: bytes('09 10 03 91 a5 "Sell?"') });
+    await session(
+      async ({ client, peer }) => {
+        client.functions.confirm.setCallback((prompt) => prompt === "Sell?");
+        assert.equal(hex(await peer.next()), "12 00 c3");
+      },
+      { extra: bytes('09 10 03 91 a5 "Sell?"') },
+    );
   });
 });

@@ -78,7 +78,8 @@ describe("call numbers", () => {
     const link = new FakeLink();
     const calls = new Calls(link, 10_000, 10_000);
     const pending: Promise<unknown>[] = [];
-    for (let i = 0; i < MAX_UNANSWERED; i++) pending.push(calls.invoke(slow, slowBinding, [1], {}).catch((e: FunctionError) => e.kind));
+    for (let i = 0; i < MAX_UNANSWERED; i++)
+      pending.push(calls.invoke(slow, slowBinding, [1], {}).catch((e: FunctionError) => e.kind));
     assert.equal(calls.unanswered, MAX_UNANSWERED);
     await assert.rejects(calls.invoke(slow, slowBinding, [1], {}), { kind: "Disconnected" });
     assert.match(link.failed!, /65536 calls unanswered/);

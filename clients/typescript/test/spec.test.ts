@@ -2,7 +2,15 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { WebSocket } from "ws";
 
-import { connect, defineInterface, SpecError, type InterfaceSpec, type RemoteSpec, type ServerFunction, type ClientEvent } from "remotes-client";
+import {
+  connect,
+  defineInterface,
+  SpecError,
+  type InterfaceSpec,
+  type RemoteSpec,
+  type ServerFunction,
+  type ClientEvent,
+} from "remotes-client";
 import { wireRemote } from "../src/handshake.js";
 import { two_way } from "./fixtures/two-way.js";
 import { bytes, hex } from "./helpers/bytes.js";
@@ -17,9 +25,33 @@ const shopSpec: InterfaceSpec = {
   name: "shop",
   types: {},
   remotes: [
-    { name: "shop.sell", path: ["functions", "shop", "sell"], kind: "function", direction: "to_server", hash: "0000000000000001", args: [["item", "u32"]], output: "unit" },
-    { name: "shop.stock.count", path: ["functions", "shop", "stock", "count"], kind: "function", direction: "to_server", hash: "0000000000000002", args: [], output: "u32" },
-    { name: "shop.sold", path: ["events", "shop", "sold"], kind: "event", direction: "to_client", hash: "0000000000000003", args: [["item", "u32"]], output: "unit" },
+    {
+      name: "shop.sell",
+      path: ["functions", "shop", "sell"],
+      kind: "function",
+      direction: "to_server",
+      hash: "0000000000000001",
+      args: [["item", "u32"]],
+      output: "unit",
+    },
+    {
+      name: "shop.stock.count",
+      path: ["functions", "shop", "stock", "count"],
+      kind: "function",
+      direction: "to_server",
+      hash: "0000000000000002",
+      args: [],
+      output: "u32",
+    },
+    {
+      name: "shop.sold",
+      path: ["events", "shop", "sold"],
+      kind: "event",
+      direction: "to_client",
+      hash: "0000000000000003",
+      args: [["item", "u32"]],
+      output: "unit",
+    },
   ],
 };
 
@@ -33,7 +65,10 @@ describe("defineInterface", () => {
   const refuses = (change: (spec: InterfaceSpec) => void, message: RegExp) => {
     const spec = structuredClone(shopSpec);
     change(spec);
-    assert.throws(() => defineInterface(spec), (e: unknown) => e instanceof SpecError && message.test(e.message));
+    assert.throws(
+      () => defineInterface(spec),
+      (e: unknown) => e instanceof SpecError && message.test(e.message),
+    );
   };
 
   test("refuses a broken spec", () => {
@@ -43,7 +78,18 @@ describe("defineInterface", () => {
     refuses((s) => (s.remotes[0]!.path = ["events", "shop", "sell"]), /path must be \["functions"/);
     refuses((s) => (s.remotes[1]!.path = ["functions", "shop", "sell"]), /declared twice/);
     refuses((s) => (s.remotes[1]!.path = ["functions", "shop", "sell", "count"]), /both a remote and a namespace/);
-    refuses((s) => (s.types = { T: { enum: [["A", "unit"], ["A", "unit"]] } }), /unique name/);
+    refuses(
+      (s) =>
+        (s.types = {
+          T: {
+            enum: [
+              ["A", "unit"],
+              ["A", "unit"],
+            ],
+          },
+        }),
+      /unique name/,
+    );
     refuses((s) => (s.types = { T: { struct: [["a", { array: ["u8", -1] }]] } }), /array is \[element, length\]/);
     refuses((s) => ((s.remotes[0]! as { kind: string }).kind = "method"), /bad kind/);
   });
@@ -53,7 +99,11 @@ describe("defineInterface: a name in both directions", () => {
   const refuses = (change: (spec: InterfaceSpec) => void, message: RegExp) => {
     const spec = structuredClone(two_way.spec);
     change(spec);
-    assert.throws(() => defineInterface(spec), (e: unknown) => e instanceof SpecError && message.test(e.message), message.source);
+    assert.throws(
+      () => defineInterface(spec),
+      (e: unknown) => e instanceof SpecError && message.test(e.message),
+      message.source,
+    );
   };
   const find = (spec: InterfaceSpec, name: string, direction: RemoteSpec["direction"]) =>
     spec.remotes.find((r) => r.name === name && r.direction === direction)!;
@@ -66,27 +116,55 @@ describe("defineInterface: a name in both directions", () => {
   });
 
   test("still refuses a name declared twice in the same direction", () => {
-    refuses((s) => s.remotes.push({ ...find(s, "sync", "to_server"), hash: "0000000000000009" }), /remote sync: declared twice to the server/);
-    refuses((s) => s.remotes.push({ ...find(s, "ping", "to_client"), args: [] }), /remote ping: declared twice to the client/);
+    refuses(
+      (s) => s.remotes.push({ ...find(s, "sync", "to_server"), hash: "0000000000000009" }),
+      /remote sync: declared twice to the server/,
+    );
+    refuses(
+      (s) => s.remotes.push({ ...find(s, "ping", "to_client"), args: [] }),
+      /remote ping: declared twice to the client/,
+    );
     refuses((s) => (find(s, "ping", "to_client").direction = "to_server"), /remote ping: declared twice to the server/);
-    refuses((s) => s.remotes.push(structuredClone(find(s, "buy_item", "to_server"))), /remote buy_item: declared twice to the server/);
+    refuses(
+      (s) => s.remotes.push(structuredClone(find(s, "buy_item", "to_server"))),
+      /remote buy_item: declared twice to the server/,
+    );
   });
 
   test("refuses a function and an event of one name, in either direction", () => {
-    const event = (s: InterfaceSpec, direction: RemoteSpec["direction"]): RemoteSpec =>
-      ({ ...find(s, "said", "to_client"), name: "buy_item", path: ["events", "buyItem"], direction });
-    refuses((s) => s.remotes.push(event(s, "to_client")), /remote buy_item: declared both as a function and as an event/);
-    refuses((s) => s.remotes.push(event(s, "to_server")), /remote buy_item: declared both as a function and as an event/);
+    const event = (s: InterfaceSpec, direction: RemoteSpec["direction"]): RemoteSpec => ({
+      ...find(s, "said", "to_client"),
+      name: "buy_item",
+      path: ["events", "buyItem"],
+      direction,
+    });
+    refuses(
+      (s) => s.remotes.push(event(s, "to_client")),
+      /remote buy_item: declared both as a function and as an event/,
+    );
+    refuses(
+      (s) => s.remotes.push(event(s, "to_server")),
+      /remote buy_item: declared both as a function and as an event/,
+    );
   });
 
   test("refuses both directions of one name at different paths", () => {
-    refuses((s) => (find(s, "sync", "to_client").path = ["events", "clock"]), /remote sync: declared in both directions with different paths \(events\.sync, events\.clock\)/);
+    refuses(
+      (s) => (find(s, "sync", "to_client").path = ["events", "clock"]),
+      /remote sync: declared in both directions with different paths \(events\.sync, events\.clock\)/,
+    );
   });
 
   test("refuses two names at one path, even in different directions", () => {
     // As the Rust macro refuses two names that generate one struct (`said` and `Said`).
-    refuses((s) => (find(s, "said", "to_client").path = ["events", "sync"]), /remote said: declared twice: its path events\.sync is also that of sync/);
-    refuses((s) => Object.assign(find(s, "chat", "to_server"), { name: "Said", path: ["events", "said"] }), /remote said: declared twice: its path events\.said is also that of Said/);
+    refuses(
+      (s) => (find(s, "said", "to_client").path = ["events", "sync"]),
+      /remote said: declared twice: its path events\.sync is also that of sync/,
+    );
+    refuses(
+      (s) => Object.assign(find(s, "chat", "to_server"), { name: "Said", path: ["events", "said"] }),
+      /remote said: declared twice: its path events\.said is also that of Said/,
+    );
   });
 });
 

@@ -34,7 +34,12 @@ function idOf(table: readonly WireRemote[], name: string, kind: number, directio
 const h = (n: number) => n.toString(16).padStart(2, "0");
 
 /** The table with the entry of `name`, `kind`, `direction` changed by `change` (or left out when it returns undefined). */
-function tableWith(name: string, kind: number, direction: number, change: (entry: WireRemote) => WireRemote | undefined): WireRemote[] {
+function tableWith(
+  name: string,
+  kind: number,
+  direction: number,
+  change: (entry: WireRemote) => WireRemote | undefined,
+): WireRemote[] {
   return TABLE.flatMap((entry) => {
     if (entry[0] !== name || entry[1] !== kind || entry[2] !== direction) return [entry];
     const changed = change(entry);
@@ -42,7 +47,11 @@ function tableWith(name: string, kind: number, direction: number, change: (entry
   });
 }
 
-function twoWaySession(table: WireRemote[], body: (s: Session<TwoWayRemotes>) => Promise<void>, options: ConnectOptions = {}) {
+function twoWaySession(
+  table: WireRemote[],
+  body: (s: Session<TwoWayRemotes>) => Promise<void>,
+  options: ConnectOptions = {},
+) {
   return sessionOf(two_way, body, { ...options, welcomeBody: welcome({ remotes: table }) });
 }
 
@@ -91,9 +100,20 @@ describe("bindings with two-way remotes", () => {
   test("HELLO lists both directions of each two-way name", async () => {
     await twoWaySession(TABLE, async ({ hello }) => {
       const map = msgpack.decode(hello.subarray(1)) as Map<string, unknown>;
-      const remotes = (map.get("remotes") as unknown[][]).map(([n, k, d, hash]) => [n, k, d, BigInt(hash as number | bigint)]);
+      const remotes = (map.get("remotes") as unknown[][]).map(([n, k, d, hash]) => [
+        n,
+        k,
+        d,
+        BigInt(hash as number | bigint),
+      ]);
       assert.deepEqual(remotes, TABLE);
-      assert.deepEqual(remotes.filter(([n]) => n === "sync").map(([, k, d]) => [k, d]), [[EVENT, TO_SERVER], [EVENT, TO_CLIENT]]);
+      assert.deepEqual(
+        remotes.filter(([n]) => n === "sync").map(([, k, d]) => [k, d]),
+        [
+          [EVENT, TO_SERVER],
+          [EVENT, TO_CLIENT],
+        ],
+      );
     });
   });
 
@@ -111,7 +131,10 @@ describe("bindings with two-way remotes", () => {
   });
 });
 
-for (const [order, table] of [["the interface's order", TABLE], ["reverse order", [...TABLE].reverse()]] as const) {
+for (const [order, table] of [
+  ["the interface's order", TABLE],
+  ["reverse order", [...TABLE].reverse()],
+] as const) {
   describe(`two-way remotes, the WELCOME table in ${order}`, () => {
     const syncUp = idOf(table, "sync", EVENT, TO_SERVER);
     const syncDown = idOf(table, "sync", EVENT, TO_CLIENT);
@@ -137,7 +160,10 @@ for (const [order, table] of [["the interface's order", TABLE], ["reverse order"
 
         // The to-server id is not one the server may fire; the to-client signature decodes the to-client id.
         send(peer, Kind.EVENT, syncUp, [1]);
-        assert.match(await warnings.next(), new RegExp(`remote id ${syncUp}, which is no event of these bindings it may fire`));
+        assert.match(
+          await warnings.next(),
+          new RegExp(`remote id ${syncUp}, which is no event of these bindings it may fire`),
+        );
         send(peer, Kind.EVENT, syncDown, [1]);
         assert.match(await warnings.next(), /the server fired sync \(to_client\) with arguments that do not match/);
         send(peer, Kind.EVENT, syncDown, [8, 0]);
@@ -146,7 +172,10 @@ for (const [order, table] of [["the interface's order", TABLE], ["reverse order"
 
         // Arguments are checked against the to-server signature (one u64), and errors name the wire name.
         const fire = client.events.sync.fire as (...args: unknown[]) => void;
-        assert.throws(() => fire(1, 2), (e: unknown) => e instanceof FunctionError && e.kind === "BadRequest" && e.remote === "sync");
+        assert.throws(
+          () => fire(1, 2),
+          (e: unknown) => e instanceof FunctionError && e.kind === "BadRequest" && e.remote === "sync",
+        );
       });
     });
 
@@ -192,7 +221,10 @@ for (const [order, table] of [["the interface's order", TABLE], ["reverse order"
         // The to-server id is no function the server may call: BadRequest.
         send(peer, Kind.REQUEST, pingUp, [1]);
         assert.equal(hex(await peer.next()), "13 00 02");
-        assert.match(await warnings.next(), new RegExp(`remote id ${pingUp}, which is no function of these bindings it may call`));
+        assert.match(
+          await warnings.next(),
+          new RegExp(`remote id ${pingUp}, which is no function of these bindings it may call`),
+        );
         // Arguments of the to-server signature do not decode as the to-client one.
         send(peer, Kind.REQUEST, pingDown, [1]);
         assert.equal(hex(await peer.next()), "13 00 02");
@@ -223,53 +255,90 @@ describe("a mismatch of a two-way remote", () => {
     const table = tableWith("sync", EVENT, TO_CLIENT, ([n, k, d, hash]) => [n, k, d, hash ^ 1n]);
     const error = await connectError(table);
     assert.equal(error.kind, "InterfaceMismatch");
-    assert.deepEqual(error.mismatches.map((m) => [m.remote, m.direction, m.kind]), [["sync", "to_client", "Signature"]]);
-    assert.match(error.message, /sync \(to_client\): the server's signature hash is 6cce7bfed9ff01b9, the bindings' 6cce7bfed9ff01b8/);
+    assert.deepEqual(
+      error.mismatches.map((m) => [m.remote, m.direction, m.kind]),
+      [["sync", "to_client", "Signature"]],
+    );
+    assert.match(
+      error.message,
+      /sync \(to_client\): the server's signature hash is 6cce7bfed9ff01b9, the bindings' 6cce7bfed9ff01b8/,
+    );
     assert.doesNotMatch(error.message, /to_server/);
   });
 
   test("missing in one direction: named with its direction", async () => {
     const error = await connectError(tableWith("ping", FUNCTION, TO_SERVER, () => undefined));
-    assert.deepEqual(error.mismatches.map((m) => [m.remote, m.direction, m.kind]), [["ping", "to_server", "Missing"]]);
+    assert.deepEqual(
+      error.mismatches.map((m) => [m.remote, m.direction, m.kind]),
+      [["ping", "to_server", "Missing"]],
+    );
     assert.match(error.message, /ping \(to_server\): the server does not declare ping as a function to the server/);
   });
 
   test("a one-way name is named without a direction", async () => {
     const error = await connectError(tableWith("said", EVENT, TO_CLIENT, () => undefined));
-    assert.deepEqual(error.mismatches.map((m) => [m.remote, m.direction, m.kind]), [["said", "to_client", "Missing"]]);
+    assert.deepEqual(
+      error.mismatches.map((m) => [m.remote, m.direction, m.kind]),
+      [["said", "to_client", "Missing"]],
+    );
     assert.match(error.message, /differs: said: the server does not declare said$/);
   });
 
   test("strictInterface: false: the differing direction fails, the other works", async () => {
-    const table = tableWith("sync", EVENT, TO_CLIENT, ([n, k, d, hash]) => [n, k, d, hash ^ 1n])
-      .filter(([n, k, d]) => !(n === "ping" && k === FUNCTION && d === TO_SERVER));
+    const table = tableWith("sync", EVENT, TO_CLIENT, ([n, k, d, hash]) => [n, k, d, hash ^ 1n]).filter(
+      ([n, k, d]) => !(n === "ping" && k === FUNCTION && d === TO_SERVER),
+    );
     const syncUp = idOf(table, "sync", EVENT, TO_SERVER);
     const syncDown = idOf(table, "sync", EVENT, TO_CLIENT);
     const pingDown = idOf(table, "ping", FUNCTION, TO_CLIENT);
-    await twoWaySession(table, async ({ client, peer, warnings }) => {
-      assert.deepEqual(client.mismatches.map((m) => [m.remote, m.direction, m.kind]), [["ping", "to_server", "Missing"], ["sync", "to_client", "Signature"]]);
-      assert.match(await warnings.next(), /interface differs .*: ping \(to_server\): .*; sync \(to_client\): /);
-      await assert.rejects(client.functions.ping.invoke(1), { name: "FunctionError", kind: "Unprocessed", remote: "ping" });
-      client.functions.ping.setCallback((label) => label.toUpperCase());
-      send(peer, Kind.REQUEST, pingDown, ["ok"]);
-      assert.equal(hex(await peer.next()), hex(bytes('12 00 a2 "OK"')));
+    await twoWaySession(
+      table,
+      async ({ client, peer, warnings }) => {
+        assert.deepEqual(
+          client.mismatches.map((m) => [m.remote, m.direction, m.kind]),
+          [
+            ["ping", "to_server", "Missing"],
+            ["sync", "to_client", "Signature"],
+          ],
+        );
+        assert.match(await warnings.next(), /interface differs .*: ping \(to_server\): .*; sync \(to_client\): /);
+        await assert.rejects(client.functions.ping.invoke(1), {
+          name: "FunctionError",
+          kind: "Unprocessed",
+          remote: "ping",
+        });
+        client.functions.ping.setCallback((label) => label.toUpperCase());
+        send(peer, Kind.REQUEST, pingDown, ["ok"]);
+        assert.equal(hex(await peer.next()), hex(bytes('12 00 a2 "OK"')));
 
-      const heard = new Queue<unknown[]>();
-      client.events.sync.connect((...args) => heard.push(args));
-      send(peer, Kind.EVENT, syncDown, [1, 2]);
-      assert.match(await warnings.next(), new RegExp(`remote id ${syncDown}, which is no event of these bindings it may fire`));
-      client.events.sync.fire(3);
-      assert.equal(hex(await peer.next()), `20 ${h(syncUp)} 91 03`);
-      assert.equal(heard.length, 0);
-    }, { strictInterface: false });
+        const heard = new Queue<unknown[]>();
+        client.events.sync.connect((...args) => heard.push(args));
+        send(peer, Kind.EVENT, syncDown, [1, 2]);
+        assert.match(
+          await warnings.next(),
+          new RegExp(`remote id ${syncDown}, which is no event of these bindings it may fire`),
+        );
+        client.events.sync.fire(3);
+        assert.equal(hex(await peer.next()), `20 ${h(syncUp)} 91 03`);
+        assert.equal(heard.length, 0);
+      },
+      { strictInterface: false },
+    );
   });
 
   test("an event not sent in the direction that differs is named with its direction", async () => {
     const table = tableWith("sync", EVENT, TO_SERVER, ([n, k, d, hash]) => [n, k, d, hash ^ 1n]);
-    await twoWaySession(table, async ({ client, warnings }) => {
-      assert.match(await warnings.next(), /interface differs/);
-      client.events.sync.fire(1);
-      assert.match(await warnings.next(), /^remotes-client: event sync \(to_server\) is not sent: the server's signature hash is/);
-    }, { strictInterface: false });
+    await twoWaySession(
+      table,
+      async ({ client, warnings }) => {
+        assert.match(await warnings.next(), /interface differs/);
+        client.events.sync.fire(1);
+        assert.match(
+          await warnings.next(),
+          /^remotes-client: event sync \(to_server\) is not sent: the server's signature hash is/,
+        );
+      },
+      { strictInterface: false },
+    );
   });
 });

@@ -3,11 +3,15 @@
 import { connect, FunctionError } from "remotes-client";
 import { lobby, type Member } from "./lobby.js";
 
-const byId = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+const byId = <T extends HTMLElement>(id: string): T =>
+  document.getElementById(id) as T;
 const status = byId<HTMLSpanElement>("status");
 const log = byId<HTMLOListElement>("log");
 
-function write(text: string, kind: "said" | "notice" | "error" | "mine" = "said"): void {
+function write(
+  text: string,
+  kind: "said" | "notice" | "error" | "mine" = "said",
+): void {
   const line = document.createElement("li");
   line.className = kind;
   line.textContent = text;
@@ -31,7 +35,10 @@ async function attempt(what: string, call: () => Promise<void>): Promise<void> {
   try {
     await call();
   } catch (error) {
-    write(`${what} failed: ${error instanceof FunctionError ? error.kind : String(error)}`, "error");
+    write(
+      `${what} failed: ${error instanceof FunctionError ? error.kind : String(error)}`,
+      "error",
+    );
   }
 }
 
@@ -84,11 +91,18 @@ try {
     input.value = "";
   };
   byId("roll").onclick = () =>
-    void attempt("rolling", async () => write(`you rolled ${await client.functions.roll.invoke(6)}`, "mine"));
+    void attempt("rolling", async () =>
+      write(`you rolled ${await client.functions.roll.invoke(6)}`, "mine"),
+    );
   byId("vote").onclick = () =>
     void attempt("the vote", async () => {
-      const tally = await client.functions.startVote.invoke("Start the next round?");
-      write(`your vote: ${tally.yes} yes, ${tally.no} no, ${tally.silent} silent`, "mine");
+      const tally = await client.functions.startVote.invoke(
+        "Start the next round?",
+      );
+      write(
+        `your vote: ${tally.yes} yes, ${tally.no} no, ${tally.silent} silent`,
+        "mine",
+      );
     });
 } catch (error) {
   status.textContent = `could not connect: ${String(error)}`;

@@ -56,7 +56,8 @@ export async function serveFolder(folder: string): Promise<Served> {
       return;
     }
     readFile(file).then(
-      (body) => response.writeHead(200, { "content-type": types[path.extname(file)] ?? "application/octet-stream" }).end(body),
+      (body) =>
+        response.writeHead(200, { "content-type": types[path.extname(file)] ?? "application/octet-stream" }).end(body),
       () => response.writeHead(404).end(),
     );
   });

@@ -63,7 +63,9 @@ export class Peer {
       }
       this.messageSizes.push(n);
     });
-    this.closed = new Promise((resolve) => socket.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.closed = new Promise((resolve) =>
+      socket.on("close", (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
   }
 
   /** The next frame body the client sent. */
@@ -154,13 +156,15 @@ export const WORKED_TABLE: [string, number, number, bigint][] = [
 ];
 
 /** A WELCOME body with these fields (defaults: the worked example's). */
-export function welcome(fields: {
-  protocol?: number;
-  player?: number | bigint;
-  timeoutMs?: number;
-  maxFrame?: number;
-  remotes?: [string, number, number, bigint][];
-} = {}): Uint8Array {
+export function welcome(
+  fields: {
+    protocol?: number;
+    player?: number | bigint;
+    timeoutMs?: number;
+    maxFrame?: number;
+    remotes?: [string, number, number, bigint][];
+  } = {},
+): Uint8Array {
   const map = new Map<string, unknown>([
     ["protocol", fields.protocol ?? 1],
     ["player", fields.player ?? 1],

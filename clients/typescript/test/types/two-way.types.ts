@@ -11,7 +11,9 @@ export function checkTwoWay(client: Client<TwoWayRemotes>): void {
   client.functions.ping.setCallback(async (label) => label.toUpperCase());
   client.functions.ping.clearCallback();
   client.events.sync.fire(1n);
-  const off: () => void = client.events.sync.connect((tick: number | bigint, serverTime: number | bigint) => void [tick, serverTime]);
+  const off: () => void = client.events.sync.connect(
+    (tick: number | bigint, serverTime: number | bigint) => void [tick, serverTime],
+  );
   client.events.shop.price.fire(3, 40);
   client.events.shop.price.connect((item: number, price: number, seller: string | null) => void [item, price, seller]);
   void [up, timed, off];
