@@ -85,6 +85,11 @@ export interface NetRemotes {
      * The server's clock.
      */
     sync: ServerEvent<[tick: number | bigint]> & ClientEvent<[tick: number | bigint, serverTime: number | bigint]>;
+    /**
+     * Eight arguments: the generated methods take them one by one, which clippy's `too_many_arguments` must
+     * not report in the user's crate (CI runs clippy on this file).
+     */
+    pose: ServerEvent<[x: number, y: number, z: number, yaw: number, pitch: number, roll: number, speed: number, crouched: boolean]>;
     /** Someone said something. */
     said: ClientEvent<[from: number | bigint, text: string]>;
     shop: {
@@ -196,6 +201,12 @@ export const net: Interface<NetRemotes> = defineInterface<NetRemotes>({
       name: "sync", path: ["events", "sync"], kind: "event", direction: "to_server",
       hash: "ef486db35a91f007",
       args: [["tick", "u64"]],
+      output: "unit",
+    },
+    {
+      name: "pose", path: ["events", "pose"], kind: "event", direction: "to_server",
+      hash: "d7a0432bbb66797f",
+      args: [["x", "f32", { finite: true }], ["y", "f32", { finite: true }], ["z", "f32", { finite: true }], ["yaw", "f32", { finite: true }], ["pitch", "f32", { finite: true }], ["roll", "f32", { finite: true }], ["speed", "f32", { finite: true }], ["crouched", "bool"]],
       output: "unit",
     },
     {

@@ -92,6 +92,8 @@ pub fn generate(cx: &Context<'_>, side: Side, named: &Named<'_>) -> TokenStream 
         #[derive(::core::clone::Clone, ::core::fmt::Debug)]
         pub struct #camel { #(#fields,)* }
 
+        // The methods take a remote's arguments one by one, as declared (up to 16): many is not a smell here.
+        #[allow(clippy::too_many_arguments)]
         impl #camel { #(#methods)* }
     }
 }
