@@ -48,7 +48,7 @@ try {
   status.textContent = `connected as player ${client.player}`;
   status.dataset.state = "open";
   void client.closed.then((reason) => {
-    status.textContent = `disconnected: ${reason}`;
+    status.textContent = `disconnected: ${reason.message}`;
     status.dataset.state = "closed";
   });
 

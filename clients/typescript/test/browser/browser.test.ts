@@ -97,7 +97,7 @@ for (const scheme of ["ws", "wss"] as const) {
         await result(page, "buy", "coins left 98");
         await doomed.kill();
         await page.locator("#long-result", { hasText: "long: Disconnected" }).waitFor();
-        await page.locator("#status", { hasText: "closed" }).waitFor();
+        await page.locator("#status", { hasText: "closed: Disconnected" }).waitFor();
         await screenshot(page, `${scheme}-server-gone`, t);
         await page.close();
       } finally {

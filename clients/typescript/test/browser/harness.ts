@@ -31,7 +31,7 @@ try {
   const client = await connect(net, query.get("url") ?? "");
   el("status").textContent = `connected as player ${client.player}`;
   void client.closed.then((reason) => {
-    el("status").textContent = `closed: ${reason}`;
+    el("status").textContent = `closed: ${reason.kind} (${reason.message})`;
   });
   client.functions.confirm.setCallback(
     (prompt) =>
