@@ -9,6 +9,7 @@ export {
   SpecError,
   type ArgSpec,
   type Bound,
+  type CallContext,
   type CallOptions,
   type Check,
   type ClientEvent,

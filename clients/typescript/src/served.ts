@@ -2,7 +2,7 @@
 // callbacks, the callee's deadline, CANCEL and `maxInFlight`.
 
 import type { RemoteCodec } from "./codec.js";
-import { ErrorCode } from "./errors.js";
+import { ErrorCode, FunctionError } from "./errors.js";
 import { bodyLength, buildFrame, Kind } from "./frame.js";
 import { remoteKey, type RemoteSpec } from "./spec.js";
 import { after, isThenable, messageOf, type Link, type Timer } from "./link.js";
@@ -14,10 +14,19 @@ interface Unanswered {
   answered: boolean;
   /** Set while an asynchronous callback runs: the call counts against `maxInFlight` and CANCEL can stop it. */
   timer: Timer | undefined;
+  /** The callback's `CallContext.signal`, aborted when its answer would be dropped. */
+  abort: AbortController | undefined;
   name: string;
 }
 
 type Callback = (...args: unknown[]) => unknown;
+
+/** Why a running callback's signal aborts. */
+const STOPPED = {
+  Cancelled: "the server cancelled the call",
+  Timeout: "the call's deadline passed",
+  Disconnected: "the connection closed",
+} as const;
 
 export class Served {
   /** The server's requests not answered yet, in arrival order: a reply's slot is a position in this list. */
@@ -58,7 +67,13 @@ export class Served {
    * reply, in the order of checks of PROTOCOL.md section 6.
    */
   onRequest(request: { remote: number; timeoutMs: number | undefined; args: Uint8Array } | undefined): void {
-    const call: Unanswered = { number: this.nextNumber, answered: false, timer: undefined, name: "?" };
+    const call: Unanswered = {
+      number: this.nextNumber,
+      answered: false,
+      timer: undefined,
+      abort: undefined,
+      name: "?",
+    };
     this.nextNumber = (this.nextNumber + 1) >>> 0;
     this.unanswered.push(call);
     if (!request) {
@@ -89,8 +104,9 @@ export class Served {
       return this.replyError(call, ErrorCode.BadRequest);
     }
     let result: unknown;
+    call.abort = new AbortController();
     try {
-      result = callback(...args);
+      result = callback(...args, { signal: call.abort.signal });
     } catch (error) {
       this.link.warn(`the callback of ${codec.label} threw: ${messageOf(error)}; answered Unprocessed`);
       return this.replyError(call, ErrorCode.Unprocessed);
@@ -101,6 +117,7 @@ export class Served {
     const timeout = request.timeoutMs ?? this.serverDefaultMs;
     call.timer = after(timeout, () => {
       if (call.answered) return;
+      this.stop(call, "Timeout");
       this.replyError(call, ErrorCode.Timeout);
     });
     result.then(
@@ -116,7 +133,14 @@ export class Served {
   /** CANCEL from the server: a callback still running is answered `Cancelled`; any other number is ignored. */
   onCancel(number: number): void {
     const call = this.unanswered.find((c) => c.number === number && !c.answered);
-    if (call?.timer) this.replyError(call, ErrorCode.Cancelled);
+    if (!call?.timer) return;
+    this.stop(call, "Cancelled");
+    this.replyError(call, ErrorCode.Cancelled);
+  }
+
+  /** Tells a running callback that its answer will be dropped (its `CallContext.signal`). */
+  private stop(call: Unanswered, kind: keyof typeof STOPPED): void {
+    call.abort?.abort(new FunctionError(kind, call.name, STOPPED[kind]));
   }
 
   private replyValue(call: Unanswered, codec: RemoteCodec, value: unknown): void {
@@ -171,6 +195,7 @@ export class Served {
       if (!call.answered) {
         call.answered = true;
         call.timer?.cancel();
+        if (call.timer) this.stop(call, "Disconnected");
       }
     }
     this.inFlight = 0;

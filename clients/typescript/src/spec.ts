@@ -68,8 +68,22 @@ export interface ServerFunction<A extends unknown[], R> {
 }
 /** A function the server calls on this client: answer it with a callback. */
 export interface ClientFunction<A extends unknown[], R> {
-  setCallback(callback: (...args: A) => R | Promise<R>): void;
+  /**
+   * Sets the callback that answers the server's calls, replacing any set before. It receives the arguments, then a
+   * `CallContext` whose `signal` aborts when its answer would be dropped: the server cancelled the call, its deadline
+   * passed, or the connection closed. A callback that does not need it simply declares fewer parameters.
+   */
+  setCallback(callback: (...args: [...A, CallContext]) => R | Promise<R>): void;
   clearCallback(): void;
+}
+/** What a callback of a server call gets after its arguments. */
+export interface CallContext {
+  /**
+   * Aborts when the call's answer would be dropped: the server cancelled it (`reason`: a `FunctionError` of kind
+   * `Cancelled`), its deadline passed (`Timeout`) or the connection closed (`Disconnected`). Pass it to `fetch` and
+   * the like to stop work nobody waits for.
+   */
+  readonly signal: AbortSignal;
 }
 /** An event this client fires at the server. */
 export interface ServerEvent<A extends unknown[]> {

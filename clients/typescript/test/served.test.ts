@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
+import { FunctionError } from "remotes-client";
+
 import { bytes, hex } from "./helpers/bytes.js";
 import { Queue, session, welcome } from "./helpers/fake-server.js";
 
@@ -174,6 +176,49 @@ describe("calls from the server", () => {
       assert.equal(hex(await peer.next()), "13 01 01", "call 1 is the second unanswered");
       peer.send(bytes("02 14 01"), bytes("02 14 00"));
       assert.equal(hex(await peer.next()), "13 00 01");
+    });
+  });
+
+  test("a running callback's signal aborts on CANCEL, at its deadline and when the connection closes", async () => {
+    const reasons: unknown[] = [];
+    await session(async ({ client, peer }) => {
+      const [called, aborted] = [new Queue<string>(), new Queue<string>()];
+      client.functions.confirm.setCallback((prompt, { signal }) => {
+        called.push(prompt);
+        signal.addEventListener("abort", () => {
+          reasons.push(signal.reason);
+          aborted.push(prompt);
+        });
+        return new Promise<boolean>(() => {});
+      });
+      peer.send(bytes('05 10 03 91 a1 "c"'), bytes("02 14 00"));
+      assert.equal(hex(await peer.next()), "13 00 01");
+      assert.equal(await aborted.next(), "c");
+      peer.send(bytes('0b 11 03 14 91 a6 "t....."')); // 20 ms
+      assert.equal(hex(await peer.next()), "13 00 05");
+      assert.equal(await aborted.next(), "t.....");
+      peer.send(bytes('05 10 03 91 a1 "d"'));
+      for (const prompt of ["c", "t.....", "d"]) assert.equal(await called.next(), prompt);
+      client.close();
+      assert.equal(await aborted.next(), "d");
+    });
+    assert.deepEqual(
+      reasons.map((r) => (r instanceof FunctionError ? r.kind : r)),
+      ["Cancelled", "Timeout", "Disconnected"],
+    );
+  });
+
+  test("a callback that answers is not aborted", async () => {
+    await session(async ({ client, peer }) => {
+      let signal: AbortSignal | undefined;
+      client.functions.confirm.setCallback(async (_prompt, context) => {
+        signal = context.signal;
+        return true;
+      });
+      peer.send(bytes('05 10 03 91 a1 "a"'));
+      assert.equal(hex(await peer.next()), "12 00 c3");
+      client.close();
+      assert.equal(signal?.aborted, false);
     });
   });
 

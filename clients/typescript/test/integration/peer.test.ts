@@ -154,8 +154,16 @@ for (const scheme of ["ws", "wss"] as const) {
         own.functions.confirm.setCallback(async (prompt) => prompt === "yes?");
         assert.equal(await own.functions.ask.invoke("yes?", 5_000), "true");
         assert.equal(await own.functions.ask.invoke("no?", 5_000), "false");
-        own.functions.confirm.setCallback(() => new Promise<boolean>(() => {}));
+        // The callback's signal tells it that nobody waits for its answer any more.
+        const stopped = new Promise<unknown>((resolve) => {
+          own.functions.confirm.setCallback((_prompt, { signal }) => {
+            signal.addEventListener("abort", () => resolve(signal.reason));
+            return new Promise<boolean>(() => {});
+          });
+        });
         assert.equal(await own.functions.ask.invoke("never answered", 100), "Timeout");
+        const reason = await stopped;
+        assert.ok(reason instanceof FunctionError && reason.kind === "Timeout", String(reason));
         own.functions.confirm.setCallback(() => {
           throw new Error("the page broke");
         });

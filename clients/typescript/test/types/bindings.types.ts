@@ -1,7 +1,7 @@
 // Compile-time tests of the generated bindings (test/peer/net.ts): tsc --strict must accept every line here, and
 // each line marked `@ts-expect-error` must fail to type-check (tsc reports an unused directive otherwise). Nothing
 // here runs: `check` is only type-checked.
-import type { Client } from "remotes-client";
+import type { CallContext, Client } from "remotes-client";
 import type { Everything, NetRemotes, Receipt, Shape } from "../peer/net.js";
 
 export function check(client: Client<NetRemotes>): void {
@@ -9,6 +9,7 @@ export function check(client: Client<NetRemotes>): void {
   const price: Promise<number | bigint | null> = client.functions.shop.price.invoke(4);
   const nothing: Promise<null> = client.functions.slow.invoke(10n);
   client.functions.confirm.setCallback(async (prompt: string) => prompt.length > 0);
+  client.functions.confirm.setCallback(async (prompt, { signal }: CallContext) => !signal.aborted && prompt !== "");
   const off: () => void = client.events.said.connect((from: number | bigint, text: string) => void [from, text]);
   client.events.chat.fire("hi");
   const shapes: Shape[] = ["Empty", { Circle: 1 }, { Pair: [1, 2] }, { Rect: { w: 1, h: 2 } }];
@@ -28,6 +29,8 @@ export function check(client: Client<NetRemotes>): void {
   client.events.chat.connect(() => {});
   // @ts-expect-error: a to-client event cannot be fired by the client
   client.events.said.fire(1, "x");
+  // @ts-expect-error: the context comes after the arguments, not in place of them
+  client.functions.confirm.setCallback((context: CallContext) => context.signal.aborted);
   // @ts-expect-error: the callback must return a boolean
   client.functions.confirm.setCallback(async () => "yes");
   // @ts-expect-error: no remote of that name
