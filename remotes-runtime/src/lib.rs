@@ -119,9 +119,9 @@ pub use interface::{ArgDef, Direction, Interface, Mismatch, MismatchKind, Remote
 pub use middleware::{Reject, Request};
 pub use player::Player;
 pub use rate_limit::RateLimit;
-pub use remote::{Connection, Fired, Invoke, Predict};
+pub use remote::{Connection, Fired, Invoke, InvokeMany, Predict};
 pub use remotes_macros::remotes;
-pub use server::{Server, ServerBuilder};
+pub use server::{Room, Rooms, Server, ServerBuilder};
 pub use wire::args::CrossesTheWire;
 
 /// The README's example, compiled and run as a doc test so it stays true.

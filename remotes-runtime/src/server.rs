@@ -30,8 +30,11 @@ use crate::rate_limit::RateLimit;
 mod axum;
 mod builder;
 mod connections;
+mod rooms;
 
 pub use builder::ServerBuilder;
+pub(crate) use rooms::RoomRegistry;
+pub use rooms::{Room, Rooms};
 
 type PlayerCallback = Arc<dyn Fn(Player) + Send + Sync>;
 
@@ -75,6 +78,8 @@ pub(crate) struct ServerShared {
     /// A handshake had to wait for `start` and said so (once).
     warned_unstarted: AtomicBool,
     players: Mutex<BTreeMap<u64, Player>>,
+    /// Every room and its members.
+    pub(crate) rooms: Arc<RoomRegistry>,
     next_player: AtomicU64,
     on_added: RwLock<Vec<PlayerCallback>>,
     on_removing: RwLock<Vec<PlayerCallback>>,
@@ -118,6 +123,7 @@ impl<A: Api> Server<A> {
             started: watch::Sender::new(false),
             warned_unstarted: AtomicBool::new(false),
             players: Mutex::new(BTreeMap::new()),
+            rooms: RoomRegistry::new(),
             next_player: AtomicU64::new(1),
             on_added: RwLock::new(Vec::new()),
             on_removing: RwLock::new(Vec::new()),
@@ -163,6 +169,18 @@ impl<A: Api> Server<A> {
         self.shared.lock_players().get(&id).cloned()
     }
 
+    /// The room called `name` (see [`Room`]): `server.room("match-42").join(&player)`. Rooms are made only by server
+    /// code, exist while they have members, and lose a player when its connection closes. Same as
+    /// `server.rooms().room(name)`.
+    pub fn room(&self, name: &str) -> Room {
+        self.rooms().room(name)
+    }
+
+    /// A handle on this server's rooms, to move into callbacks and listeners (see [`Rooms`]).
+    pub fn rooms(&self) -> Rooms {
+        Rooms::new(&self.shared.rooms)
+    }
+
     /// Registers a callback that runs when a player has joined: after the handshake, before any of its requests
     /// is dispatched. The player is already in [`players`](Self::players). A panicking callback is logged.
     pub fn on_player_added(&self, callback: impl Fn(Player) + Send + Sync + 'static) {
@@ -170,7 +188,8 @@ impl<A: Api> Server<A> {
     }
 
     /// Registers a callback that runs when a player's connection has closed, before it leaves
-    /// [`players`](Self::players). Its pending calls have already settled `Disconnected`.
+    /// [`players`](Self::players) and its rooms (so the callback still finds it in [`Rooms::of`]). Its pending
+    /// calls have already settled `Disconnected`.
     pub fn on_player_removing(&self, callback: impl Fn(Player) + Send + Sync + 'static) {
         self.shared.on_removing.write().unwrap_or_else(|p| p.into_inner()).push(Arc::new(callback));
     }

@@ -290,11 +290,40 @@ fn methods(cx: &Context<'_>, side: Side, part: &Part<'_>) -> TokenStream {
                  (`.timeout(duration)` on the returned `Invoke`). Nothing is sent until the future is first polled; \
                  dropping it after that cancels the call."
             );
+            let many = server.then(|| {
+                let room = internal("room");
+                let room_doc = format!(
+                    "Invokes `{name}` on every member of `room` (its members when the stream is first polled), \
+                     encoding the arguments once. Returns a stream of `(Player, Result)`, each player's answer as \
+                     it arrives; every call has the server's default timeout unless the stream is given one \
+                     (`.timeout(duration)` on the returned `InvokeMany`), and the stream ends once every call has \
+                     settled, by that deadline at the latest (a player that did not answer yields \
+                     `Err(FunctionError::Timeout)`). Nothing is sent until the stream is first polled; dropping it \
+                     cancels the calls not settled yet."
+                );
+                let many_doc = format!(
+                    "Invokes `{name}` on each of `players`, encoding the arguments once: like `invoke_room`, a \
+                     stream of each player's answer as it arrives, ending by the deadline."
+                );
+                quote! {
+                    #[doc = #room_doc]
+                    pub fn invoke_room(&self, #room: &#rti::Room, #params) -> #rti::InvokeMany<#output> #bounds {
+                        self.#field.invoke_room(#room, #values)
+                    }
+
+                    #[doc = #many_doc]
+                    pub fn invoke_many(&self, #players: &[#rti::Player], #params) -> #rti::InvokeMany<#output> #bounds {
+                        self.#field.invoke_many(#players, #values)
+                    }
+                }
+            });
             quote! {
                 #[doc = #invoke_doc]
                 pub fn invoke(&self, #player_param #params) -> #rti::Invoke<#output> #bounds {
                     self.#field.invoke(#player_arg #values)
                 }
+
+                #many
             }
         }
         (false, true) => {
@@ -337,6 +366,10 @@ fn methods(cx: &Context<'_>, side: Side, part: &Part<'_>) -> TokenStream {
             let many_doc = format!("Fires `{name}` at each of `players`, encoding it once.");
             let broadcast_doc = format!("Fires `{name}` at every connected player, encoding it once.");
             let except_doc = format!("Fires `{name}` at every connected player except `players`, encoding it once.");
+            let room = internal("room");
+            let room_doc = format!("Fires `{name}` at every member of `room`, encoding it once.");
+            let room_except_doc =
+                format!("Fires `{name}` at every member of `room` except `players`, encoding it once.");
             quote! {
                 #[doc = #fire_doc]
                 pub fn fire(&self, #player: &#rti::Player, #params) -> #rti::Fired #bounds {
@@ -356,6 +389,16 @@ fn methods(cx: &Context<'_>, side: Side, part: &Part<'_>) -> TokenStream {
                 #[doc = #except_doc]
                 pub fn except(&self, #players: &[#rti::Player], #params) -> #rti::Fired #bounds {
                     self.#field.except(#players, #values)
+                }
+
+                #[doc = #room_doc]
+                pub fn fire_room(&self, #room: &#rti::Room, #params) -> #rti::Fired #bounds {
+                    self.#field.fire_room(#room, #values)
+                }
+
+                #[doc = #room_except_doc]
+                pub fn fire_room_except(&self, #room: &#rti::Room, #players: &[#rti::Player], #params) -> #rti::Fired #bounds {
+                    self.#field.fire_room_except(#room, #players, #values)
                 }
             }
         }

@@ -1,4 +1,5 @@
-//! Remote events: firing them (`fire`, `fire_many`, `broadcast`, `except`) and hearing them (`connect`).
+//! Remote events: firing them (`fire`, `fire_many`, `broadcast`, `except`, `fire_room`, `fire_room_except`) and
+//! hearing them (`connect`).
 
 use std::fmt;
 use std::future::Future;
@@ -16,7 +17,7 @@ use crate::player::Player;
 use crate::rate_limit::RateLimit;
 use crate::remote::function::{client_middleware, encode_outgoing, server_middleware};
 use crate::remote::marker::Remote;
-use crate::server::ServerShared;
+use crate::server::{Room, ServerShared};
 use crate::validate::Check;
 use crate::wire::args::Args;
 use crate::wire::frame::{body_len, frame_len, put_frame};
@@ -221,6 +222,27 @@ impl<M: Remote<Args: Args>> ServerEmitter<M> {
     pub fn except(&self, excluded: &[Player], args: M::Args) -> Fired {
         let recipients = self.server.connected_players().into_iter().filter(|p| !excluded.contains(p));
         self.send(recipients, &args)
+    }
+
+    /// Fires the event at every member of `room`, encoding it once. A room of another server reaches nobody
+    /// (logged). O(members): a copy of the member list, then one queue push per member, outside the room lock.
+    pub fn fire_room(&self, room: &Room, args: M::Args) -> Fired {
+        self.send(self.members(room), &args)
+    }
+
+    /// Fires the event at every member of `room` except `excluded`, encoding it once. O(members × excluded).
+    pub fn fire_room_except(&self, room: &Room, excluded: &[Player], args: M::Args) -> Fired {
+        let recipients = self.members(room).into_iter().filter(|p| !excluded.contains(p));
+        self.send(recipients, &args)
+    }
+
+    fn members(&self, room: &Room) -> Vec<Player> {
+        if !room.is_of(&self.server.rooms) {
+            let event = self.server.remote_name(M::INDEX);
+            tracing::warn!(event, room = room.name(), "a room of another server; event not sent");
+            return Vec::new();
+        }
+        room.players()
     }
 }
 

@@ -17,8 +17,9 @@ use crate::pipeline::Pipeline;
 use crate::player::Player;
 use crate::rate_limit::RateLimit;
 use crate::remote::invoke::{Invoke, Report};
+use crate::remote::many::{InvokeMany, Request, Targets};
 use crate::remote::marker::Remote;
-use crate::server::ServerShared;
+use crate::server::{Room, ServerShared};
 use crate::validate::Check;
 use crate::wire::args::{Args, ENCODE_CAPACITY, Wire, decode_value};
 
@@ -180,7 +181,35 @@ impl<M: Remote<Args: Args, Output: Wire>> ServerInvoker<M> {
         };
         let report = Report { boundary: Arc::clone(&self.server.boundary), player: Some(player.clone()), name };
         // The server's own table is the wire's numbering: its local index is the remote id.
-        Invoke::unsent(player.link(), M::INDEX as u32, name, bytes, self.server.config.default_timeout, report)
+        Invoke::unsent(player.link(), M::INDEX as u32, name, bytes.into(), self.server.config.default_timeout, report)
+    }
+
+    /// Invokes the function on every member of `room` (its members when the stream is first polled), encoding the
+    /// arguments once: a stream of each player's answer as it arrives (see [`InvokeMany`]). A room of another
+    /// server yields nothing (logged).
+    pub fn invoke_room(&self, room: &Room, args: M::Args) -> InvokeMany<M::Output> {
+        let targets = if room.is_of(&self.server.rooms) {
+            Targets::Room(room.clone())
+        } else {
+            let function = self.server.remote_name(M::INDEX);
+            tracing::warn!(function, room = room.name(), "a room of another server; nothing invoked");
+            Targets::Players(Vec::new())
+        };
+        self.invoke_targets(targets, &args)
+    }
+
+    /// Invokes the function on each of `players`, encoding the arguments once: a stream of each player's answer as
+    /// it arrives (see [`InvokeMany`]).
+    pub fn invoke_many(&self, players: &[Player], args: M::Args) -> InvokeMany<M::Output> {
+        self.invoke_targets(Targets::Players(players.to_vec()), &args)
+    }
+
+    fn invoke_targets(&self, targets: Targets, args: &M::Args) -> InvokeMany<M::Output> {
+        let name = self.server.remote_name(M::INDEX);
+        let args = encode_outgoing(args, M::CHECK, name).map(Into::into);
+        // The server's own table is the wire's numbering: its local index is the remote id.
+        let request = Request { remote: M::INDEX as u32, name, args, boundary: Arc::clone(&self.server.boundary) };
+        InvokeMany::unsent(targets, request, self.server.config.default_timeout)
     }
 }
 
@@ -253,7 +282,7 @@ impl<M: Remote<Args: Args, Output: Wire>> ClientInvoker<M> {
             return Invoke::failed(FunctionError::BadRequest);
         };
         let report = Report { boundary: Arc::clone(&self.client.boundary), player: None, name };
-        Invoke::unsent(self.client.link(), remote, name, bytes, self.client.config.default_timeout, report)
+        Invoke::unsent(self.client.link(), remote, name, bytes.into(), self.client.config.default_timeout, report)
     }
 }
 

@@ -56,7 +56,8 @@ enum InvokeState {
         link: Arc<Link>,
         remote: u32,
         name: &'static str,
-        args: Vec<u8>,
+        /// Shared by every call of one `invoke_room` or `invoke_many`: encoded once.
+        args: Bytes,
         report: Report,
     },
     Waiting {
@@ -80,7 +81,7 @@ impl<R> Invoke<R> {
         link: &Arc<Link>,
         remote: u32,
         name: &'static str,
-        args: Vec<u8>,
+        args: Bytes,
         timeout: Duration,
         report: Report,
     ) -> Self {

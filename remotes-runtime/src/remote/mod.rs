@@ -6,8 +6,10 @@
 pub(crate) mod event;
 pub(crate) mod function;
 pub(crate) mod invoke;
+pub(crate) mod many;
 pub(crate) mod marker;
 
 pub use event::{Connection, Fired};
 pub use function::Predict;
 pub use invoke::Invoke;
+pub use many::InvokeMany;

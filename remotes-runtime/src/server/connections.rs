@@ -329,6 +329,7 @@ impl ServerShared {
         // The player is listed before its welcome leaves, so a client that has connected finds itself in `players()`.
         let player = Player::new(id, Arc::clone(&link), accept.name, accept.data);
         self.lock_players().insert(id, player.clone());
+        self.rooms.add_player(&player);
         // `shutdown` sets its flag before it sweeps the players: a player listed after the sweep sees the flag here.
         if *self.shutdown.borrow() {
             link.shutdown();
@@ -346,6 +347,7 @@ impl ServerShared {
         link.close();
         self.run_callbacks(&self.on_removing, &player, "player-removing");
         drop(slot);
+        self.rooms.remove_player(&player);
         let _removed = self.lock_players().remove(&id); // Bound: dropped after the lock, with the game's player data.
         // The writer flushes what is queued (replies to abandoned calls, on shutdown) and ends; a peer that does not
         // read gets a second to take it.
