@@ -48,12 +48,12 @@ impl Counter {
         }
     }
 
-    fn count(&self) -> u64 {
+    pub fn count(&self) -> u64 {
         self.n.load(SeqCst)
     }
 
     /// Waits until `target` deliveries were counted, or `deadline`; `false` on the deadline.
-    async fn wait_for(&self, target: u64, deadline: Instant) -> bool {
+    pub async fn wait_for(&self, target: u64, deadline: Instant) -> bool {
         loop {
             self.want.store(target, SeqCst);
             if self.count() >= target {

@@ -14,6 +14,7 @@ mod flood;
 mod harness;
 mod memory;
 mod proto;
+mod rooms;
 mod sys_hand;
 mod sys_jsonrpsee;
 mod sys_remotes;
@@ -48,7 +49,7 @@ OPTIONS:
   --quick              1 repetition, short windows, 2,000 idle clients for memory (seconds per scenario)
   --reps N             repetitions (default 3; medians are reported)
   --only A,B           scenarios whose name contains A or B: tcp-1x1 tcp-32x1 tcp-32x16 mem-1x1 mem-32x1
-                       mem-32x16 s2c-32x16 budget-32x16 flood broadcast wire memory
+                       mem-32x16 s2c-32x16 budget-32x16 flood broadcast rooms wire memory
                        ws-1x1 ws-32x16 ws-broadcast ws-memory ws-crates tls-32x16
                        (e.g. --only 32x16, --only tcp, --only mem-1x1, --only flood, --only ws)
   --systems A,B        only these systems: remotes, hand, hand-yield, tarpc, jsonrpsee, socketioxide,
@@ -57,6 +58,7 @@ OPTIONS:
   --measure MS         measuring window per run (default 2000, quick 700)
   --memory-clients N   idle clients for the memory scenarios, memory and ws-memory (default 10000)
   --broadcast-clients N  clients for the broadcast scenarios, broadcast and ws-broadcast (default 1000)
+  --room-members N     members of the room in the rooms scenario (default 10000)
   --max-secs S         abort the whole run after S seconds (default 1500)
 ";
 
@@ -69,6 +71,7 @@ struct Opts {
     broadcast_clients: usize,
     broadcast_rounds: usize,
     broadcast_stream: Duration,
+    room_members: usize,
     max_secs: u64,
 }
 
@@ -100,6 +103,7 @@ impl Opts {
             broadcast_clients: 1000,
             broadcast_rounds: if quick { 50 } else { 200 },
             broadcast_stream: Duration::from_millis(if quick { 700 } else { 2000 }),
+            room_members: 10_000,
             max_secs: 1500,
         };
         let mut it = args.iter();
@@ -123,6 +127,7 @@ impl Opts {
                 "--measure" => opts.lengths.measure = Duration::from_millis(num(it.next(), "--measure").max(1)),
                 "--memory-clients" => opts.memory_clients = num(it.next(), "--memory-clients").max(1) as usize,
                 "--broadcast-clients" => opts.broadcast_clients = num(it.next(), "--broadcast-clients").max(1) as usize,
+                "--room-members" => opts.room_members = num(it.next(), "--room-members").max(1) as usize,
                 "--max-secs" => opts.max_secs = num(it.next(), "--max-secs"),
                 "-h" | "--help" => {
                     print!("{USAGE}");
@@ -167,6 +172,7 @@ struct Report {
     wire: Vec<wire::WireRow>,
     memory: Vec<(&'static str, Vec<memory::MemoryResult>)>,
     flood: Vec<flood::FloodResult>,
+    rooms: Vec<rooms::RoomsResult>,
     ws_broadcast: Vec<(&'static str, Vec<broadcast::BroadcastResult>)>,
     ws_memory: Vec<(&'static str, Vec<memory::MemoryResult>)>,
     /// (shape, crate, runs).
@@ -392,6 +398,29 @@ fn main() {
         }
     }
 
+    if opts.wants("rooms") && opts.has("remotes") {
+        let rounds = opts.broadcast_rounds;
+        for rep in 0..opts.reps {
+            let r = on_fresh_runtime(|| rooms::measure(opts.room_members, rounds));
+            eprintln!(
+                "  rooms      remotes       rep {}: {} members: join {:.0} ns, join+leave at full {:.0} ns, leave {:.0} ns; \
+                 fire_room call {:.0} us (broadcast {:.0} us), to all p50 {:.0} us p99 {:.0} us; invoke_room all {:.1} ms{}",
+                rep + 1,
+                r.members,
+                r.join_ns,
+                r.churn_ns,
+                r.leave_ns,
+                r.fire_call_us,
+                r.broadcast_call_us,
+                r.fire_all_p50_us,
+                r.fire_all_p99_us,
+                r.invoke_all_ms,
+                if r.incomplete > 0 { format!("  ({} incomplete)", r.incomplete) } else { String::new() }
+            );
+            report.rooms.push(r);
+        }
+    }
+
     if opts.wants("ws-broadcast") {
         let mut systems: Vec<(&'static str, BroadcastFn)> = Vec::new();
         if opts.has("remotes") {
@@ -601,6 +630,29 @@ fn render(report: &Report, opts: &Opts, elapsed: Duration) -> String {
             out,
             "| {} | {} | {:.0} | {:.0} | {:.0} | {} | {} | {} |",
             m.ok, m.failed, m.p50_us, m.p99_us, m.max_us, m.event_throttles, m.big_throttles, m.disconnected
+        );
+        out.push('\n');
+    }
+    if !report.rooms.is_empty() {
+        let m = rooms::medians(&report.rooms);
+        let _ = writeln!(out, "### Rooms: one room of {} in-process clients, a 64-byte event\n", m.members);
+        let _ = writeln!(
+            out,
+            "| join, ns | join + leave at full, ns | leave, ns | fire_room call, µs | broadcast call, µs | fire_room to all, p50 µs | p99 µs | invoke_room, all answers, ms |"
+        );
+        let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|---:|");
+        let _ = writeln!(
+            out,
+            "| {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.1} |{}",
+            m.join_ns,
+            m.churn_ns,
+            m.leave_ns,
+            m.fire_call_us,
+            m.broadcast_call_us,
+            m.fire_all_p50_us,
+            m.fire_all_p99_us,
+            m.invoke_all_ms,
+            if m.incomplete > 0 { format!(" ({} incomplete)", m.incomplete) } else { String::new() }
         );
         out.push('\n');
     }

@@ -62,6 +62,30 @@
 //! on_server.events.announce.broadcast("sale is over".to_string());
 //! # Ok(()) }
 //! ```
+//!
+//! Rooms group players (a match, a lobby): [`announce.fire_room`](self::shop::server::Announce::fire_room) reaches
+//! the members of one, and [`confirm.invoke_room`](self::shop::server::Confirm::invoke_room) asks each of them,
+//! yielding every answer as it arrives (see [`Room`](crate::Room) and [`InvokeMany`](crate::InvokeMany)):
+//!
+//! ```no_run
+//! use futures_util::StreamExt;
+//! use remotes_runtime::example::shop;
+//! use remotes_runtime::{Player, Server};
+//! use std::time::Duration;
+//!
+//! # async fn demo(server: Server<shop::Api>, alice: Player, bob: Player) {
+//! let room = server.room("match-42");
+//! room.join(&alice);
+//! room.join(&bob);
+//! let on_server = server.remotes();
+//! on_server.events.announce.fire_room(&room, "round one".to_string()); // encoded once for both
+//! on_server.events.announce.fire_room_except(&room, &[bob.clone()], "you lead".to_string());
+//! let mut answers = on_server.functions.confirm.invoke_room(&room, "ready?".to_string()).timeout(Duration::from_secs(5));
+//! while let Some((player, ready)) = answers.next().await {
+//!     println!("player {}: {ready:?}", player.id()); // Ok(true), Ok(false), or Err(Timeout) by the deadline
+//! }
+//! # }
+//! ```
 
 use serde::{Deserialize, Serialize};
 
