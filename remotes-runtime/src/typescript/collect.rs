@@ -24,7 +24,7 @@ pub type TraceFn = fn(&mut Tracer, &str) -> Traced;
 #[doc(hidden)]
 pub fn trace<T: DeserializeOwned>(tracer: &mut Tracer, place: &str) -> Traced {
     let ty = type_name::<T>();
-    Traced(tracer.trace::<T>(place).map(|shape| (shape, ty)).map_err(|error| explain(error, ty, place)))
+    Traced(super::de::trace::<T>(tracer, place).map(|shape| (shape, ty)).map_err(|error| explain(error, ty, place)))
 }
 
 /// Chooses the tracer of `T` in generated code: `(&TraceProbe::<T>::new()).tracer()`, with [`Traceable`] and

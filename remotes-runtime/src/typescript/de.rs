@@ -4,10 +4,29 @@
 
 use std::any::type_name;
 
-use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
+use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, Visitor};
 
 use super::model::{Container, Scalar, Shape, Variant};
 use super::trace::{At, TraceError, Tracer};
+
+/// How many passes one type may take.
+const MAX_PASSES: usize = 10_000;
+
+/// Traces `T` to the end: passes until one learns nothing new. `place` names where `T` is used, for errors.
+pub(crate) fn trace<T: DeserializeOwned>(tracer: &mut Tracer, place: &str) -> Result<Shape, TraceError> {
+    tracer.start(place);
+    let mut shape = Shape::Unknown;
+    for _ in 0..MAX_PASSES {
+        tracer.begin_pass();
+        let mut out = Shape::Unknown;
+        T::deserialize(De::new(tracer, &mut out))?;
+        let changed = shape.merge(out).map_err(|_| TraceError::Unstable { at: At::default() })?;
+        if !tracer.progressed() && !changed {
+            return Ok(shape);
+        }
+    }
+    Err(TraceError::TooDeep { at: At::default() })
+}
 
 /// Bytes offered to `deserialize_bytes`: sixteen, so that a UUID (sixteen bytes in binary formats) accepts them.
 const SAMPLE_BYTES: [u8; 16] = [0; 16];

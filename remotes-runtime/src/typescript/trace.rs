@@ -1,5 +1,6 @@
-//! Tracing: what shape a type has on the wire, found by deserializing it from a [`Deserializer`](de) that makes
-//! up every value it is asked for and notes which `deserialize_*` method serde called.
+//! Tracing: what shape a type has on the wire, found by deserializing it from a `Deserializer` (`de.rs`, which
+//! also drives the passes) that makes up every value it is asked for and notes which `deserialize_*` method serde
+//! called. This module holds the state of tracing: the types met, the containers in progress, the limits.
 //!
 //! One pass builds one value, so an enum shows one variant per pass: a type is traced again until a pass learns
 //! nothing new. Each enum met picks a variant not traced yet, so every variant is reached, however deep the enum
@@ -13,17 +14,12 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::de::DeserializeOwned;
-
-use super::de::De;
-use super::model::{Container, Shape};
+use super::model::Container;
 
 /// How deep a value the tracer builds: deeper means no finite value could be found.
 const MAX_DEPTH: usize = 256;
 /// How many `deserialize_*` calls one pass may make.
 const MAX_STEPS: usize = 1_000_000;
-/// How many passes one type may take.
-const MAX_PASSES: usize = 10_000;
 
 /// A named type met while tracing.
 #[derive(Debug)]
@@ -132,22 +128,21 @@ impl serde::de::Error for TraceError {
 }
 
 impl Tracer {
-    /// Traces `T` to the end: passes until one learns nothing new. `place` names where `T` is used, for errors.
-    pub(crate) fn trace<T: DeserializeOwned>(&mut self, place: &str) -> Result<Shape, TraceError> {
+    /// Starts tracing a type used at `place` ("argument `item` of `buy_item`"), for errors.
+    pub(crate) fn start(&mut self, place: &str) {
         self.place = place.to_owned();
-        let mut shape = Shape::Unknown;
-        for _ in 0..MAX_PASSES {
-            self.progress = false;
-            self.steps = 0;
-            self.stack.clear();
-            let mut out = Shape::Unknown;
-            T::deserialize(De::new(self, &mut out))?;
-            let changed = shape.merge(out).map_err(|_| TraceError::Unstable { at: At::default() })?;
-            if !self.progress && !changed {
-                return Ok(shape);
-            }
-        }
-        Err(TraceError::TooDeep { at: At::default() })
+    }
+
+    /// Starts one pass over the type.
+    pub(crate) fn begin_pass(&mut self) {
+        self.progress = false;
+        self.steps = 0;
+        self.stack.clear();
+    }
+
+    /// Whether the pass just made reached something no pass had (a type or a variant).
+    pub(crate) fn progressed(&self) -> bool {
+        self.progress
     }
 
     /// Counts one `deserialize_*` call of this pass.
