@@ -198,6 +198,33 @@ type LoadSystem = (&'static str, &'static str, LoadFn);
 type LoadScenario = (&'static str, Transport, usize, usize, Vec<LoadSystem>);
 type BroadcastFn = fn(usize, usize, Duration) -> broadcast::BroadcastResult;
 
+/// Runs each broadcast system `opts.reps` times, rotating which goes first, and prints each repetition under `tag`.
+fn broadcasts(
+    tag: &str,
+    systems: &[(&'static str, BroadcastFn)],
+    opts: &Opts,
+) -> Vec<(&'static str, Vec<broadcast::BroadcastResult>)> {
+    let mut results: Vec<_> = systems.iter().map(|(label, _)| (*label, Vec::new())).collect();
+    for rep in 0..opts.reps {
+        for i in 0..systems.len() {
+            let index = (i + rep) % systems.len();
+            let (label, run) = systems[index];
+            let r = run(opts.broadcast_clients, opts.broadcast_rounds, opts.broadcast_stream);
+            eprintln!(
+                "  {tag} {label:<13} rep {}: all {} clients in p50 {:>7.1} us, p99 {:>8.1} us; {:>9.0} deliveries/s{}",
+                rep + 1,
+                opts.broadcast_clients,
+                r.p50_us,
+                r.p99_us,
+                r.deliveries_per_sec,
+                if r.incomplete > 0 { format!("  ({} incomplete)", r.incomplete) } else { String::new() }
+            );
+            results[index].1.push(r);
+        }
+    }
+    results
+}
+
 fn on_runtime(
     f: impl FnOnce(Transport, usize, usize, Lengths) -> std::pin::Pin<Box<dyn std::future::Future<Output = LoadResult>>>,
     t: Transport,
@@ -375,27 +402,7 @@ fn main() {
         if opts.has("hand") {
             systems.push(("hand-written", |c, r, s| on_fresh_runtime(|| broadcast::hand(c, r, s))));
         }
-        let first = report.broadcast.len();
-        for (label, _) in &systems {
-            report.broadcast.push((label, Vec::new()));
-        }
-        for rep in 0..opts.reps {
-            for i in 0..systems.len() {
-                let index = (i + rep) % systems.len();
-                let (label, run) = systems[index];
-                let r = run(opts.broadcast_clients, opts.broadcast_rounds, opts.broadcast_stream);
-                eprintln!(
-                    "  broadcast  {label:<13} rep {}: all {} clients in p50 {:>7.1} us, p99 {:>8.1} us; {:>9.0} deliveries/s{}",
-                    rep + 1,
-                    opts.broadcast_clients,
-                    r.p50_us,
-                    r.p99_us,
-                    r.deliveries_per_sec,
-                    if r.incomplete > 0 { format!("  ({} incomplete)", r.incomplete) } else { String::new() }
-                );
-                report.broadcast[first + index].1.push(r);
-            }
-        }
+        report.broadcast.extend(broadcasts("broadcast", &systems, &opts));
     }
 
     if opts.wants("rooms") && opts.has("remotes") {
@@ -434,26 +441,7 @@ fn main() {
         if opts.has("remotes") {
             systems.push(("remotes-tcp", |c, r, s| on_fresh_runtime(|| broadcast::remotes(c, r, s))));
         }
-        for (label, _) in &systems {
-            report.ws_broadcast.push((label, Vec::new()));
-        }
-        for rep in 0..opts.reps {
-            for i in 0..systems.len() {
-                let index = (i + rep) % systems.len();
-                let (label, run) = systems[index];
-                let r = run(opts.broadcast_clients, opts.broadcast_rounds, opts.broadcast_stream);
-                eprintln!(
-                    "  ws-broadcast {label:<13} rep {}: all {} clients in p50 {:>7.1} us, p99 {:>8.1} us; {:>9.0} deliveries/s{}",
-                    rep + 1,
-                    opts.broadcast_clients,
-                    r.p50_us,
-                    r.p99_us,
-                    r.deliveries_per_sec,
-                    if r.incomplete > 0 { format!("  ({} incomplete)", r.incomplete) } else { String::new() }
-                );
-                report.ws_broadcast[index].1.push(r);
-            }
-        }
+        report.ws_broadcast.extend(broadcasts("ws-broadcast", &systems, &opts));
     }
 
     if opts.wants("wire") {
