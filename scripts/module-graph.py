@@ -23,6 +23,7 @@ LAYERS = [
     ("connection", ["link", "outbox", "pending", "slots", "connection", "handshake"]),
     ("receiving", ["player", "middleware", "hooks", "auth", "boundary", "pipeline", "listeners", "endpoint",
                    "binding", "dispatch"]),
+    ("cluster", ["bus"]),
     ("sides", ["server", "client"]),
     ("typed handles", ["remote", "callback", "example"]),
     ("top", ["lib", "private", "testing"]),

@@ -108,8 +108,8 @@ impl Boundary {
         reason: String,
     ) {
         let argument = index.and_then(|index| def.args.get(index).map(|arg| Argument { index, name: arg.name }));
-        if let Some(player) = caller {
-            player.link().count_bad_request();
+        if let Some(link) = caller.and_then(Player::link) {
+            link.count_bad_request();
         }
         if self.may_log(caller) {
             log_at!(
@@ -148,8 +148,8 @@ impl Boundary {
 impl Boundary {
     /// Whether a rejection of what `caller` (or, without one, the server) sent may be logged now.
     pub(crate) fn may_log(&self, caller: Option<&Player>) -> bool {
-        match caller {
-            Some(player) => player.link().may_log(),
+        match caller.and_then(Player::link) {
+            Some(link) => link.may_log(),
             None => self.log_limit.admit("server"),
         }
     }

@@ -71,7 +71,18 @@ mod api;
 mod auth;
 mod binding;
 mod boundary;
+mod bus;
 pub mod callback;
+#[doc = include_str!("../docs/cluster.md")]
+pub mod cluster {
+    #[cfg(feature = "nats")]
+    pub use crate::bus::Nats;
+    pub use crate::bus::{
+        Adapter, BusError, BusFuture, BusMessages, BusStatus, ClusterHealth, ClusterSettings, MemoryBus,
+        MemoryConnection, NodeInfo,
+    };
+    pub use crate::server::Cluster;
+}
 mod client;
 mod config;
 mod connection;

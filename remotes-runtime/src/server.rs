@@ -18,6 +18,7 @@ use crate::api::Api;
 use crate::auth::AuthHook;
 use crate::boundary::Boundary;
 use crate::boundary::Side;
+use crate::bus::{ClusterSettings, Node};
 use crate::config::Config;
 use crate::endpoint::Endpoint;
 use crate::hooks::{BadRequestReport, BadResponseReport};
@@ -29,10 +30,12 @@ use crate::rate_limit::RateLimit;
 #[cfg(feature = "axum")]
 mod axum;
 mod builder;
+mod cluster;
 mod connections;
 mod rooms;
 
 pub use builder::ServerBuilder;
+pub use cluster::Cluster;
 pub(crate) use rooms::RoomRegistry;
 pub use rooms::{Room, Rooms};
 
@@ -78,6 +81,10 @@ pub(crate) struct ServerShared {
     /// A handshake had to wait for `start` and said so (once).
     warned_unstarted: AtomicBool,
     players: Mutex<BTreeMap<u64, Player>>,
+    /// This server's node of a cluster, if it is in one.
+    pub(crate) node: Option<Arc<Node>>,
+    /// Added to every player id: the node id in the high 32 bits (0 outside a cluster).
+    id_base: u64,
     /// Every room and its members.
     pub(crate) rooms: Arc<RoomRegistry>,
     next_player: AtomicU64,
@@ -110,7 +117,17 @@ impl Server {
 }
 
 impl<A: Api> Server<A> {
-    fn new(config: Config, auth: Option<AuthHook>, local_addr: Option<SocketAddr>) -> Server<A> {
+    fn new(
+        config: Config,
+        auth: Option<AuthHook>,
+        local_addr: Option<SocketAddr>,
+        cluster: Option<(builder::Joining, ClusterSettings)>,
+    ) -> Server<A> {
+        let node = cluster.map(|(joining, settings)| {
+            Node::join(joining.adapter, &joining.name, settings, A::interface())
+                .expect("the cluster's name was checked by `ServerBuilder::cluster`")
+        });
+        let rooms = RoomRegistry::new(node.clone());
         let boundary = Boundary::new(Side::Server, config.rejection_log_level, LogLimit::from_config(&config));
         let endpoint =
             Arc::new(Endpoint::new(Side::Server, A::interface(), config.event_queue_len, Arc::clone(&boundary)));
@@ -123,7 +140,9 @@ impl<A: Api> Server<A> {
             started: watch::Sender::new(false),
             warned_unstarted: AtomicBool::new(false),
             players: Mutex::new(BTreeMap::new()),
-            rooms: RoomRegistry::new(),
+            rooms,
+            id_base: node.as_ref().map_or(0, |node| u64::from(node.id) << 32),
+            node,
             next_player: AtomicU64::new(1),
             on_added: RwLock::new(Vec::new()),
             on_removing: RwLock::new(Vec::new()),
@@ -134,6 +153,10 @@ impl<A: Api> Server<A> {
             idle: Notify::new(),
             per_address: Mutex::new(HashMap::new()),
         });
+        if let Some(node) = &shared.node {
+            let local: Arc<dyn crate::bus::Local> = Arc::clone(&shared) as Arc<dyn crate::bus::Local>;
+            node.attach(Arc::downgrade(&local));
+        }
         let remotes = A::__server(crate::__private::ServerEndpoint::new(&shared));
         Server { shared, remotes }
     }
@@ -159,14 +182,25 @@ impl<A: Api> Server<A> {
         })
     }
 
-    /// The players connected right now, in the order they joined.
+    /// The players connected to this server right now, in the order they joined. In a cluster, every node's
+    /// players are [`Cluster::players`].
     pub fn players(&self) -> Vec<Player> {
         self.shared.connected_players()
     }
 
-    /// The connected player with this id, if any.
+    /// The connected player with this id, if any: one of this server's, or in a cluster one that another node
+    /// lists (see [`Player::is_local`]).
     pub fn player(&self, id: u64) -> Option<Player> {
-        self.shared.lock_players().get(&id).cloned()
+        let local = self.shared.lock_players().get(&id).cloned();
+        local.or_else(|| {
+            self.shared.node.as_ref()?.directory.lock().unwrap_or_else(|p| p.into_inner()).player(id).cloned()
+        })
+    }
+
+    /// This server's cluster (see [`crate::cluster`]), when it was built with
+    /// [`ServerBuilder::cluster`]: every node's players, its health.
+    pub fn cluster(&self) -> Option<Cluster> {
+        Cluster::of(&self.shared)
     }
 
     /// The room called `name` (see [`Room`]): `server.room("match-42").join(&player)`. Rooms are made only by server
@@ -275,6 +309,9 @@ impl<A: Api> std::fmt::Debug for Server<A> {
 
 impl<A: Api> Drop for Server<A> {
     fn drop(&mut self) {
+        if let Some(node) = &self.shared.node {
+            node.leave();
+        }
         if let Some(task) = self.shared.lock_accept().take() {
             task.abort();
         }
@@ -301,11 +338,16 @@ impl ServerShared {
     /// (`Disconnected`), runs the player-removing callbacks and waits for every connection task to end.
     pub(crate) async fn shutdown(&self) {
         self.shutdown.send_replace(true);
+        if let Some(node) = &self.node {
+            node.leave();
+        }
         if let Some(task) = self.lock_accept().take() {
             task.abort();
         }
         for player in self.connected_players() {
-            player.link().shutdown();
+            if let Some(link) = player.link() {
+                link.shutdown();
+            }
         }
         loop {
             let idle = self.idle.notified();

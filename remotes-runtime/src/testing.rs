@@ -95,9 +95,10 @@ pub fn encode_args<A: Args>(args: &A) -> Vec<u8> {
 }
 
 /// The frames and bytes waiting in the server's outgoing queue to `player`, not counting the batch its writer is
-/// writing: to check that what a peer makes the server queue stays under `max_queued`.
+/// writing: to check that what a peer makes the server queue stays under `max_queued`. `(0, 0)` for a player of
+/// another node.
 pub fn outgoing_queue(player: &crate::Player) -> (usize, usize) {
-    player.link().outbox.queued()
+    player.link().map_or((0, 0), |link| link.outbox.queued())
 }
 
 /// Feeds arbitrary bytes through everything a connection's reader does before user code: the frame decoder (with

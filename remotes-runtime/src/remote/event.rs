@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 
+use crate::bus::Audience;
 use crate::client::ClientShared;
 use crate::endpoint::Endpoint;
 use crate::link::Link;
@@ -185,7 +186,9 @@ impl<M: Remote> ServerEmitter<M> {
 }
 
 impl<M: Remote<Args: Args>> ServerEmitter<M> {
-    fn send(&self, recipients: impl IntoIterator<Item = Player>, args: &M::Args) -> Fired {
+    /// Encodes the event once, queues it for each local recipient, then (in a cluster) publishes it once for
+    /// `audience` on the other nodes and once per node for the recipients that are players of other nodes.
+    fn send(&self, recipients: impl IntoIterator<Item = Player>, args: &M::Args, audience: Option<Audience>) -> Fired {
         let mut fired = Fired::default();
         let name = self.server.remote_name(M::INDEX);
         // The server's own table is the wire's numbering: its local index is the remote id.
@@ -193,56 +196,82 @@ impl<M: Remote<Args: Args>> ServerEmitter<M> {
             fired.skipped = recipients.into_iter().count();
             return fired;
         };
+        let mut away = Vec::new();
         for player in recipients {
-            let queued = frame.queue_on(player.link());
+            let Some(link) = player.link() else {
+                away.push(player.id());
+                continue;
+            };
+            let queued = frame.queue_on(link);
             if !queued {
                 tracing::debug!(event = name, player = player.id(), "event not sent: player not connected");
             }
             fired.count(queued);
         }
+        if let Some(node) = &self.server.node {
+            if let Some(audience) = audience {
+                node.publish_event(audience, &frame.bytes);
+            }
+            if !away.is_empty() {
+                let published = node.fire_players(&away, &frame.bytes);
+                fired.queued += published;
+                fired.skipped += away.len() - published;
+            }
+        } else {
+            fired.skipped += away.len();
+        }
         fired
     }
 
-    /// Fires the event at one player. A player who has left is skipped (see [`Fired`]).
+    /// Fires the event at one player (of any node, in a cluster). A player who has left is skipped (see
+    /// [`Fired`]).
     pub fn fire(&self, player: &Player, args: M::Args) -> Fired {
-        self.send([player.clone()], &args)
+        self.send([player.clone()], &args, None)
     }
 
-    /// Fires the event at each of `players`, encoding it once.
+    /// Fires the event at each of `players`, encoding it once (and publishing it once per other node they are on).
     pub fn fire_many(&self, players: &[Player], args: M::Args) -> Fired {
-        self.send(players.iter().cloned(), &args)
+        self.send(players.iter().cloned(), &args, None)
     }
 
-    /// Fires the event at every connected player, encoding it once.
+    /// Fires the event at every connected player, encoding it once. In a cluster: this server's players first,
+    /// then one message on the bus, which each other node writes to its own players. [`Fired`] counts this
+    /// server's players.
     pub fn broadcast(&self, args: M::Args) -> Fired {
-        self.send(self.server.connected_players(), &args)
+        self.send(self.server.connected_players(), &args, Some(Audience::All))
     }
 
-    /// Fires the event at every connected player except `excluded`, encoding it once.
+    /// Fires the event at every connected player except `excluded` (of any node), encoding it once.
     pub fn except(&self, excluded: &[Player], args: M::Args) -> Fired {
         let recipients = self.server.connected_players().into_iter().filter(|p| !excluded.contains(p));
-        self.send(recipients, &args)
+        let audience = Audience::Except(excluded.iter().map(Player::id).collect());
+        self.send(recipients, &args, Some(audience))
     }
 
-    /// Fires the event at every member of `room`, encoding it once. A room of another server reaches nobody
-    /// (logged). O(members): a copy of the member list, then one queue push per member, outside the room lock.
+    /// Fires the event at every member of `room`, encoding it once; in a cluster, at its members on every node
+    /// (one message on the bus). A room of another server reaches nobody (logged). O(members): a copy of the
+    /// member list, then one queue push per member, outside the room lock.
     pub fn fire_room(&self, room: &Room, args: M::Args) -> Fired {
-        self.send(self.members(room), &args)
+        let Some(members) = self.members(room) else { return Fired::default() };
+        self.send(members, &args, Some(Audience::Room(room.name().to_string())))
     }
 
     /// Fires the event at every member of `room` except `excluded`, encoding it once. O(members × excluded).
     pub fn fire_room_except(&self, room: &Room, excluded: &[Player], args: M::Args) -> Fired {
-        let recipients = self.members(room).into_iter().filter(|p| !excluded.contains(p));
-        self.send(recipients, &args)
+        let Some(members) = self.members(room) else { return Fired::default() };
+        let recipients = members.into_iter().filter(|p| !excluded.contains(p));
+        let audience = Audience::RoomExcept(room.name().to_string(), excluded.iter().map(Player::id).collect());
+        self.send(recipients, &args, Some(audience))
     }
 
-    fn members(&self, room: &Room) -> Vec<Player> {
+    /// The room's members on this server; `None` (logged) for a room of another server.
+    fn members(&self, room: &Room) -> Option<Vec<Player>> {
         if !room.is_of(&self.server.rooms) {
             let event = self.server.remote_name(M::INDEX);
             tracing::warn!(event, room = room.name(), "a room of another server; event not sent");
-            return Vec::new();
+            return None;
         }
-        room.players()
+        Some(room.local_players())
     }
 }
 

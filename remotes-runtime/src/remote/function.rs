@@ -181,7 +181,7 @@ impl<M: Remote<Args: Args, Output: Wire>> ServerInvoker<M> {
         };
         let report = Report { boundary: Arc::clone(&self.server.boundary), player: Some(player.clone()), name };
         // The server's own table is the wire's numbering: its local index is the remote id.
-        Invoke::unsent(player.link(), M::INDEX as u32, name, bytes.into(), self.server.config.default_timeout, report)
+        Invoke::to_player(player, M::INDEX as u32, name, bytes.into(), self.server.config.default_timeout, report)
     }
 
     /// Invokes the function on every member of `room` (its members when the stream is first polled), encoding the

@@ -17,7 +17,7 @@ use tokio::time::{Instant, Sleep};
 use crate::FunctionError;
 use crate::boundary::Boundary;
 use crate::link::{CallGuard, Link, Sent};
-use crate::player::Player;
+use crate::player::{Away, AwaySent, Home, Player};
 use crate::wire::args::{Wire, decode_value};
 
 pin_project! {
@@ -51,9 +51,9 @@ pin_project! {
 }
 
 enum InvokeState {
-    /// Not polled yet: the request, encoded, and the connection it will go to.
+    /// Not polled yet: the request, encoded, and where it will go.
     Unsent {
-        link: Arc<Link>,
+        target: Target,
         remote: u32,
         name: &'static str,
         /// Shared by every call of one `invoke_room` or `invoke_many`: encoded once.
@@ -62,12 +62,58 @@ enum InvokeState {
     },
     Waiting {
         rx: oneshot::Receiver<Result<Bytes, FunctionError>>,
-        guard: CallGuard,
+        guard: Guard,
         deadline: Instant,
         report: Report,
     },
     Failed(FunctionError),
     Done,
+}
+
+/// Where a call goes: a connection of this side, or a player of another node of the cluster.
+enum Target {
+    Link(Arc<Link>),
+    Away(Arc<dyn Away>, u64),
+}
+
+/// Cleans up a call that is pending: dropped unsettled, it cancels the call.
+enum Guard {
+    Link(CallGuard),
+    Away(AwayGuard),
+}
+
+impl Guard {
+    fn settled(&mut self) {
+        match self {
+            Guard::Link(guard) => guard.settled(),
+            Guard::Away(guard) => guard.armed = false,
+        }
+    }
+
+    fn timed_out(&mut self) {
+        match self {
+            Guard::Link(guard) => guard.timed_out(),
+            Guard::Away(guard) => {
+                guard.armed = false;
+                guard.away.forget(guard.call);
+            }
+        }
+    }
+}
+
+/// A call to a player of another node: dropped while armed, it cancels the call there.
+struct AwayGuard {
+    away: Arc<dyn Away>,
+    call: u64,
+    armed: bool,
+}
+
+impl Drop for AwayGuard {
+    fn drop(&mut self) {
+        if self.armed {
+            self.away.cancel(self.call);
+        }
+    }
 }
 
 impl<R> Invoke<R> {
@@ -85,7 +131,24 @@ impl<R> Invoke<R> {
         timeout: Duration,
         report: Report,
     ) -> Self {
-        let state = InvokeState::Unsent { link: Arc::clone(link), remote, name, args, report };
+        let state = InvokeState::Unsent { target: Target::Link(Arc::clone(link)), remote, name, args, report };
+        Invoke { state, timeout, sleep: None, _returns: PhantomData }
+    }
+
+    /// A call to remote `remote` on `player`, wherever in the cluster it is connected.
+    pub(crate) fn to_player(
+        player: &Player,
+        remote: u32,
+        name: &'static str,
+        args: Bytes,
+        timeout: Duration,
+        report: Report,
+    ) -> Self {
+        let target = match player.home() {
+            Home::Here(link) => Target::Link(Arc::clone(link)),
+            Home::Away(away) => Target::Away(Arc::clone(away), player.id()),
+        };
+        let state = InvokeState::Unsent { target, remote, name, args, report };
         Invoke { state, timeout, sleep: None, _returns: PhantomData }
     }
 
@@ -100,14 +163,25 @@ impl<R> Invoke<R> {
     fn poll_reply(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(Bytes, Report), FunctionError>> {
         let mut this = self.project();
         if let InvokeState::Unsent { .. } = this.state {
-            let InvokeState::Unsent { link, remote, name, args, report } =
+            let InvokeState::Unsent { target, remote, name, args, report } =
                 std::mem::replace(this.state, InvokeState::Done)
             else {
                 unreachable!("state checked above")
             };
-            *this.state = match link.call(remote, name, &args, *this.timeout) {
-                Ok(Sent { reply, guard, deadline }) => InvokeState::Waiting { rx: reply, guard, deadline, report },
-                Err(error) => InvokeState::Failed(error),
+            *this.state = match target {
+                Target::Link(link) => match link.call(remote, name, &args, *this.timeout) {
+                    Ok(Sent { reply, guard, deadline }) => {
+                        InvokeState::Waiting { rx: reply, guard: Guard::Link(guard), deadline, report }
+                    }
+                    Err(error) => InvokeState::Failed(error),
+                },
+                Target::Away(away, player) => match away.call(player, remote, args, *this.timeout) {
+                    Ok(AwaySent { reply, call, deadline }) => {
+                        let guard = Guard::Away(AwayGuard { away, call, armed: true });
+                        InvokeState::Waiting { rx: reply, guard, deadline, report }
+                    }
+                    Err(error) => InvokeState::Failed(error),
+                },
             };
         }
         let (rx, deadline) = match this.state {

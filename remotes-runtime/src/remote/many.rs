@@ -125,7 +125,7 @@ impl<R: Wire> InvokeMany<R> {
                         player: Some(player.clone()),
                         name: request.name,
                     };
-                    Invoke::unsent(player.link(), request.remote, request.name, args.clone(), timeout, report)
+                    Invoke::to_player(&player, request.remote, request.name, args.clone(), timeout, report)
                 }
                 None => Invoke::failed(FunctionError::BadRequest),
             };

@@ -9,6 +9,7 @@ use tokio::net::{TcpListener, ToSocketAddrs};
 
 use crate::api::Api;
 use crate::auth::{Accept, AuthHook, Handshake, auth_hook};
+use crate::bus::{Adapter, ClusterSettings};
 use crate::config::{self, Config, ReceiveRate};
 use crate::middleware::Reject;
 
@@ -20,6 +21,8 @@ use super::connections::{Listening, accept_loop};
 pub struct ServerBuilder {
     config: Config,
     auth: Option<AuthHook>,
+    cluster: Option<Joining>,
+    cluster_settings: ClusterSettings,
     #[cfg(feature = "tls")]
     tls: Option<crate::tls::ServerTls>,
 }
@@ -29,6 +32,8 @@ impl Default for ServerBuilder {
         ServerBuilder {
             config: Config::server(),
             auth: None,
+            cluster: None,
+            cluster_settings: ClusterSettings::default(),
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -41,8 +46,50 @@ impl std::fmt::Debug for ServerBuilder {
     }
 }
 
+/// A cluster to join, given to [`ServerBuilder::cluster`].
+#[derive(Clone)]
+pub(crate) struct Joining {
+    pub(crate) adapter: Arc<dyn Adapter>,
+    pub(crate) name: String,
+}
+
 impl ServerBuilder {
     config::shared_settings!(peer = "a client", handshake = "a client's handshake");
+
+    /// Makes the server a node of cluster `name` on the bus `adapter` (see [`crate::cluster`]): its player ids
+    /// become unique across the cluster, and `broadcast`, `except`, room events, `fire` and `invoke` reach the
+    /// players of every node. Nodes of one cluster serve the same interface.
+    ///
+    /// The node joins when the server is made (`bind`, `bind_websocket` or `in_memory`, within a tokio runtime)
+    /// and serves its own players whatever the bus does. Settings: [`cluster_settings`](Self::cluster_settings).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// use remotes_runtime::{Server, cluster::MemoryBus};
+    ///
+    /// let bus = MemoryBus::new(); // or `remotes_runtime::cluster::Nats::connect("nats://127.0.0.1:4222").await?`
+    /// let server = Server::builder().cluster(bus.connect(), "world-1").bind::<remotes_runtime::example::shop::Api>("0.0.0.0:7000").await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When `name` cannot be part of a bus subject: it must be 1 to 64 ASCII letters, digits, `-` or `_`.
+    pub fn cluster(mut self, adapter: impl Adapter, name: &str) -> Self {
+        assert!(
+            crate::bus::valid_name(name),
+            "`{name}` cannot name a cluster: use 1 to 64 ASCII letters, digits, `-` and `_`"
+        );
+        self.cluster = Some(Joining { adapter: Arc::new(adapter), name: name.to_string() });
+        self
+    }
+
+    /// The timings and limits of the cluster this server joins (see [`ClusterSettings`]; its defaults otherwise).
+    /// Without [`cluster`](Self::cluster) it does nothing.
+    pub fn cluster_settings(mut self, settings: ClusterSettings) -> Self {
+        self.cluster_settings = settings;
+        self
+    }
 
     /// The most connections the server holds at once, handshakes included; further ones are closed as soon as
     /// they are accepted, before their handshake. Default: 65,536.
@@ -156,7 +203,12 @@ impl ServerBuilder {
             #[cfg(feature = "tls")]
             tls: self.tls.as_ref().map(|tls| Arc::clone(&tls.config)),
         };
-        let server = Server::<A>::new(self.config, self.auth, Some(local_addr));
+        let server = Server::<A>::new(
+            self.config,
+            self.auth,
+            Some(local_addr),
+            self.cluster.map(|c| (c, self.cluster_settings)),
+        );
         let task = tokio::spawn(accept_loop(listener, Arc::clone(&server.shared), listening));
         *server.shared.lock_accept() = Some(task.abort_handle());
         tracing::debug!(%local_addr, websocket, "server listening");
@@ -175,6 +227,6 @@ impl ServerBuilder {
     /// A server of interface `A` without a socket: clients reach it with
     /// [`Client::connect_in_memory`](crate::Client::connect_in_memory).
     pub fn in_memory<A: Api>(self) -> Server<A> {
-        Server::<A>::new(self.config, self.auth, None)
+        Server::<A>::new(self.config, self.auth, None, self.cluster.map(|c| (c, self.cluster_settings)))
     }
 }

@@ -306,7 +306,7 @@ impl ServerShared {
             return handshake::reject(&mut writer, "the server is shutting down".into()).await;
         }
         let endpoint = Arc::clone(&self.endpoint);
-        let id = self.next_player.fetch_add(1, Ordering::Relaxed);
+        let id = self.id_base | self.next_player.fetch_add(1, Ordering::Relaxed);
         let link = Link::new(LinkSettings {
             peer: format!("player {id}"),
             local_default: config.default_timeout,

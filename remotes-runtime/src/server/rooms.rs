@@ -4,22 +4,27 @@
 //! All of a server's rooms live in one [`RoomRegistry`] behind one lock; [`Room`] and [`Rooms`] are handles on
 //! it. Only server code creates rooms (nothing a client sends names one), and a room exists only while it has
 //! members, so the registry holds at most one entry per membership of a connected player.
+//!
+//! In a cluster a room spans nodes: each node holds its own players' memberships here and records every change
+//! with its node (under the room lock, so in order), which publishes them in batches; the other nodes'
+//! members come from the node's directory, an eventually consistent view.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::bus::{Change, Node, Snapshot};
 use crate::player::Player;
 
 /// The state of every room of one server: which players are in which room, and which rooms each player is in.
 ///
 /// Every change and every read of membership goes through this type's methods, each one short critical section
 /// that runs no user code and takes no other lock (players removed are dropped after it is released, since
-/// dropping a `Player` may drop the game's data attached to it). This is the seam a cluster adapter is meant to
-/// use later: it would forward `join`, `leave` and `remove_player` to the other nodes and merge theirs in, without
-/// the handles or the emitters changing.
+/// dropping a `Player` may drop the game's data attached to it). In a cluster, each change is also recorded
+/// with the node, under the same lock (the node's batch lock is a leaf).
 pub(crate) struct RoomRegistry {
     state: Mutex<RoomState>,
+    node: Option<Arc<Node>>,
 }
 
 #[derive(Default)]
@@ -38,8 +43,33 @@ struct Membership {
 }
 
 impl RoomRegistry {
-    pub(crate) fn new() -> Arc<RoomRegistry> {
-        Arc::new(RoomRegistry { state: Mutex::new(RoomState::default()) })
+    pub(crate) fn new(node: Option<Arc<Node>>) -> Arc<RoomRegistry> {
+        Arc::new(RoomRegistry { state: Mutex::new(RoomState::default()), node })
+    }
+
+    fn record(&self, change: impl FnOnce() -> Change) {
+        if let Some(node) = &self.node {
+            node.record(change());
+        }
+    }
+
+    /// The other nodes' view, for a room's cluster-wide members (nothing outside a cluster).
+    fn elsewhere<T: Default>(&self, read: impl FnOnce(&crate::bus::Directory) -> T) -> T {
+        match &self.node {
+            Some(node) => read(&node.directory.lock().unwrap_or_else(|p| p.into_inner())),
+            None => T::default(),
+        }
+    }
+
+    /// This server's players and memberships, as of the node's last batch (see `Node::batch_seq`).
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        let state = self.lock();
+        let seq = self.node.as_ref().map_or(0, |node| node.batch_seq());
+        let mut players: Vec<_> =
+            state.players.values().map(|m| (m.player.id(), m.player.name().map(str::to_string))).collect();
+        players.sort_by_key(|(id, _)| *id);
+        let rooms = state.rooms.iter().map(|(name, members)| (name.to_string(), members.keys().copied().collect()));
+        Snapshot { seq, players, rooms: rooms.collect() }
     }
 
     fn lock(&self) -> MutexGuard<'_, RoomState> {
@@ -49,7 +79,9 @@ impl RoomRegistry {
     /// A player joined the server: from now on it may join rooms.
     pub(crate) fn add_player(&self, player: &Player) {
         let membership = Membership { player: player.clone(), rooms: Vec::new() };
-        self.lock().players.insert(player.id(), membership);
+        let mut state = self.lock();
+        state.players.insert(player.id(), membership);
+        self.record(|| Change::Added(player.id(), player.name().map(str::to_string)));
     }
 
     /// A player left the server: it leaves every room it is in (rooms left empty are forgotten).
@@ -60,6 +92,7 @@ impl RoomRegistry {
             let Some(membership) = state.players.remove(&player.id()) else {
                 return;
             };
+            self.record(|| Change::Removed(player.id()));
             for name in &membership.rooms {
                 if let Some(members) = state.rooms.get_mut(name) {
                     removed.extend(members.remove(&player.id()));
@@ -80,11 +113,12 @@ impl RoomRegistry {
         let Some(membership) = state.players.get_mut(&player.id()) else {
             return false;
         };
-        if !Arc::ptr_eq(membership.player.link(), player.link()) || membership.rooms.contains(name) {
+        if !membership.player.same_connection(player) || membership.rooms.contains(name) {
             return false;
         }
         membership.rooms.push(Arc::clone(name));
         state.rooms.entry(Arc::clone(name)).or_default().insert(player.id(), player.clone());
+        self.record(|| Change::Joined(name.to_string(), player.id()));
         true
     }
 
@@ -97,7 +131,7 @@ impl RoomRegistry {
                 return false;
             };
             match members.get(&player.id()) {
-                Some(member) if Arc::ptr_eq(member.link(), player.link()) => {}
+                Some(member) if member.same_connection(player) => {}
                 _ => return false,
             }
             removed = members.remove(&player.id());
@@ -107,6 +141,7 @@ impl RoomRegistry {
             if let Some(membership) = state.players.get_mut(&player.id()) {
                 membership.rooms.retain(|room| &**room != name);
             }
+            self.record(|| Change::Left(name.to_string(), player.id()));
         }
         drop(removed);
         true
@@ -117,28 +152,42 @@ impl RoomRegistry {
         self.lock().rooms.get(name).map(|members| members.values().cloned().collect()).unwrap_or_default()
     }
 
+    /// The members of room `name` on every node: this server's, then the other nodes' by id.
+    fn all_members(&self, name: &str) -> Vec<Player> {
+        let mut members = self.members(name);
+        members.extend(self.elsewhere(|directory| directory.room_members(name)));
+        members
+    }
+
     fn len(&self, name: &str) -> usize {
-        self.lock().rooms.get(name).map_or(0, BTreeMap::len)
+        let here = self.lock().rooms.get(name).map_or(0, BTreeMap::len);
+        here + self.elsewhere(|directory| directory.room_len(name))
     }
 
     fn contains(&self, name: &str, player: &Player) -> bool {
+        if !player.is_local() {
+            return self.elsewhere(|directory| directory.room_contains(name, player.id()));
+        }
         let state = self.lock();
         let member = state.rooms.get(name).and_then(|members| members.get(&player.id()));
-        member.is_some_and(|member| Arc::ptr_eq(member.link(), player.link()))
+        member.is_some_and(|member| member.same_connection(player))
     }
 
     fn rooms_of(&self, player: &Player) -> Vec<Arc<str>> {
+        if !player.is_local() {
+            return self.elsewhere(|directory| directory.rooms_of(player.id()));
+        }
         let state = self.lock();
         match state.players.get(&player.id()) {
-            Some(membership) if Arc::ptr_eq(membership.player.link(), player.link()) => membership.rooms.clone(),
+            Some(membership) if membership.player.same_connection(player) => membership.rooms.clone(),
             _ => Vec::new(),
         }
     }
 
     fn names(&self) -> Vec<Arc<str>> {
-        let mut names: Vec<Arc<str>> = self.lock().rooms.keys().cloned().collect();
-        names.sort();
-        names
+        let mut names: std::collections::BTreeSet<Arc<str>> = self.elsewhere(|directory| directory.room_names());
+        names.extend(self.lock().rooms.keys().cloned());
+        names.into_iter().collect()
     }
 }
 
@@ -238,7 +287,8 @@ impl Room {
     }
 
     /// Adds `player` to the room. `true` when it joined now; `false` when it was already a member, or is not a
-    /// connected player of this room's server (a player whose connection has been removed never rejoins).
+    /// connected player of this room's server (a player whose connection has been removed never rejoins; in a
+    /// cluster, each node adds its own players).
     /// O(log n) under the room lock.
     pub fn join(&self, player: &Player) -> bool {
         self.registry.join(&self.name, player)
@@ -250,12 +300,18 @@ impl Room {
         self.registry.leave(&self.name, player)
     }
 
-    /// The members, by player id (the order they connected to the server in). O(n): a copy of the list.
+    /// The members, by player id (the order they connected to the server in). O(n): a copy of the list. In a
+    /// cluster: this server's members, then the other nodes' (as this node last heard; eventually consistent).
     pub fn players(&self) -> Vec<Player> {
+        self.registry.all_members(&self.name)
+    }
+
+    /// The members connected to this server. O(n).
+    pub fn local_players(&self) -> Vec<Player> {
         self.registry.members(&self.name)
     }
 
-    /// How many players are in the room. O(1) under the room lock.
+    /// How many players are in the room (on every node, in a cluster). O(1) under the room lock (plus O(nodes)).
     pub fn len(&self) -> usize {
         self.registry.len(&self.name)
     }
