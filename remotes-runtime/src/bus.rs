@@ -27,3 +27,10 @@ pub use memory::{MemoryBus, MemoryConnection};
 pub use nats::Nats;
 pub(crate) use node::{Local, Node, Snapshot, valid_name};
 pub use settings::ClusterSettings;
+
+/// The bus format's internals, for the server's cluster tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    pub(crate) use super::envelope::{Audience, Body, Header, Outcome, VERSION, decode, encode};
+    pub(crate) use super::node::interface_hash;
+}

@@ -55,9 +55,10 @@ pub enum BusError {
 /// The cluster uses two subjects per node and one for all: `remotes.<cluster>.all` and
 /// `remotes.<cluster>.node.<id>` (see PROTOCOL.md, "Cluster bus").
 pub trait Adapter: Send + Sync + 'static {
-    /// Subscribes to `subject`: every message published to it from now on, until the stream is dropped. A
-    /// subscription survives reconnections.
-    fn subscribe(&self, subject: String) -> BusFuture<'_, BusMessages>;
+    /// Subscribes to `subject`: every message published to it from when the subscription is made (when this is
+    /// called, or when the future is first polled) until the stream is dropped. A subscription survives
+    /// reconnections. The future owns what it needs: a node calls this as it joins and polls it in its task.
+    fn subscribe(&self, subject: String) -> BusFuture<'static, BusMessages>;
 
     /// Publishes `payload` to `subject`: delivered at most once to each subscriber; no retry.
     fn publish(&self, subject: String, payload: Bytes) -> BusFuture<'_, ()>;

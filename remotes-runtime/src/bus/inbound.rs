@@ -9,7 +9,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use tokio::time::Instant;
 
-use super::adapter::Adapter;
+use super::adapter::{Adapter, BusFuture, BusMessages};
 use super::calls::run_on;
 use super::directory::NodeView;
 use super::envelope::{self, Audience, Body, Header, Outcome};
@@ -23,11 +23,17 @@ use crate::wire::message::Message;
 
 /// The receiver task: subscribes to the node's subjects (retrying each heartbeat while the bus refuses), then
 /// handles each message in the order the bus delivers it, until the node is gone.
-pub(crate) async fn receive(adapter: Arc<dyn Adapter>, node: Weak<Node>, subjects: [String; 2]) {
+pub(crate) async fn receive(
+    adapter: Arc<dyn Adapter>,
+    node: Weak<Node>,
+    subjects: [String; 2],
+    first: [BusFuture<'static, BusMessages>; 2],
+) {
     let mut streams = Vec::new();
-    for subject in subjects {
+    for (subject, first) in subjects.into_iter().zip(first) {
+        let mut attempt = first;
         loop {
-            match adapter.subscribe(subject.clone()).await {
+            match attempt.await {
                 Ok(stream) => break streams.push(stream),
                 Err(error) => {
                     let Some(node) = node.upgrade() else { return };
@@ -35,6 +41,7 @@ pub(crate) async fn receive(adapter: Arc<dyn Adapter>, node: Weak<Node>, subject
                     let retry = node.settings.heartbeat;
                     drop(node);
                     tokio::time::sleep(retry).await;
+                    attempt = adapter.subscribe(subject.clone());
                 }
             }
         }

@@ -92,7 +92,7 @@ impl std::fmt::Debug for MemoryConnection {
 }
 
 impl Adapter for MemoryConnection {
-    fn subscribe(&self, subject: String) -> BusFuture<'_, BusMessages> {
+    fn subscribe(&self, subject: String) -> BusFuture<'static, BusMessages> {
         let (tx, rx) = mpsc::channel(SUBSCRIPTION_QUEUE);
         let subscriber = Subscriber { tx, up: Arc::clone(&self.up) };
         self.hub.subjects.lock().unwrap_or_else(|p| p.into_inner()).entry(subject).or_default().push(subscriber);

@@ -76,10 +76,10 @@ impl std::fmt::Debug for Nats {
 }
 
 impl Adapter for Nats {
-    fn subscribe(&self, subject: String) -> BusFuture<'_, BusMessages> {
+    fn subscribe(&self, subject: String) -> BusFuture<'static, BusMessages> {
+        let client = self.client.clone();
         Box::pin(async move {
-            let subscriber =
-                self.client.subscribe(subject).await.map_err(|error| BusError::Failed(error.to_string()))?;
+            let subscriber = client.subscribe(subject).await.map_err(|error| BusError::Failed(error.to_string()))?;
             Ok(Box::pin(subscriber.map(|message| message.payload)) as BusMessages)
         })
     }

@@ -138,6 +138,8 @@ impl Node {
         let all = format!("remotes.{name}.all");
         let prefix = format!("remotes.{name}.node.");
         let subjects = [all.clone(), format!("{prefix}{id:08x}")];
+        // Made now (the in-process bus registers them at once), polled by the receiver.
+        let first = subjects.clone().map(|subject| adapter.subscribe(subject));
         let (outgoing, queue) = mpsc::channel(settings.publish_queue);
         let node = Arc::new_cyclic(|me| Node {
             id,
@@ -163,7 +165,8 @@ impl Node {
             changes: watch::Sender::new(0),
         });
         let tasks = vec![
-            tokio::spawn(super::inbound::receive(Arc::clone(&adapter), Arc::downgrade(&node), subjects)).abort_handle(),
+            tokio::spawn(super::inbound::receive(Arc::clone(&adapter), Arc::downgrade(&node), subjects, first))
+                .abort_handle(),
             tokio::spawn(publish(Arc::clone(&adapter), Arc::downgrade(&node), queue)).abort_handle(),
             tokio::spawn(tick(Arc::downgrade(&node), adapter.status())).abort_handle(),
         ];

@@ -102,3 +102,6 @@ impl fmt::Debug for Cluster {
         f.debug_struct("Cluster").field("node", &format_args!("{:08x}", self.node.id)).finish()
     }
 }
+
+#[cfg(test)]
+mod tests;
