@@ -73,8 +73,8 @@ mod binding;
 mod boundary;
 mod bus;
 pub mod callback;
-#[doc = include_str!("../docs/cluster.md")]
 pub mod cluster {
+    #![doc = include_str!("../docs/cluster.md")]
     #[cfg(feature = "nats")]
     pub use crate::bus::Nats;
     pub use crate::bus::{

@@ -209,6 +209,9 @@ impl Node {
     }
 
     fn send_snapshot(&self, to: u32) {
+        if !self.snapshots.lock().unwrap_or_else(|p| p.into_inner()).admit() {
+            return self.malformed(&format_args!("node {to:08x} asks for snapshots faster than they are sent"));
+        }
         let Some(local) = self.local() else { return };
         let snapshot = local.snapshot();
         let body = Body::Snapshot { seq: snapshot.seq, players: snapshot.players, rooms: snapshot.rooms };

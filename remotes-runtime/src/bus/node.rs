@@ -31,7 +31,7 @@ use crate::config::millis;
 use crate::interface::{Interface, RemoteDef};
 use crate::log_limit::LogLimit;
 use crate::player::{Away, AwaySent, Player};
-use crate::rate_limit::TokenBucket;
+use crate::rate_limit::{RateLimit, TokenBucket};
 
 /// What a node needs of its server: its own players and rooms. The server implements it.
 pub(crate) trait Local: Send + Sync {
@@ -60,6 +60,10 @@ struct Batch {
     seq: u64,
 }
 
+/// Snapshots a node sends per heartbeat interval, whoever asks: a joining or recovering node asks each other
+/// node once, so this is plenty, and a node that asks in a loop gets no more.
+const SNAPSHOTS_PER_HEARTBEAT: u32 = 8;
+
 /// The most changes one `Delta` message carries; a longer batch goes out as several.
 const CHANGES_PER_MESSAGE: usize = 4_096;
 
@@ -74,6 +78,8 @@ pub(crate) struct Node {
     adapter: Arc<dyn Adapter>,
     outgoing: mpsc::Sender<(String, Bytes)>,
     bucket: Mutex<TokenBucket>,
+    /// Snapshots sent to nodes that ask: at most `SNAPSHOTS_PER_HEARTBEAT` per heartbeat interval.
+    pub(crate) snapshots: Mutex<TokenBucket>,
     pub(crate) directory: Mutex<Directory>,
     pub(crate) outbound: Mutex<Outbound>,
     pub(crate) inbound: Mutex<Inbound>,
@@ -148,6 +154,9 @@ impl Node {
             all,
             prefix,
             bucket: Mutex::new(TokenBucket::new(settings.publish_rate)),
+            snapshots: Mutex::new(TokenBucket::new(
+                RateLimit::per(SNAPSHOTS_PER_HEARTBEAT, settings.heartbeat).burst(SNAPSHOTS_PER_HEARTBEAT),
+            )),
             settings,
             adapter: Arc::clone(&adapter),
             outgoing,

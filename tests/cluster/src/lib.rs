@@ -95,10 +95,10 @@ impl NatsServer {
 async fn ports_file(dir: &std::path::Path, pid: u32) -> String {
     let path: PathBuf = dir.join(format!("nats-server_{pid}.ports"));
     for _ in 0..1000 {
-        if let Ok(text) = std::fs::read_to_string(&path) {
-            if let Some(url) = text.split('"').find(|part| part.starts_with("nats://")) {
-                return url.to_string();
-            }
+        if let Ok(text) = std::fs::read_to_string(&path)
+            && let Some(url) = text.split('"').find(|part| part.starts_with("nats://"))
+        {
+            return url.to_string();
         }
         // The ports file is written once the server listens: nothing to wait on but the file itself.
         tokio::time::sleep(Duration::from_millis(10)).await;
