@@ -362,12 +362,14 @@ fn methods(cx: &Context<'_>, side: Side, part: &Part<'_>) -> TokenStream {
             }
         }
         (false, false) if server => {
-            let fire_doc = format!("Fires `{name}` at `player`.");
+            let fire_doc = format!("Fires `{name}` at `player` (of any node, in a cluster).");
             let many_doc = format!("Fires `{name}` at each of `players`, encoding it once.");
-            let broadcast_doc = format!("Fires `{name}` at every connected player, encoding it once.");
+            let broadcast_doc =
+                format!("Fires `{name}` at every connected player (of every node, in a cluster), encoding it once.");
             let except_doc = format!("Fires `{name}` at every connected player except `players`, encoding it once.");
             let room = internal("room");
-            let room_doc = format!("Fires `{name}` at every member of `room`, encoding it once.");
+            let room_doc =
+                format!("Fires `{name}` at every member of `room` (on every node, in a cluster), encoding it once.");
             let room_except_doc =
                 format!("Fires `{name}` at every member of `room` except `players`, encoding it once.");
             quote! {
