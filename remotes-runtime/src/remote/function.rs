@@ -16,7 +16,7 @@ use crate::middleware::{BoxFuture, Reject, RemoteMiddleware};
 use crate::pipeline::Pipeline;
 use crate::player::Player;
 use crate::rate_limit::RateLimit;
-use crate::remote::invoke::{Invoke, Report};
+use crate::remote::invoke::{Invoke, Report, Target};
 use crate::remote::many::{InvokeMany, Request, Targets};
 use crate::remote::marker::Remote;
 use crate::server::{Room, ServerShared};
@@ -181,7 +181,14 @@ impl<M: Remote<Args: Args, Output: Wire>> ServerInvoker<M> {
         };
         let report = Report { boundary: Arc::clone(&self.server.boundary), player: Some(player.clone()), name };
         // The server's own table is the wire's numbering: its local index is the remote id.
-        Invoke::to_player(player, M::INDEX as u32, name, bytes.into(), self.server.config.default_timeout, report)
+        Invoke::unsent(
+            Target::player(player),
+            M::INDEX as u32,
+            name,
+            bytes.into(),
+            self.server.config.default_timeout,
+            report,
+        )
     }
 
     /// Invokes the function on every member of `room` (its members when the stream is first polled), encoding the
@@ -282,7 +289,14 @@ impl<M: Remote<Args: Args, Output: Wire>> ClientInvoker<M> {
             return Invoke::failed(FunctionError::BadRequest);
         };
         let report = Report { boundary: Arc::clone(&self.client.boundary), player: None, name };
-        Invoke::unsent(self.client.link(), remote, name, bytes.into(), self.client.config.default_timeout, report)
+        Invoke::unsent(
+            Target::Link(Arc::clone(self.client.link())),
+            remote,
+            name,
+            bytes.into(),
+            self.client.config.default_timeout,
+            report,
+        )
     }
 }
 

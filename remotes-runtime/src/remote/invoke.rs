@@ -71,9 +71,19 @@ enum InvokeState {
 }
 
 /// Where a call goes: a connection of this side, or a player of another node of the cluster.
-enum Target {
+pub(crate) enum Target {
     Link(Arc<Link>),
     Away(Arc<dyn Away>, u64),
+}
+
+impl Target {
+    /// `player`, wherever in the cluster it is connected.
+    pub(crate) fn player(player: &Player) -> Target {
+        match player.home() {
+            Home::Here(link) => Target::Link(Arc::clone(link)),
+            Home::Away(away) => Target::Away(Arc::clone(away), player.id()),
+        }
+    }
 }
 
 /// Cleans up a call that is pending: dropped unsettled, it cancels the call.
@@ -121,33 +131,16 @@ impl<R> Invoke<R> {
         Invoke { state: InvokeState::Failed(error), timeout: Duration::ZERO, sleep: None, _returns: PhantomData }
     }
 
-    /// A call to remote `remote` (a wire id) over `link`, sent when first polled; a reply that does not decode is
+    /// A call to remote `remote` (a wire id) at `target`, sent when first polled; a reply that does not decode is
     /// reported through `report`.
     pub(crate) fn unsent(
-        link: &Arc<Link>,
+        target: Target,
         remote: u32,
         name: &'static str,
         args: Bytes,
         timeout: Duration,
         report: Report,
     ) -> Self {
-        let state = InvokeState::Unsent { target: Target::Link(Arc::clone(link)), remote, name, args, report };
-        Invoke { state, timeout, sleep: None, _returns: PhantomData }
-    }
-
-    /// A call to remote `remote` on `player`, wherever in the cluster it is connected.
-    pub(crate) fn to_player(
-        player: &Player,
-        remote: u32,
-        name: &'static str,
-        args: Bytes,
-        timeout: Duration,
-        report: Report,
-    ) -> Self {
-        let target = match player.home() {
-            Home::Here(link) => Target::Link(Arc::clone(link)),
-            Home::Away(away) => Target::Away(Arc::clone(away), player.id()),
-        };
         let state = InvokeState::Unsent { target, remote, name, args, report };
         Invoke { state, timeout, sleep: None, _returns: PhantomData }
     }

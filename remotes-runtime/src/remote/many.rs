@@ -17,7 +17,7 @@ use pin_project_lite::pin_project;
 use crate::FunctionError;
 use crate::boundary::Boundary;
 use crate::player::Player;
-use crate::remote::invoke::{Invoke, Report};
+use crate::remote::invoke::{Invoke, Report, Target};
 use crate::server::Room;
 use crate::wire::args::Wire;
 
@@ -125,7 +125,7 @@ impl<R: Wire> InvokeMany<R> {
                         player: Some(player.clone()),
                         name: request.name,
                     };
-                    Invoke::to_player(&player, request.remote, request.name, args.clone(), timeout, report)
+                    Invoke::unsent(Target::player(&player), request.remote, request.name, args.clone(), timeout, report)
                 }
                 None => Invoke::failed(FunctionError::BadRequest),
             };
