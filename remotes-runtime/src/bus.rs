@@ -3,10 +3,12 @@
 //! what is promised.
 //!
 //! `adapter.rs` is the trait a bus implements, `memory.rs` and `nats.rs` the two buses, `envelope.rs` what
-//! crosses the bus, `node.rs` one server's membership of a cluster and its tasks, `inbound.rs` what a node does
-//! with each message, `directory.rs` its view of the other nodes, `calls.rs` the calls in flight between nodes.
+//! crosses the bus, `node.rs` one server's membership of a cluster, `tasks.rs` its publisher and ticker,
+//! `away.rs` the node as the way to other nodes' players, `inbound.rs` what a node does with each message,
+//! `directory.rs` its view of the other nodes, `calls.rs` the calls in flight between nodes.
 
 mod adapter;
+mod away;
 mod calls;
 mod directory;
 mod envelope;
@@ -17,6 +19,7 @@ mod memory;
 mod nats;
 mod node;
 mod settings;
+mod tasks;
 
 pub use adapter::{Adapter, BusError, BusFuture, BusMessages, BusStatus};
 pub(crate) use directory::Directory;

@@ -1,7 +1,6 @@
 //! The node: this server's membership of a cluster. It publishes what the server sends to other nodes'
 //! players, heartbeats and membership batches, and runs three tasks: the receiver (`inbound.rs` handles each
-//! message), the publisher (one bounded queue, so the bus sees this node's messages in order), and the ticker
-//! (batches, heartbeats, silent nodes, the bus's status).
+//! message), the publisher and the ticker (`tasks.rs`). `away.rs` is the node as the way to other nodes' players.
 //!
 //! # Locks
 //!
@@ -27,10 +26,9 @@ use super::envelope::{self, Audience, Body, Change, Header};
 use super::health::{ClusterHealth, Counters, NodeInfo};
 use super::settings::ClusterSettings;
 use crate::FunctionError;
-use crate::config::millis;
 use crate::interface::{Interface, RemoteDef};
 use crate::log_limit::LogLimit;
-use crate::player::{Away, AwaySent, Player};
+use crate::player::{Away, Player};
 use crate::rate_limit::{RateLimit, TokenBucket};
 
 /// What a node needs of its server: its own players and rooms. The server implements it.
@@ -76,7 +74,7 @@ pub(crate) struct Node {
     prefix: String,
     pub(crate) settings: ClusterSettings,
     adapter: Arc<dyn Adapter>,
-    outgoing: mpsc::Sender<(String, Bytes)>,
+    pub(crate) outgoing: mpsc::Sender<(String, Bytes)>,
     bucket: Mutex<TokenBucket>,
     /// Snapshots sent to nodes that ask: at most `SNAPSHOTS_PER_HEARTBEAT` per heartbeat interval.
     pub(crate) snapshots: Mutex<TokenBucket>,
@@ -85,7 +83,7 @@ pub(crate) struct Node {
     pub(crate) inbound: Mutex<Inbound>,
     batch: Mutex<Batch>,
     pub(crate) counters: Counters,
-    bus_up: AtomicBool,
+    pub(crate) bus_up: AtomicBool,
     local: OnceLock<Weak<dyn Local>>,
     pub(crate) remotes: &'static [RemoteDef],
     tasks: Mutex<Vec<AbortHandle>>,
@@ -176,8 +174,8 @@ impl Node {
         let tasks = vec![
             tokio::spawn(super::inbound::receive(Arc::clone(&adapter), Arc::downgrade(&node), subjects, first))
                 .abort_handle(),
-            tokio::spawn(publish(Arc::clone(&adapter), Arc::downgrade(&node), queue)).abort_handle(),
-            tokio::spawn(tick(Arc::downgrade(&node), adapter.status())).abort_handle(),
+            tokio::spawn(super::tasks::publish(Arc::clone(&adapter), Arc::downgrade(&node), queue)).abort_handle(),
+            tokio::spawn(super::tasks::tick(Arc::downgrade(&node), adapter.status())).abort_handle(),
         ];
         *lock(&node.tasks) = tasks;
         tracing::info!(cluster = name, node = format!("{id:08x}"), "joined the cluster");
@@ -299,7 +297,7 @@ impl Node {
     }
 
     /// Publishes the changes gathered since the last batch.
-    fn flush_batch(&self) {
+    pub(crate) fn flush_batch(&self) {
         let batches: Vec<(u64, Vec<Change>)> = {
             let mut batch = lock(&self.batch);
             if batch.changes.is_empty() {
@@ -320,7 +318,7 @@ impl Node {
         }
     }
 
-    fn heartbeat(&self) {
+    pub(crate) fn heartbeat(&self) {
         let message = self.message(Body::Heartbeat { seq: self.batch_seq() }, &[]);
         self.send(self.all.clone(), message, false);
     }
@@ -346,7 +344,7 @@ impl Node {
         }
     }
 
-    fn check_silent(&self, now: Instant) {
+    pub(crate) fn check_silent(&self, now: Instant) {
         let silent: Vec<u32> = lock(&self.directory)
             .nodes
             .iter()
@@ -358,7 +356,7 @@ impl Node {
         }
     }
 
-    fn set_bus(&self, status: BusStatus) {
+    pub(crate) fn set_bus(&self, status: BusStatus) {
         let up = status == BusStatus::Connected;
         if self.bus_up.swap(up, Ordering::AcqRel) == up {
             return;
@@ -403,99 +401,5 @@ impl Node {
             malformed: Counters::read(&self.counters.malformed),
             id_collisions: Counters::read(&self.counters.id_collisions),
         }
-    }
-}
-
-impl Away for Node {
-    fn is_connected(&self, player: u64) -> bool {
-        lock(&self.directory).player(player).is_some()
-    }
-
-    fn call(&self, player: u64, remote: u32, args: Bytes, timeout: Duration) -> Result<AwaySent, FunctionError> {
-        let node = node_of(player);
-        if !self.bus_up.load(Ordering::Acquire) || lock(&self.directory).player(player).is_none() {
-            return Err(FunctionError::Disconnected);
-        }
-        let Some((call, reply)) = lock(&self.outbound).insert(node, self.settings.max_calls_out) else {
-            tracing::warn!(node = self.id, max = self.settings.max_calls_out, "too many calls to other nodes");
-            return Err(FunctionError::Cancelled);
-        };
-        let deadline = Instant::now() + timeout;
-        let body = Body::Call { call, player, remote, timeout_ms: millis(timeout) };
-        if !self.send(self.subject_of(node), self.message(body, &args), true) {
-            lock(&self.outbound).remove(call);
-            return Err(FunctionError::Cancelled);
-        }
-        Ok(AwaySent { reply, call, deadline })
-    }
-
-    fn cancel(&self, call: u64) {
-        let removed = lock(&self.outbound).remove(call);
-        if let Some((node, _)) = removed {
-            self.send(self.subject_of(node), self.message(Body::Cancel { call }, &[]), false);
-        }
-    }
-
-    fn forget(&self, call: u64) {
-        let _ = lock(&self.outbound).remove(call);
-    }
-
-    fn disconnect(&self, player: u64) {
-        let subject = self.subject_of(node_of(player));
-        self.send(subject, self.message(Body::Kick { player }, &[]), true);
-    }
-}
-
-/// The publisher: sends queued messages one at a time, in order.
-async fn publish(adapter: Arc<dyn Adapter>, node: Weak<Node>, mut queue: mpsc::Receiver<(String, Bytes)>) {
-    while let Some((subject, message)) = queue.recv().await {
-        let outcome = adapter.publish(subject, message).await;
-        let Some(node) = node.upgrade() else { return };
-        match outcome {
-            Ok(()) => Counters::count(&node.counters.published),
-            Err(error) => {
-                Counters::count(&node.counters.dropped);
-                if node.log.admit("cluster") {
-                    tracing::warn!(node = node.id, %error, "cluster message not published");
-                }
-            }
-        }
-    }
-}
-
-/// The ticker: membership batches every `batch_interval`, a heartbeat every `heartbeat`, silent nodes dropped,
-/// and the bus's status followed.
-async fn tick(node: Weak<Node>, mut status: tokio::sync::watch::Receiver<BusStatus>) {
-    let (batch, heartbeat) = match node.upgrade() {
-        Some(node) => (node.settings.batch_interval, node.settings.heartbeat),
-        None => return,
-    };
-    let mut batches = tokio::time::interval(batch);
-    batches.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut next_heartbeat = Instant::now();
-    let mut watching = true;
-    loop {
-        tokio::select! {
-            _ = batches.tick() => {}
-            changed = status.changed(), if watching => {
-                if changed.is_err() {
-                    // The adapter dropped its status: it no longer changes.
-                    watching = false;
-                    continue;
-                }
-                let now = *status.borrow_and_update();
-                let Some(node) = node.upgrade() else { return };
-                node.set_bus(now);
-                continue;
-            }
-        }
-        let Some(node) = node.upgrade() else { return };
-        node.flush_batch();
-        let now = Instant::now();
-        if now >= next_heartbeat {
-            node.heartbeat();
-            next_heartbeat = now + heartbeat;
-        }
-        node.check_silent(now);
     }
 }

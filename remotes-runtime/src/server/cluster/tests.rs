@@ -9,10 +9,29 @@ use tokio::sync::mpsc;
 
 use crate::bus::testing::{Audience, Body, Header, Outcome, VERSION, encode, interface_hash};
 use crate::cluster::{Adapter, ClusterSettings, MemoryBus, MemoryConnection};
-use crate::example::shop;
 use crate::wire::frame::put_frame;
 use crate::wire::message::kind;
 use crate::{Client, FunctionError, RateLimit, Server};
+
+/// The interface of these tests (the documented example's shape, declared here to keep the layers apart).
+#[crate::remotes(crate = crate)]
+pub mod shop {
+    pub trait ServerFunctions {
+        fn buy_item(item: u32, quantity: u8) -> u32;
+    }
+
+    pub trait ClientFunctions {
+        fn confirm(prompt: String) -> bool;
+    }
+
+    pub trait ServerEvents {
+        fn chat(text: String);
+    }
+
+    pub trait ClientEvents {
+        fn announce(text: String);
+    }
+}
 
 fn settings() -> ClusterSettings {
     ClusterSettings::default()
