@@ -8,8 +8,9 @@
 //!   every client heard one broadcast, and deliveries/s for a stream with `broadcast::WINDOW` in flight);
 //! - calls of the ClientFunction `work_on_client` on one TCP client of node B: from node A (a remote player, one
 //!   NATS hop each way), from node B itself (its local player), and beside them a NATS request/reply of the same
-//!   argument bytes from A's connection to a subscriber on B's connection that answers them; each sequentially
-//!   (1 in flight) and with 16 in flight (`harness::drive`).
+//!   argument bytes from A's connection to a subscriber on B's connection that answers them. Sequentially, the
+//!   three interleaved call by call (the order rotating each round), so that the latencies the goal compares are
+//!   taken at the same moments of a shared machine; then each alone with 16 in flight (`harness::drive`).
 
 use std::fmt::Write as _;
 use std::os::unix::process::CommandExt as _;
@@ -18,12 +19,14 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use futures::StreamExt;
 use remotes_runtime::cluster::{ClusterSettings, Nats};
 use remotes_runtime::{Player, Server};
 
 use crate::broadcast::{self, BroadcastResult, Counter};
-use crate::harness::{Lengths, LoadResult, drive, median, on_fresh_runtime};
+use crate::harness::{Lengths, LoadResult, drive, median, on_fresh_runtime, percentiles};
 use crate::proto::{Req, event_payload, handle, net, request};
 
 /// The nodes of the broadcast cluster.
@@ -112,10 +115,13 @@ pub struct ClusterRun {
     pub cluster: BroadcastResult,
     /// Node 0's `dropped` and every node's `malformed` count after the cluster broadcast.
     pub dropped: u64,
-    /// Sequential: A invoking B's player, B its own, a NATS request/reply.
+    /// Sequential, interleaved call by call: A invoking B's player, B its own, a NATS request/reply
+    /// (`calls_per_sec`: its calls over the shared window).
     pub cross_seq: LoadResult,
     pub same_seq: LoadResult,
     pub rtt_seq: LoadResult,
+    /// The sequential calls of each in the window.
+    pub seq_calls: [usize; 3],
     /// The same with `IN_FLIGHT` calls in flight.
     pub cross_par: LoadResult,
     pub same_par: LoadResult,
@@ -222,47 +228,69 @@ async fn invokes(url: &str, rep: usize, lengths: Lengths, run: &mut ClusterRun) 
     // The call's argument bytes, as a Call message carries them.
     let payload = bytes::Bytes::from(remotes_runtime::testing::encode_args(&(request(),)));
 
-    for in_flight in [1, IN_FLIGHT] {
-        for i in 0..3 {
-            let index = (i + rep) % 3;
-            let req = request();
-            let r = match index {
-                0 => {
-                    drive(std::slice::from_ref(&cross), in_flight, lengths, move |t| {
-                        let req = req.clone();
-                        async move { t.0.functions.work_on_client.invoke(&t.1, req).await.is_ok() }
-                    })
-                    .await
-                }
-                1 => {
-                    drive(std::slice::from_ref(&same), in_flight, lengths, move |t| {
-                        let req = req.clone();
-                        async move { t.0.functions.work_on_client.invoke(&t.1, req).await.is_ok() }
-                    })
-                    .await
-                }
-                _ => {
-                    let (subject, payload) = (subject.clone(), payload.clone());
-                    drive(std::slice::from_ref(&requester), in_flight, lengths, move |c| {
-                        let (subject, payload) = (subject.clone(), payload.clone());
-                        async move { c.request(subject, payload).await.is_ok() }
-                    })
-                    .await
-                }
-            };
-            let slot = match (index, in_flight) {
-                (0, 1) => &mut run.cross_seq,
-                (1, 1) => &mut run.same_seq,
-                (_, 1) => &mut run.rtt_seq,
-                (0, _) => &mut run.cross_par,
-                (1, _) => &mut run.same_par,
-                _ => &mut run.rtt_par,
-            };
-            *slot = r;
-        }
+    // One call of each of the three, as the call scenarios make them (a clone of the same request per call).
+    let calls: [Call; 3] = {
+        let (req, subject) = (request(), subject.clone());
+        let invoke = |t: Arc<(net::server::Remotes, Player)>| -> Call {
+            let req = req.clone();
+            Arc::new(move || {
+                let (t, req) = (Arc::clone(&t), req.clone());
+                Box::pin(async move { t.0.functions.work_on_client.invoke(&t.1, req).await.is_ok() })
+            })
+        };
+        let nats: Call = Arc::new(move || {
+            let (c, subject, payload) = (requester.clone(), subject.clone(), payload.clone());
+            Box::pin(async move { c.request(subject, payload).await.is_ok() })
+        });
+        [invoke(cross), invoke(same), nats]
+    };
+    // Sequential: the three interleaved call by call, so that each sees the same moments of the shared machine.
+    let (seq, counts) = tokio::spawn(interleaved(calls.clone(), lengths)).await.expect("the sequential calls");
+    [run.cross_seq, run.same_seq, run.rtt_seq] = seq;
+    run.seq_calls = counts;
+    // IN_FLIGHT in flight: one system at a time (the order rotating each repetition).
+    for i in 0..3 {
+        let index = (i + rep) % 3;
+        let call = Arc::clone(&calls[index]);
+        let r = drive(&[()], IN_FLIGHT, lengths, move |()| call()).await;
+        *[&mut run.cross_par, &mut run.same_par, &mut run.rtt_par][index] = r;
     }
     responder.abort();
     drop(client);
+}
+
+/// One sequential call of a system; `true` when it succeeded.
+type Call = Arc<dyn Fn() -> futures::future::BoxFuture<'static, bool> + Send + Sync>;
+
+/// Calls `calls` one at a time in rounds, one call of each per round (the order rotating each round): warm-up, then
+/// the window, every latency in the window recorded. Returns each one's figures and its calls in the window.
+async fn interleaved(calls: [Call; 3], lengths: Lengths) -> ([LoadResult; 3], [usize; 3]) {
+    let window_start = Instant::now() + lengths.warmup;
+    let end = window_start + lengths.measure;
+    let mut latencies: [Vec<u32>; 3] = Default::default();
+    let mut errors = [0u64; 3];
+    let mut round = 0;
+    while Instant::now() < end {
+        for k in 0..3 {
+            let i = (round + k) % 3;
+            let t0 = Instant::now();
+            let ok = calls[i]().await;
+            let t1 = Instant::now();
+            if !ok {
+                errors[i] += 1;
+            } else if t0 >= window_start && t1 <= end {
+                latencies[i].push((t1 - t0).as_nanos().min(u128::from(u32::MAX)) as u32);
+            }
+        }
+        round += 1;
+    }
+    let counts = [latencies[0].len(), latencies[1].len(), latencies[2].len()];
+    let results = [0, 1, 2].map(|i| {
+        let (p50_us, p99_us) = percentiles(&mut latencies[i]);
+        let calls_per_sec = counts[i] as f64 / lengths.measure.as_secs_f64();
+        LoadResult { calls_per_sec, p50_us, p99_us, errors: errors[i] }
+    });
+    (results, counts)
 }
 
 /// Runs one repetition: the two broadcasts (order alternating), then the invokes (order rotating), each part on a
@@ -342,7 +370,7 @@ pub fn render(runs: &[ClusterRun], per_node: usize, out: &mut String) {
     );
     let _ = writeln!(
         out,
-        "| what | sequential p50 µs | sequential p99 µs | sequential calls/s | {IN_FLIGHT} in flight calls/s | {IN_FLIGHT} in flight p50 µs | errors |"
+        "| what | sequential p50 µs | sequential p99 µs | sequential calls (interleaved) | {IN_FLIGHT} in flight calls/s | {IN_FLIGHT} in flight p50 µs | errors |"
     );
     let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
     let rows: [(&str, Pick<(LoadResult, LoadResult)>); 3] = [
@@ -350,13 +378,13 @@ pub fn render(runs: &[ClusterRun], per_node: usize, out: &mut String) {
         ("same-node: B invokes its own player", |r| (r.same_seq, r.same_par)),
         ("NATS request/reply, A's connection to a responder on B's", |r| (r.rtt_seq, r.rtt_par)),
     ];
-    for (label, pick) in rows {
+    for (i, (label, pick)) in rows.into_iter().enumerate() {
         let _ = writeln!(
             out,
             "| {label} | {} | {} | {} | {} | {} | {} |",
             show(spread(runs, |r| pick(r).0.p50_us), 1),
             show(spread(runs, |r| pick(r).0.p99_us), 1),
-            show(spread(runs, |r| pick(r).0.calls_per_sec), 0),
+            show(spread(runs, |r| r.seq_calls[i] as f64), 0),
             show(spread(runs, |r| pick(r).1.calls_per_sec), 0),
             show(spread(runs, |r| pick(r).1.p50_us), 1),
             runs.iter().map(|r| pick(r).0.errors + pick(r).1.errors).sum::<u64>()
