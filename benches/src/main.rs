@@ -7,9 +7,11 @@
 //! cargo run --release -p remotes-bench                        # everything, 3 repetitions
 //! cargo run --release -p remotes-bench -- --quick --only 32x16  # one scenario family, in seconds
 //! cargo run --release -p remotes-bench -- --only ws              # the WebSocket scenarios
+//! cargo run --release -p remotes-bench -- --only cluster         # 3 nodes over a private nats-server
 //! ```
 
 mod broadcast;
+mod cluster;
 mod flood;
 mod harness;
 mod memory;
@@ -49,7 +51,7 @@ OPTIONS:
   --quick              1 repetition, short windows, 2,000 idle clients for memory (seconds per scenario)
   --reps N             repetitions (default 3; medians are reported)
   --only A,B           scenarios whose name contains A or B: tcp-1x1 tcp-32x1 tcp-32x16 mem-1x1 mem-32x1
-                       mem-32x16 s2c-32x16 budget-32x16 flood broadcast rooms wire memory
+                       mem-32x16 s2c-32x16 budget-32x16 flood broadcast rooms cluster wire memory
                        ws-1x1 ws-32x16 ws-broadcast ws-memory ws-crates tls-32x16
                        (e.g. --only 32x16, --only tcp, --only mem-1x1, --only flood, --only ws)
   --systems A,B        only these systems: remotes, hand, hand-yield, tarpc, jsonrpsee, socketioxide,
@@ -59,6 +61,8 @@ OPTIONS:
   --memory-clients N   idle clients for the memory scenarios, memory and ws-memory (default 10000)
   --broadcast-clients N  clients for the broadcast scenarios, broadcast and ws-broadcast (default 1000)
   --room-members N     members of the room in the rooms scenario (default 10000)
+  --cluster-clients N  TCP clients per node in the cluster scenario (3 nodes; default 1000); the
+                       scenario needs `nats-server` on the PATH, or a server at REMOTES_NATS_URL
   --max-secs S         abort the whole run after S seconds (default 1500)
 ";
 
@@ -72,6 +76,7 @@ struct Opts {
     broadcast_rounds: usize,
     broadcast_stream: Duration,
     room_members: usize,
+    cluster_clients: usize,
     max_secs: u64,
 }
 
@@ -104,6 +109,7 @@ impl Opts {
             broadcast_rounds: if quick { 50 } else { 200 },
             broadcast_stream: Duration::from_millis(if quick { 700 } else { 2000 }),
             room_members: 10_000,
+            cluster_clients: 1000,
             max_secs: 1500,
         };
         let mut it = args.iter();
@@ -128,6 +134,7 @@ impl Opts {
                 "--memory-clients" => opts.memory_clients = num(it.next(), "--memory-clients").max(1) as usize,
                 "--broadcast-clients" => opts.broadcast_clients = num(it.next(), "--broadcast-clients").max(1) as usize,
                 "--room-members" => opts.room_members = num(it.next(), "--room-members").max(1) as usize,
+                "--cluster-clients" => opts.cluster_clients = num(it.next(), "--cluster-clients").max(1) as usize,
                 "--max-secs" => opts.max_secs = num(it.next(), "--max-secs"),
                 "-h" | "--help" => {
                     print!("{USAGE}");
@@ -173,6 +180,7 @@ struct Report {
     memory: Vec<(&'static str, Vec<memory::MemoryResult>)>,
     flood: Vec<flood::FloodResult>,
     rooms: Vec<rooms::RoomsResult>,
+    cluster: Vec<cluster::ClusterRun>,
     ws_broadcast: Vec<(&'static str, Vec<broadcast::BroadcastResult>)>,
     ws_memory: Vec<(&'static str, Vec<memory::MemoryResult>)>,
     /// (shape, crate, runs).
@@ -425,6 +433,54 @@ fn main() {
                 if r.incomplete > 0 { format!("  ({} incomplete)", r.incomplete) } else { String::new() }
             );
             report.rooms.push(r);
+        }
+    }
+
+    if opts.wants("cluster") && opts.has("remotes") {
+        match cluster::NatsProcess::start() {
+            Err(why) => eprintln!("  cluster    skipped: {why}"),
+            Ok(nats) => {
+                eprintln!(
+                    "  cluster    NATS at {} ({})",
+                    nats.url,
+                    if nats.private() { "a private nats-server" } else { "REMOTES_NATS_URL" }
+                );
+                for rep in 0..opts.reps {
+                    let (per_node, rounds, stream) =
+                        (opts.cluster_clients, opts.broadcast_rounds, opts.broadcast_stream);
+                    let r = cluster::run(&nats.url, rep, per_node, rounds, stream, opts.lengths);
+                    let total = cluster::NODES * per_node;
+                    eprintln!(
+                        "  cluster    rep {}: broadcast to {total}: one server p50 {:.0} us, {:.0} deliveries/s; \
+                         {} nodes p50 {:.0} us, {:.0} deliveries/s ({} incomplete, {} dropped)",
+                        rep + 1,
+                        r.single.p50_us,
+                        r.single.deliveries_per_sec,
+                        cluster::NODES,
+                        r.cluster.p50_us,
+                        r.cluster.deliveries_per_sec,
+                        r.single.incomplete + r.cluster.incomplete,
+                        r.dropped
+                    );
+                    eprintln!(
+                        "  cluster    rep {}: invoke p50 cross {:.1} us, same {:.1} us, NATS RTT {:.1} us; \
+                         {} in flight: cross {:.0}/s, same {:.0}/s, NATS {:.0}/s ({} errors)",
+                        rep + 1,
+                        r.cross_seq.p50_us,
+                        r.same_seq.p50_us,
+                        r.rtt_seq.p50_us,
+                        cluster::IN_FLIGHT,
+                        r.cross_par.calls_per_sec,
+                        r.same_par.calls_per_sec,
+                        r.rtt_par.calls_per_sec,
+                        [r.cross_seq, r.same_seq, r.rtt_seq, r.cross_par, r.same_par, r.rtt_par]
+                            .iter()
+                            .map(|l| l.errors)
+                            .sum::<u64>()
+                    );
+                    report.cluster.push(r);
+                }
+            }
         }
     }
 
@@ -780,6 +836,7 @@ fn render(report: &Report, opts: &Opts, elapsed: Duration) -> String {
         }
         out.push('\n');
     }
+    cluster::render(&report.cluster, opts.cluster_clients, &mut out);
     render_ws(report, opts, &mut out);
     out
 }
