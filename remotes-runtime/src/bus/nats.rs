@@ -37,12 +37,13 @@ impl Nats {
     }
 
     /// Connects with the given client options (credentials, TLS, names...). The options' event callback is
-    /// replaced by the adapter's, which tracks the connection's status.
+    /// replaced by the adapter's, which tracks the connection's status, and `no_echo` is set: a node has no use
+    /// for its own messages (another process that uses its node id still reaches it).
     pub async fn connect_with(url: &str, options: async_nats::ConnectOptions) -> Result<Nats, BusError> {
         let (tx, status) = watch::channel(BusStatus::Disconnected);
         let tx = Arc::new(tx);
         let events = Arc::clone(&tx);
-        let options = options.event_callback(move |event| {
+        let options = options.no_echo().event_callback(move |event| {
             let events = Arc::clone(&events);
             async move {
                 match event {
