@@ -8,11 +8,12 @@ use std::sync::{Arc, RwLock};
 use tracing::Level;
 
 use crate::hooks::{Argument, BadRequestReport, BadResponseReport};
-use crate::interface::RemoteDef;
+use crate::interface::{Direction, Interface, RemoteDef};
 use crate::log_limit::{LogLimit, log_at};
 use crate::middleware::GlobalMiddleware;
 use crate::player::Player;
 use crate::rate_limit::RateLimit;
+use crate::telemetry::{Dropped, Telemetry};
 
 type Hook<T> = Arc<dyn Fn(&T) + Send + Sync>;
 
@@ -34,6 +35,9 @@ impl fmt::Display for Side {
 
 /// One side's receiving policy.
 pub(crate) struct Boundary {
+    interface: &'static Interface,
+    /// The side's per-remote figures (shared with its endpoint and connections).
+    telemetry: Arc<Telemetry>,
     side: Side,
     /// The level rejections (bad requests, bad responses, rate limits, middleware refusals) are logged at.
     pub(crate) log_level: Level,
@@ -50,8 +54,19 @@ pub(crate) struct Boundary {
 }
 
 impl Boundary {
-    pub(crate) fn new(side: Side, log_level: Level, log_limit: LogLimit) -> Arc<Boundary> {
+    pub(crate) fn new(
+        side: Side,
+        log_level: Level,
+        log_limit: LogLimit,
+        interface: &'static Interface,
+    ) -> Arc<Boundary> {
+        let (name, handles) = match side {
+            Side::Server => ("server", Direction::ToServer),
+            Side::Client => ("client", Direction::ToClient),
+        };
         Arc::new(Boundary {
+            interface,
+            telemetry: Arc::new(Telemetry::new(interface, name, handles)),
             log_limit,
             side,
             log_level,
@@ -62,6 +77,10 @@ impl Boundary {
             on_bad_request: RwLock::new(Vec::new()),
             on_bad_response: RwLock::new(Vec::new()),
         })
+    }
+
+    pub(crate) fn telemetry(&self) -> &Arc<Telemetry> {
+        &self.telemetry
     }
 
     pub(crate) fn add_middleware(&self, middleware: GlobalMiddleware) {
@@ -110,6 +129,13 @@ impl Boundary {
         let argument = index.and_then(|index| def.args.get(index).map(|arg| Argument { index, name: arg.name }));
         if let Some(link) = caller.and_then(Player::link) {
             link.count_bad_request();
+        }
+        if let Some(position) = self.interface.remotes().iter().position(|d| std::ptr::eq(d, def)) {
+            let remote = self.telemetry.remote(position);
+            remote.bad_request();
+            if def.kind == crate::interface::RemoteKind::Event {
+                remote.event_dropped(Dropped::BadRequest);
+            }
         }
         if self.may_log(caller) {
             log_at!(

@@ -160,6 +160,12 @@ impl<A: Api> Client<A> {
         self.shared.link.close();
     }
 
+    /// Per-remote figures of this client since it connected (calls made and handled, errors by kind, bytes, events,
+    /// p50/p99), in declaration order; see [`crate::telemetry`].
+    pub fn stats(&self) -> Vec<crate::telemetry::RemoteStats> {
+        self.shared.stats()
+    }
+
     /// How many calls this client made that await a reply (its pending-call table). Settled calls never linger.
     pub fn pending_calls(&self) -> usize {
         self.shared.link.pending.len()
@@ -214,6 +220,11 @@ impl<A: Api> Drop for Client<A> {
 
 impl ClientShared {
     /// This client's registry of callbacks and listeners.
+    /// This client's per-remote figures (see [`crate::telemetry`]).
+    pub(crate) fn stats(&self) -> Vec<crate::telemetry::RemoteStats> {
+        self.endpoint.telemetry.snapshot()
+    }
+
     pub(crate) fn endpoint(&self) -> &Arc<Endpoint> {
         &self.endpoint
     }

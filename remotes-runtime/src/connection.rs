@@ -17,6 +17,7 @@ use crate::log_limit::LogLimit;
 use crate::outbox::{Batch, Outbox, QueueLimits};
 use crate::receive::ReceiveBudget;
 use crate::slots::Desync;
+use crate::telemetry::names;
 use crate::wire::frame::{FrameError, split_frame};
 
 /// Reader buffers start this small and grow with the traffic; idle connections stay cheap.
@@ -200,7 +201,10 @@ where
         let stop = tokio::select! {
             read = reader.read_buf(&mut buf), if matches!(wait, Wait::Read) => match read {
                 Ok(0) => Some(Stop::Eof),
-                Ok(_) => None,
+                Ok(read) => {
+                    link.bytes_in.fetch_add(read as u64, std::sync::atomic::Ordering::Relaxed);
+                    None
+                }
                 Err(error) => Some(Stop::Io(error)),
             },
             () = link.outbox.replies_below(limits.queue), if matches!(wait, Wait::Replies) => {
@@ -254,6 +258,9 @@ where
     let mut batch = Batch::default();
     loop {
         if link.outbox.take(&mut batch) {
+            let bytes = batch.segments.iter().map(|segment| segment.len()).sum::<usize>() + batch.tail.len();
+            link.bytes_out.fetch_add(bytes as u64, std::sync::atomic::Ordering::Relaxed);
+            metrics::histogram!(names::OUTGOING_QUEUE).record(bytes as f64);
             if let Err(error) = write_batch(&mut writer, &batch, &link.outbox).await {
                 tracing::debug!(peer = %link.peer, %error, "write failed; closing the connection");
                 link.close();

@@ -16,6 +16,7 @@ use crate::log_limit::log_at;
 use crate::player::Player;
 use crate::rate_limit::Buckets;
 use crate::slots::Desync;
+use crate::telemetry::{CallStart, Dropped, Outcome};
 use crate::wire::message::{Message, kind};
 use crate::work::Refused;
 
@@ -70,6 +71,7 @@ impl Dispatcher {
             id
         });
         let body_kind = body[0];
+        let body_len = body.len();
         let message = match Message::parse(body) {
             Ok(message) => message,
             // A reply answered one of this side's calls, but which one is unknown: every later reply could land on
@@ -92,7 +94,7 @@ impl Dispatcher {
                 let id = request_id.expect("request kinds number their frames");
                 let timeout =
                     timeout_ms.map_or(self.link.peer_default_timeout(), |ms| Duration::from_millis(ms.into()));
-                self.on_request(id, remote, timeout, &args);
+                self.on_request(id, remote, timeout, &args, body_len);
             }
             Message::ReplyOk { slot, value } => return self.link.on_reply(slot, Ok(value)),
             // An unknown code still answers its call: the slot is consumed, the call settles `Unprocessed`.
@@ -100,7 +102,7 @@ impl Dispatcher {
                 return self.link.on_reply(slot, Err(FunctionError::from_wire_code(code)));
             }
             Message::Cancel { call } => self.link.cancel_handler(call),
-            Message::Event { remote, args } => self.on_event(remote, args),
+            Message::Event { remote, args } => self.on_event(remote, args, body_len),
             Message::Ping => self.link.send_pong(),
             // Any frame counts as a sign of life; the reader noted it.
             Message::Pong => {}
@@ -131,18 +133,29 @@ impl Dispatcher {
 
     /// Delivers an event that arrived from the peer to this side's listeners, within the peer's work budget and
     /// rate limits.
-    fn on_event(&mut self, remote: u32, args: Bytes) {
+    fn on_event(&mut self, remote: u32, args: Bytes, len: usize) {
+        let local = self.binding.handled(remote, RemoteKind::Event);
+        let telemetry = Arc::clone(&self.binding.endpoint.telemetry);
+        let figures = local.map(|local| telemetry.remote(local));
+        figures.inspect(|f| f.frame_in(len));
+        let limited = || {
+            figures.inspect(|f| {
+                f.rate_limited();
+                f.event_dropped(Dropped::RateLimited);
+            });
+        };
         let ticket = match self.link.work.admit_event(args.len()) {
             Ok(ticket) => ticket,
             Err(refused) => {
+                limited();
                 return self.refused(refused, &self.binding.label(remote), "event dropped without decoding");
             }
         };
-        let local = self.binding.handled(remote, RemoteKind::Event);
         let admitted = local.map(|local| (local, self.admit_rate(local)));
         let (link, binding) = (&self.link, &self.binding);
         match admitted {
             Some((local, false)) => {
+                limited();
                 if link.may_log() {
                     log_at!(
                         binding.endpoint.boundary.log_level,
@@ -167,7 +180,7 @@ impl Dispatcher {
         }
     }
 
-    fn on_request(&mut self, id: u32, remote: u32, timeout: Duration, args: &[u8]) {
+    fn on_request(&mut self, id: u32, remote: u32, timeout: Duration, args: &[u8], len: usize) {
         let Some(local) = self.binding.handled(remote, RemoteKind::Function) else {
             let link = &self.link;
             if link.may_log() {
@@ -177,40 +190,56 @@ impl Dispatcher {
                     "request for a remote this side does not handle (unknown id, or declared differently); BadRequest"
                 );
             }
-            return link.reply(id, Err(FunctionError::BadRequest));
+            link.reply(id, Err(FunctionError::BadRequest));
+            return;
+        };
+        let telemetry = Arc::clone(&self.binding.endpoint.telemetry);
+        let figures = telemetry.remote(local);
+        let started = figures.call_started(len);
+        let refuse = |link: &Link, error: FunctionError| {
+            link.reply(id, Err(error));
+            figures.call_refused(Outcome::error(error));
         };
         let name = self.binding.endpoint.remote_name(local);
         let Some(handler) = self.binding.endpoint.handler(local) else {
             tracing::debug!(peer = %self.link.peer, remote = name, "no callback set; Unprocessed");
-            return self.link.reply(id, Err(FunctionError::Unprocessed));
+            return refuse(&self.link, FunctionError::Unprocessed);
         };
         if self.link.at_in_flight_limit() {
             let link = &self.link;
             link.count_rate_limited();
+            figures.rate_limited();
             if link.may_log() {
                 tracing::warn!(peer = %link.peer, remote = name, in_flight = link.in_flight(), "too many calls in flight; Cancelled");
             }
-            return link.reply(id, Err(FunctionError::Cancelled));
+            return refuse(link, FunctionError::Cancelled);
         }
         let rate_admitted = self.admit_rate(local);
         let (link, endpoint) = (&self.link, &self.binding.endpoint);
         if !rate_admitted {
+            figures.rate_limited();
             if link.may_log() {
                 log_at!(endpoint.boundary.log_level, peer = %link.peer, remote = name, "over the rate limit; Cancelled without decoding");
             }
-            return link.reply(id, Err(FunctionError::Cancelled));
+            return refuse(link, FunctionError::Cancelled);
         }
         let ticket = match link.work.admit_call(args.len()) {
             Ok(ticket) => ticket,
             Err(refused) => {
+                figures.rate_limited();
                 self.refused(refused, name, "Cancelled without decoding");
-                return link.reply(id, Err(FunctionError::Cancelled));
+                return refuse(&self.link, FunctionError::Cancelled);
             }
         };
+        let span = figures.server_span(self.player.as_ref().map(Player::id));
         // Decoding failures and broken constraints are reported by the remote's pipeline.
-        match handler.call(self.player.as_ref(), args) {
-            Ok(reply) => link.start_handler(id, timeout, reply, ticket),
-            Err(error) => link.reply(id, Err(error)),
+        let called = span.in_scope(|| handler.call(self.player.as_ref(), args));
+        match called {
+            Ok(reply) => link.start_handler(id, timeout, reply, ticket, CallStart { remote: local, started, span }),
+            Err(error) => {
+                let start = CallStart { remote: local, started, span };
+                figures.call_settled(&start, Outcome::error(error), link.reply(id, Err(error)));
+            }
         }
     }
 }

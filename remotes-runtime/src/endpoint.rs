@@ -16,6 +16,7 @@ use crate::listeners::Listeners;
 use crate::pipeline::{Pipeline, Stopped};
 use crate::player::Player;
 use crate::rate_limit::RateLimit;
+use crate::telemetry::Telemetry;
 use crate::user_code::{CatchUnwind, log_panic};
 use crate::validate::Check;
 use crate::wire::args::{Args, ENCODE_CAPACITY, Wire, encode_value};
@@ -125,6 +126,8 @@ pub(crate) struct Endpoint {
     pub(crate) boundary: Arc<Boundary>,
     /// Each remote's own rate limit, if one is set.
     rate_limits: Box<[RwLock<Option<RateLimit>>]>,
+    /// Each remote's figures on this side (spans, metrics, `stats()`).
+    pub(crate) telemetry: Arc<Telemetry>,
 }
 
 impl Endpoint {
@@ -136,13 +139,15 @@ impl Endpoint {
     ) -> Endpoint {
         let names = interface.remotes().iter().map(|r| r.name).collect();
         let per_remote = || interface.remotes().iter();
+        let telemetry = Arc::clone(boundary.telemetry());
         Endpoint {
             side,
             interface,
             handlers: per_remote().map(|_| RwLock::new(None)).collect(),
-            listeners: Listeners::new(names, event_queue_len),
+            listeners: Listeners::new(names, event_queue_len, Some(Arc::clone(&telemetry))),
             boundary,
             rate_limits: per_remote().map(|_| RwLock::new(None)).collect(),
+            telemetry,
         }
     }
 

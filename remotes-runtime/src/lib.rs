@@ -106,6 +106,7 @@ mod receive;
 mod remote;
 mod server;
 mod slots;
+pub mod telemetry;
 pub mod testing;
 #[cfg(feature = "tls")]
 pub mod tls;

@@ -30,6 +30,7 @@ use crate::log_limit::LogLimit;
 use crate::outbox::{Outbox, QueueLimits};
 use crate::pending::PendingTable;
 use crate::slots::Slots;
+use crate::telemetry::{Dropped, Telemetry};
 use crate::wire::message::kind;
 use crate::work::{Work, WorkLimits};
 
@@ -59,6 +60,11 @@ pub(crate) struct Link {
     pub(crate) work: Arc<Work>,
     /// Rejections of what this peer sends are logged through this limiter.
     pub(crate) log_limit: LogLimit,
+    /// The side's per-remote figures, where the calls handled here are recorded as they settle.
+    telemetry: Option<Arc<Telemetry>>,
+    /// Bytes read from and written to the transport.
+    pub(crate) bytes_in: AtomicU64,
+    pub(crate) bytes_out: AtomicU64,
 }
 
 /// Settings a link needs from the handshake.
@@ -71,6 +77,7 @@ pub(crate) struct LinkSettings {
     pub queue_limits: QueueLimits,
     pub work: WorkLimits,
     pub log_limit: LogLimit,
+    pub telemetry: Option<Arc<Telemetry>>,
 }
 
 impl Link {
@@ -91,6 +98,9 @@ impl Link {
             rate_limited: AtomicU64::new(0),
             work: Work::new(settings.work),
             log_limit: settings.log_limit,
+            telemetry: settings.telemetry,
+            bytes_in: AtomicU64::new(0),
+            bytes_out: AtomicU64::new(0),
         })
     }
 
@@ -116,12 +126,12 @@ impl Link {
         self.log_limit.admit(&self.peer)
     }
 
-    /// Queues an encoded event frame (`body_len` is the length its prefix announces). `false` when the connection
+    /// Queues an encoded event frame (`body_len` is the length its prefix announces). An error when the connection
     /// is closed, its outgoing queue is full, or the frame exceeds the peer's maximum.
-    pub(crate) fn queue_frame(&self, frame: &Bytes, body_len: usize) -> bool {
+    pub(crate) fn queue_frame(&self, frame: &Bytes, body_len: usize) -> Result<(), Dropped> {
         if body_len > self.peer_max_frame {
             tracing::warn!(peer = %self.peer, len = body_len, max = self.peer_max_frame, "event exceeds the peer's maximum frame length; not sent");
-            return false;
+            return Err(Dropped::TooLarge);
         }
         let queued = self.outbox.with(|state| {
             let room = state.has_room(self.queue_limits, frame.len());
@@ -131,12 +141,12 @@ impl Link {
             room
         });
         match queued {
-            Some(true) => true,
+            Some(true) => Ok(()),
             Some(false) => {
                 tracing::debug!(peer = %self.peer, "outgoing queue full; event skipped");
-                false
+                Err(Dropped::QueueFull)
             }
-            None => false,
+            None => Err(Dropped::NotConnected),
         }
     }
 
@@ -169,8 +179,12 @@ impl Link {
         if let Some(unsettled) = self.outbox.close(|| self.pending.take_all()) {
             unsettled.settle(FunctionError::Disconnected);
             self.log_limit.flush(&self.peer);
-            let handlers: Vec<AbortHandle> =
-                self.inflight.take_all().into_iter().filter_map(|(_, task)| task).collect();
+            let mut handlers: Vec<AbortHandle> = Vec::new();
+            for (_, handling) in self.inflight.take_all() {
+                // Nobody is left to take the reply.
+                self.record(&handling.start, crate::telemetry::Outcome::error(FunctionError::Disconnected), 0);
+                handlers.extend(handling.task);
+            }
             if !handlers.is_empty() {
                 tracing::debug!(peer = %self.peer, calls = handlers.len(), "connection closed; stopping the calls it was handling");
             }

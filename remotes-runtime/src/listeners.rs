@@ -26,6 +26,7 @@ use bytes::Bytes;
 
 use crate::pipeline::Pipeline;
 use crate::player::Player;
+use crate::telemetry::{Dropped, Telemetry};
 use crate::user_code::{CatchUnwind, Started, log_panic, start};
 use crate::wire::args::Args;
 use crate::work::Ticket;
@@ -49,12 +50,16 @@ fn start_and_spawn(name: &'static str, future: EventFuture, ticket: &EventTicket
         Started::Panicked(panic) => return log_panic(name, &*panic),
     };
     let ticket = ticket.clone();
+    // The rest of the listener stays in the event's span, when a subscriber wants it.
+    let span = tracing::Span::current();
     let rest = async move {
         let _ticket = ticket;
         if let Err(panic) = (CatchUnwind { inner: rest }).await {
             log_panic(name, &*panic);
         }
     };
+    let rest: EventFuture =
+        if span.is_disabled() { Box::pin(rest) } else { Box::pin(tracing::Instrument::instrument(rest, span)) };
     match tokio::runtime::Handle::try_current() {
         Ok(runtime) => drop(runtime.spawn(rest)),
         Err(_) => tracing::error!(event = name, "listener needs a tokio runtime to continue; it was dropped"),
@@ -69,8 +74,8 @@ pub(crate) trait EventSink: Send + Sync {
     fn clear(&self);
     /// Checks a payload about to be held; a bad one is reported and `false`.
     fn admit_held(&self, caller: Option<&Player>, args: &[u8]) -> bool;
-    /// Runs the pipeline and starts every listener.
-    fn deliver(&self, caller: Option<&Player>, args: &[u8], ticket: EventTicket);
+    /// Runs the pipeline and starts every listener; `false` when the pipeline refused the event.
+    fn deliver(&self, caller: Option<&Player>, args: &[u8], ticket: EventTicket) -> bool;
 }
 
 /// The typed listeners of one event.
@@ -153,12 +158,13 @@ impl<A: Args> EventSink for EventHub<A> {
         self.pipeline.admit(caller, args).is_some()
     }
 
-    fn deliver(&self, caller: Option<&Player>, bytes: &[u8], ticket: EventTicket) {
-        let Some(args) = self.pipeline.admit(caller, bytes) else { return };
+    fn deliver(&self, caller: Option<&Player>, bytes: &[u8], ticket: EventTicket) -> bool {
+        let Some(args) = self.pipeline.admit(caller, bytes) else { return false };
         let name = self.pipeline.def.name;
         let listeners = self.snapshot();
         let Some(middleware) = self.pipeline.middleware() else {
-            return fan_out(name, &listeners, caller, (args, bytes), &ticket);
+            fan_out(name, &listeners, caller, (args, bytes), &ticket);
+            return true;
         };
         let outer = ticket.clone();
         let caller = caller.cloned();
@@ -176,6 +182,7 @@ impl<A: Args> EventSink for EventHub<A> {
             }),
             &outer,
         );
+        true
     }
 }
 
@@ -212,12 +219,14 @@ pub(crate) struct Listeners {
     slots: Box<[Mutex<EventSlot>]>,
     next_id: AtomicU64,
     queue_len: usize,
+    /// Where events delivered and dropped are counted (`None` in unit tests of this table).
+    telemetry: Option<Arc<Telemetry>>,
 }
 
 impl Listeners {
-    pub(crate) fn new(names: Box<[&'static str]>, queue_len: usize) -> Listeners {
+    pub(crate) fn new(names: Box<[&'static str]>, queue_len: usize, telemetry: Option<Arc<Telemetry>>) -> Listeners {
         let slots = names.iter().map(|_| Mutex::new(EventSlot::default())).collect();
-        Listeners { names, slots, next_id: AtomicU64::new(1), queue_len }
+        Listeners { names, slots, next_id: AtomicU64::new(1), queue_len, telemetry }
     }
 
     /// Adds a listener to event `index`'s hub (the one the event's typed handle owns; installed here on first use)
@@ -280,8 +289,17 @@ impl Listeners {
             route = self.route(index, caller, &args, true);
         }
         match route {
-            Route::Deliver(sink) => sink.deliver(caller, &args, ticket),
+            Route::Deliver(sink) => {
+                let figures = self.telemetry.as_ref().map(|telemetry| telemetry.remote(index));
+                let span = figures.map_or_else(tracing::Span::none, |f| f.event_span(caller.map(Player::id)));
+                if span.in_scope(|| sink.deliver(caller, &args, ticket)) {
+                    figures.inspect(|f| f.event_delivered());
+                }
+            }
             Route::Held { dropped, first_overflow } => {
+                if dropped.is_some() {
+                    self.telemetry.as_ref().inspect(|t| t.remote(index).event_dropped(Dropped::NoListener));
+                }
                 drop(dropped);
                 if first_overflow {
                     tracing::warn!(
@@ -343,7 +361,9 @@ impl Listeners {
                     }
                 }
             };
-            sink.deliver(event.caller.as_ref(), &event.args, None);
+            if sink.deliver(event.caller.as_ref(), &event.args, None) {
+                self.telemetry.as_ref().inspect(|t| t.remote(index).event_delivered());
+            }
         }
     }
 
@@ -360,7 +380,7 @@ mod tests {
     fn held_events_are_copied_out_of_the_read_buffer() {
         // A read buffer's worth of bytes, of which the event's payload is a small slice.
         let read_buffer = Bytes::from(vec![7u8; 1 << 20]);
-        let listeners = Listeners::new(vec!["chat"].into_boxed_slice(), 4);
+        let listeners = Listeners::new(vec!["chat"].into_boxed_slice(), 4, None);
         for n in 0..10 {
             listeners.deliver(0, None, read_buffer.slice(n * 16..n * 16 + 16), None);
         }

@@ -171,6 +171,20 @@ impl Player {
         self.link().map_or(0, |link| link.rate_limited())
     }
 
+    /// This player's figures: bytes in and out of its connection, calls in flight both ways, refusals. Zero for a
+    /// player of another node (its node keeps them).
+    pub fn stats(&self) -> crate::telemetry::PlayerStats {
+        let Some(link) = self.link() else { return crate::telemetry::PlayerStats::default() };
+        crate::telemetry::PlayerStats {
+            bytes_in: link.bytes_in.load(std::sync::atomic::Ordering::Relaxed),
+            bytes_out: link.bytes_out.load(std::sync::atomic::Ordering::Relaxed),
+            calls_in_flight: link.in_flight(),
+            pending_calls: link.pending.len(),
+            bad_requests: link.bad_requests(),
+            rate_limited: link.rate_limited(),
+        }
+    }
+
     /// The connection, for a player of this server.
     pub(crate) fn link(&self) -> Option<&Arc<Link>> {
         match &self.inner.home {

@@ -128,7 +128,8 @@ impl<A: Api> Server<A> {
                 .expect("the cluster's name was checked by `ServerBuilder::cluster`")
         });
         let rooms = RoomRegistry::new(node.clone());
-        let boundary = Boundary::new(Side::Server, config.rejection_log_level, LogLimit::from_config(&config));
+        let boundary =
+            Boundary::new(Side::Server, config.rejection_log_level, LogLimit::from_config(&config), A::interface());
         let endpoint =
             Arc::new(Endpoint::new(Side::Server, A::interface(), config.event_queue_len, Arc::clone(&boundary)));
         let shared = Arc::new(ServerShared {
@@ -195,6 +196,25 @@ impl<A: Api> Server<A> {
         local.or_else(|| {
             self.shared.node.as_ref()?.directory.lock().unwrap_or_else(|p| p.into_inner()).player(id).cloned()
         })
+    }
+
+    /// Per-remote figures since the server was made: calls (handled, and made to clients), errors by kind, bytes
+    /// and frames in and out, events fired, delivered and dropped, and call duration p50/p99 (see
+    /// [`crate::telemetry`]). Reads a few atomics per remote: cheap enough to call every second.
+    ///
+    /// ```no_run
+    /// # fn demo(server: &remotes_runtime::Server) {
+    /// let stats = server.stats();
+    /// for remote in &stats.remotes {
+    ///     println!("{}: {} calls, {} errors, p99 {:?}, {} bytes out", remote.name, remote.calls, remote.errors.total(), remote.p99, remote.bytes_out);
+    /// }
+    /// # }
+    /// ```
+    pub fn stats(&self) -> crate::telemetry::ServerStats {
+        crate::telemetry::ServerStats {
+            players: self.shared.lock_players().len(),
+            remotes: self.shared.endpoint.telemetry.snapshot(),
+        }
     }
 
     /// This server's cluster (see [`crate::cluster`]), when it was built with

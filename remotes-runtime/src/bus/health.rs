@@ -56,6 +56,12 @@ impl Counters {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Counts in `counter` and in the `metrics` counter `name`.
+    pub(crate) fn count_as(counter: &AtomicU64, name: &'static str) {
+        Counters::count(counter);
+        metrics::counter!(name).increment(1);
+    }
+
     pub(crate) fn read(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::Relaxed)
     }

@@ -18,6 +18,7 @@ use super::node::Node;
 use crate::FunctionError;
 use crate::interface::{Direction, RemoteKind};
 use crate::player::Player;
+use crate::telemetry::names;
 use crate::wire::frame::peek_varint;
 use crate::wire::message::Message;
 
@@ -55,7 +56,7 @@ pub(crate) async fn receive(
 
 impl Node {
     fn malformed(&self, why: &dyn std::fmt::Display) {
-        Counters::count(&self.counters.malformed);
+        Counters::count_as(&self.counters.malformed, names::BUS_MALFORMED);
         self.changed();
         if self.log.admit("cluster bus") {
             tracing::warn!(node = self.id, %why, "cluster message dropped");
@@ -81,7 +82,7 @@ impl Node {
             // Our own messages on `all` come back: nothing to do.
             return;
         }
-        Counters::count(&self.counters.received);
+        Counters::count_as(&self.counters.received, names::BUS_RECEIVED);
         let Header { node, instance, body, .. } = header;
         match body {
             Body::Heartbeat { seq } => self.heard(node, instance, Some(seq)),
@@ -300,7 +301,7 @@ impl Node {
 fn queue_all(recipients: impl IntoIterator<Item = Player>, frame: &Bytes, body_len: usize) {
     for player in recipients {
         if let Some(link) = player.link() {
-            link.queue_frame(frame, body_len);
+            let _ = link.queue_frame(frame, body_len);
         }
     }
 }

@@ -30,6 +30,7 @@ use crate::interface::{Interface, RemoteDef};
 use crate::log_limit::LogLimit;
 use crate::player::{Away, Player};
 use crate::rate_limit::{RateLimit, TokenBucket};
+use crate::telemetry::names;
 
 /// What a node needs of its server: its own players and rooms. The server implements it.
 pub(crate) trait Local: Send + Sync {
@@ -253,7 +254,7 @@ impl Node {
             && (!limited || lock(&self.bucket).admit())
             && self.outgoing.try_send((subject, message)).is_ok();
         if !sent {
-            Counters::count(&self.counters.dropped);
+            Counters::count_as(&self.counters.dropped, names::BUS_DROPPED);
             if self.log.admit("cluster") {
                 tracing::warn!(node = self.id, "cluster message not published (bus down, publish rate or queue full)");
             }

@@ -10,6 +10,7 @@ use tokio::time::Instant;
 use super::adapter::{Adapter, BusStatus};
 use super::health::Counters;
 use super::node::Node;
+use crate::telemetry::names;
 
 /// The publisher: sends queued messages one at a time, in order.
 pub(crate) async fn publish(adapter: Arc<dyn Adapter>, node: Weak<Node>, mut queue: mpsc::Receiver<(String, Bytes)>) {
@@ -17,9 +18,9 @@ pub(crate) async fn publish(adapter: Arc<dyn Adapter>, node: Weak<Node>, mut que
         let outcome = adapter.publish(subject, message).await;
         let Some(node) = node.upgrade() else { return };
         match outcome {
-            Ok(()) => Counters::count(&node.counters.published),
+            Ok(()) => Counters::count_as(&node.counters.published, names::BUS_PUBLISHED),
             Err(error) => {
-                Counters::count(&node.counters.dropped);
+                Counters::count_as(&node.counters.dropped, names::BUS_DROPPED);
                 if node.log.admit("cluster") {
                     tracing::warn!(node = node.id, %error, "cluster message not published");
                 }

@@ -220,7 +220,8 @@ impl ClientBuilder {
         if self.exact_interface && !mismatches.is_empty() {
             return Err(ConnectError::InterfaceMismatch(mismatches));
         }
-        let boundary = Boundary::new(Side::Client, config.rejection_log_level, LogLimit::from_config(&config));
+        let boundary =
+            Boundary::new(Side::Client, config.rejection_log_level, LogLimit::from_config(&config), interface);
         let endpoint = Arc::new(Endpoint::new(Side::Client, interface, config.event_queue_len, Arc::clone(&boundary)));
         let (binding, outgoing) = Binding::to_server(Arc::clone(&endpoint), &welcome.remotes, &mismatches);
         let link = Link::new(LinkSettings {
@@ -232,6 +233,7 @@ impl ClientBuilder {
             queue_limits: QueueLimits { frames: config.max_queued_frames, bytes: config.max_queued_bytes },
             work: WorkLimits::from_config(&config),
             log_limit: LogLimit::from_config(&config),
+            telemetry: Some(Arc::clone(&endpoint.telemetry)),
         });
         let shared = Arc::new(ClientShared {
             boundary,

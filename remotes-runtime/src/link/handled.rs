@@ -12,6 +12,7 @@ use tokio::task::AbortHandle;
 use super::Link;
 use crate::FunctionError;
 use crate::pending::IdMap;
+use crate::telemetry::{CallStart, Outcome};
 use crate::user_code::{Started, log_panic, start};
 use crate::wire::frame::body_len;
 use crate::wire::message::kind;
@@ -24,22 +25,28 @@ pub(crate) type ReplyFuture = Pin<Box<dyn Future<Output = Reply> + Send>>;
 
 /// The peer's calls being handled here, each with its task (`None` while the task is being spawned), and how many
 /// there are, readable without the lock.
+/// A call being handled: its task (`None` while it is being spawned) and what its telemetry needs.
+pub(super) struct Handling {
+    pub(super) task: Option<AbortHandle>,
+    pub(super) start: CallStart,
+}
+
 #[derive(Default)]
 pub(super) struct InFlight {
-    tasks: Mutex<IdMap<Option<AbortHandle>>>,
+    tasks: Mutex<IdMap<Handling>>,
     len: AtomicUsize,
 }
 
 impl InFlight {
-    fn lock(&self) -> MutexGuard<'_, IdMap<Option<AbortHandle>>> {
+    fn lock(&self) -> MutexGuard<'_, IdMap<Handling>> {
         // Single map operations: a panic cannot leave the map inconsistent.
         self.tasks.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Lists call `id` with no task yet.
-    fn insert(&self, id: u32) {
+    fn insert(&self, id: u32, start: CallStart) {
         let mut tasks = self.lock();
-        tasks.insert(id, None);
+        tasks.insert(id, Handling { task: None, start });
         self.len.store(tasks.len(), Ordering::Release);
     }
 
@@ -47,7 +54,7 @@ impl InFlight {
     fn set_task(&self, id: u32, task: AbortHandle) -> bool {
         match self.lock().get_mut(&id) {
             Some(entry) => {
-                *entry = Some(task);
+                entry.task = Some(task);
                 true
             }
             None => false,
@@ -55,7 +62,7 @@ impl InFlight {
     }
 
     /// Removes call `id`. `None` when it was not there.
-    fn remove(&self, id: u32) -> Option<Option<AbortHandle>> {
+    fn remove(&self, id: u32) -> Option<Handling> {
         let mut tasks = self.lock();
         let task = tasks.remove(&id);
         self.len.store(tasks.len(), Ordering::Release);
@@ -63,7 +70,7 @@ impl InFlight {
     }
 
     /// Removes every call.
-    pub(super) fn take_all(&self) -> Vec<(u32, Option<AbortHandle>)> {
+    pub(super) fn take_all(&self) -> Vec<(u32, Handling)> {
         let mut tasks = self.lock();
         let all = tasks.drain().collect();
         self.len.store(0, Ordering::Release);
@@ -77,7 +84,7 @@ impl InFlight {
 
 /// What became of a reply.
 enum Replied {
-    Sent,
+    Sent(usize),
     Already,
 }
 
@@ -93,7 +100,22 @@ impl Link {
     /// again. Replies are always queued (every request gets exactly one): they cannot pile up, because the reader
     /// stops reading while the peer has a queue's worth of replies waiting (see `Outbox::replies_over`), and at most
     /// `max_in_flight` handlers can reply on top of that.
-    pub(crate) fn reply(&self, id: u32, reply: Reply) {
+    /// Answers call `id`, handled here, and records how it settled.
+    fn settle(&self, id: u32, reply: Reply, start: &CallStart) {
+        let outcome = Outcome::of(&reply);
+        let len = self.reply(id, reply);
+        self.record(start, outcome, len);
+    }
+
+    /// Records how a handled call settled (`len`: the reply's frame body, 0 when none was sent).
+    pub(super) fn record(&self, start: &CallStart, outcome: Outcome, len: usize) {
+        if let Some(telemetry) = &self.telemetry {
+            telemetry.remote(start.remote).call_settled(start, outcome, len);
+        }
+    }
+
+    /// Answers call `id`; returns the frame body's length (0 when it was answered already).
+    pub(crate) fn reply(&self, id: u32, reply: Reply) -> usize {
         let reply = match reply {
             Ok(value) if body_len(&[0], value.len()) > self.peer_max_frame => {
                 tracing::error!(
@@ -119,11 +141,15 @@ impl Link {
                 return Replied::Already;
             };
             state.put_reply(kind, &[slot], payload);
-            Replied::Sent
+            Replied::Sent(body_len(&[slot], payload.len()))
         });
         match sent {
-            Some(Replied::Already) => tracing::debug!(peer = %self.peer, call = id, "call already answered"),
-            Some(Replied::Sent) | None => {}
+            Some(Replied::Already) => {
+                tracing::debug!(peer = %self.peer, call = id, "call already answered");
+                0
+            }
+            Some(Replied::Sent(len)) => len,
+            None => 0,
         }
     }
 
@@ -134,32 +160,46 @@ impl Link {
 
     /// Starts a handled call: polls it once here (see `user_code::start`), replying at once if it finished;
     /// otherwise it continues in a task of its own, bounded by `timeout`, and replies when it finishes.
-    pub(crate) fn start_handler(self: &Arc<Self>, id: u32, timeout: Duration, reply: ReplyFuture, ticket: Ticket) {
+    pub(crate) fn start_handler(
+        self: &Arc<Self>,
+        id: u32,
+        timeout: Duration,
+        reply: ReplyFuture,
+        ticket: Ticket,
+        call: CallStart,
+    ) {
         // Handler futures catch their own panics (see `endpoint::TypedHandler`); a panic here is one all the same.
-        let reply = match start(reply) {
-            Started::Done(outcome) => return self.reply(id, outcome),
+        let started = call.span.in_scope(|| start(reply));
+        let reply = match started {
+            Started::Done(outcome) => return self.settle(id, outcome, &call),
             Started::Waiting(reply) => reply,
             Started::Panicked(panic) => {
                 log_panic("a handled call", &*panic);
-                return self.reply(id, Err(FunctionError::Unprocessed));
+                return self.settle(id, Err(FunctionError::Unprocessed), &call);
             }
+        };
+        // The callback runs inside its call's span (when a subscriber wants it: otherwise nothing is wrapped).
+        let reply: ReplyFuture = if call.span.is_disabled() {
+            reply
+        } else {
+            Box::pin(tracing::Instrument::instrument(reply, call.span.clone()))
         };
         // Listed before its task exists, and spawned with the lock released (a runtime shutting down drops the
         // future, and so the callback's captures, inside `spawn`). Whoever takes the entry out answers the call.
-        self.inflight.insert(id);
+        self.inflight.insert(id, call);
         let link = Arc::clone(self);
         let task = tokio::spawn(async move {
             let outcome = tokio::time::timeout(timeout, reply).await;
             drop(ticket);
             // Whoever takes the call out of the in-flight table answers it (this task, a cancellation, a shutdown).
-            if link.inflight.remove(id).is_none() {
+            let Some(handling) = link.inflight.remove(id) else {
                 return;
-            }
+            };
             match outcome {
-                Ok(reply) => link.reply(id, reply),
+                Ok(reply) => link.settle(id, reply, &handling.start),
                 Err(_) => {
                     tracing::debug!(peer = %link.peer, call = id, "callback outlived the call's deadline; stopped");
-                    link.reply(id, Err(FunctionError::Timeout));
+                    link.settle(id, Err(FunctionError::Timeout), &handling.start);
                 }
             }
         });
@@ -171,9 +211,9 @@ impl Link {
 
     /// Aborts the handled call `id` (the caller cancelled it). Unknown ids are ignored.
     pub(crate) fn cancel_handler(&self, id: u32) {
-        if let Some(task) = self.inflight.remove(id) {
-            task.iter().for_each(AbortHandle::abort);
-            self.reply(id, Err(FunctionError::Cancelled));
+        if let Some(handling) = self.inflight.remove(id) {
+            handling.task.iter().for_each(AbortHandle::abort);
+            self.settle(id, Err(FunctionError::Cancelled), &handling.start);
             tracing::debug!(peer = %self.peer, call = id, "caller cancelled the call; callback aborted");
         }
     }
@@ -186,9 +226,9 @@ impl Link {
     /// Shuts the connection down: every call being handled is aborted and answered `Cancelled` (this side abandons
     /// it), then the connection closes (see `close`); the writer flushes the answers first.
     pub(crate) fn shutdown(&self) {
-        for (id, task) in self.inflight.take_all() {
-            task.iter().for_each(AbortHandle::abort);
-            self.reply(id, Err(FunctionError::Cancelled));
+        for (id, handling) in self.inflight.take_all() {
+            handling.task.iter().for_each(AbortHandle::abort);
+            self.settle(id, Err(FunctionError::Cancelled), &handling.start);
         }
         self.close();
     }

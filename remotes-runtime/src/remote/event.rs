@@ -19,6 +19,7 @@ use crate::rate_limit::RateLimit;
 use crate::remote::function::{client_middleware, encode_outgoing, server_middleware};
 use crate::remote::marker::Remote;
 use crate::server::{Room, ServerShared};
+use crate::telemetry::Dropped;
 use crate::validate::Check;
 use crate::wire::args::Args;
 use crate::wire::frame::{body_len, frame_len, put_frame};
@@ -119,7 +120,7 @@ impl EventFrame {
         Some(EventFrame { bytes: frame.freeze(), body_len: body_len(&[remote], payload.len()) })
     }
 
-    fn queue_on(&self, link: &Link) -> bool {
+    fn queue_on(&self, link: &Link) -> Result<(), Dropped> {
         link.queue_frame(&self.bytes, self.body_len)
     }
 }
@@ -197,17 +198,20 @@ impl<M: Remote<Args: Args>> ServerEmitter<M> {
             return fired;
         };
         let mut away = Vec::new();
+        let figures = self.server.endpoint().telemetry.remote(M::INDEX);
         for player in recipients {
             let Some(link) = player.link() else {
                 away.push(player.id());
                 continue;
             };
             let queued = frame.queue_on(link);
-            if !queued {
+            if let Err(why) = queued {
                 tracing::debug!(event = name, player = player.id(), "event not sent: player not connected");
+                figures.event_dropped(why);
             }
-            fired.count(queued);
+            fired.count(queued.is_ok());
         }
+        figures.event_fired(frame.body_len, fired.queued as u64);
         if let Some(node) = &self.server.node {
             if let Some(audience) = audience {
                 node.publish_event(audience, &frame.bytes);
@@ -338,7 +342,14 @@ impl<M: Remote<Args: Args>> ClientEmitter<M> {
         let mut fired = Fired::default();
         let frame =
             self.client.outgoing_id(M::INDEX).ok().and_then(|remote| EventFrame::encode(remote, &args, M::CHECK, name));
-        fired.count(frame.is_some_and(|frame| frame.queue_on(self.client.link())));
+        let figures = self.client.endpoint().telemetry.remote(M::INDEX);
+        let queued = frame.map(|frame| (frame.queue_on(self.client.link()), frame.body_len));
+        match queued {
+            Some((Ok(()), len)) => figures.event_fired(len, 1),
+            Some((Err(why), _)) => figures.event_dropped(why),
+            None => {}
+        }
+        fired.count(matches!(queued, Some((Ok(()), _))));
         fired
     }
 }

@@ -179,7 +179,8 @@ impl<M: Remote<Args: Args, Output: Wire>> ServerInvoker<M> {
         let Some(bytes) = encode_outgoing(&args, M::CHECK, name) else {
             return Invoke::failed(FunctionError::BadRequest);
         };
-        let report = Report { boundary: Arc::clone(&self.server.boundary), player: Some(player.clone()), name };
+        let report =
+            Report { boundary: Arc::clone(&self.server.boundary), player: Some(player.clone()), name, index: M::INDEX };
         // The server's own table is the wire's numbering: its local index is the remote id.
         Invoke::unsent(
             Target::player(player),
@@ -288,7 +289,7 @@ impl<M: Remote<Args: Args, Output: Wire>> ClientInvoker<M> {
         let Some(bytes) = encode_outgoing(&args, M::CHECK, name) else {
             return Invoke::failed(FunctionError::BadRequest);
         };
-        let report = Report { boundary: Arc::clone(&self.client.boundary), player: None, name };
+        let report = Report { boundary: Arc::clone(&self.client.boundary), player: None, name, index: M::INDEX };
         Invoke::unsent(
             Target::Link(Arc::clone(self.client.link())),
             remote,

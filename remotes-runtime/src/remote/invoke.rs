@@ -18,7 +18,9 @@ use crate::FunctionError;
 use crate::boundary::Boundary;
 use crate::link::{CallGuard, Link, Sent};
 use crate::player::{Away, AwaySent, Home, Player};
+use crate::telemetry::{CallStart, Outcome};
 use crate::wire::args::{Wire, decode_value};
+use crate::wire::frame::body_len;
 
 pin_project! {
     /// The future of a remote function call: resolves with the callee's return value or a [`FunctionError`].
@@ -44,6 +46,7 @@ pin_project! {
     pub struct Invoke<R> {
         state: InvokeState,
         timeout: Duration,
+        observed: Option<Observed>,
         #[pin]
         sleep: Option<Sleep>,
         _returns: PhantomData<fn() -> R>,
@@ -128,7 +131,13 @@ impl Drop for AwayGuard {
 
 impl<R> Invoke<R> {
     pub(crate) fn failed(error: FunctionError) -> Self {
-        Invoke { state: InvokeState::Failed(error), timeout: Duration::ZERO, sleep: None, _returns: PhantomData }
+        Invoke {
+            state: InvokeState::Failed(error),
+            timeout: Duration::ZERO,
+            observed: None,
+            sleep: None,
+            _returns: PhantomData,
+        }
     }
 
     /// A call to remote `remote` (a wire id) at `target`, sent when first polled; a reply that does not decode is
@@ -142,7 +151,7 @@ impl<R> Invoke<R> {
         report: Report,
     ) -> Self {
         let state = InvokeState::Unsent { target, remote, name, args, report };
-        Invoke { state, timeout, sleep: None, _returns: PhantomData }
+        Invoke { state, timeout, observed: None, sleep: None, _returns: PhantomData }
     }
 
     /// Gives this call its own deadline instead of the side's default timeout (`default_timeout`), counted from
@@ -161,6 +170,11 @@ impl<R> Invoke<R> {
             else {
                 unreachable!("state checked above")
             };
+            let figures = report.boundary.telemetry().remote(report.index);
+            let started = figures.call_started(body_len(&[remote], args.len()));
+            let span = figures.client_span(report.player.as_ref().map(Player::id));
+            let start = CallStart { remote: report.index, started, span };
+            *this.observed = Some(Observed { boundary: Arc::clone(&report.boundary), start, done: false });
             *this.state = match target {
                 Target::Link(link) => match link.call(remote, name, &args, *this.timeout) {
                     Ok(Sent { reply, guard, deadline }) => {
@@ -216,12 +230,19 @@ impl<R> Invoke<R> {
 impl<R: Wire> Future for Invoke<R> {
     type Output = Result<R, FunctionError>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let (bytes, report) = ready!(self.poll_reply(cx))?;
-        Poll::Ready(decode_value::<R>(&bytes).map_err(|reason| {
-            report.boundary.bad_response(report.player, report.name, reason);
-            FunctionError::InvalidResult
-        }))
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let reply = ready!(self.as_mut().poll_reply(cx));
+        let reply_len = reply.as_ref().map_or(0, |(bytes, _)| bytes.len() + 2);
+        let outcome = reply.and_then(|(bytes, report)| {
+            decode_value::<R>(&bytes).map_err(|reason| {
+                report.boundary.bad_response(report.player, report.name, reason);
+                FunctionError::InvalidResult
+            })
+        });
+        if let Some(observed) = self.project().observed.take() {
+            observed.settle(Outcome::of(&outcome), reply_len);
+        }
+        Poll::Ready(outcome)
     }
 }
 
@@ -230,6 +251,32 @@ pub(crate) struct Report {
     pub(crate) boundary: Arc<Boundary>,
     pub(crate) player: Option<Player>,
     pub(crate) name: &'static str,
+    /// The remote's index in this side's table (its telemetry).
+    pub(crate) index: usize,
+}
+
+/// A call made here, from its sending to its settling: recorded when it settles, or as `Cancelled` when the
+/// caller drops it first.
+struct Observed {
+    boundary: Arc<Boundary>,
+    start: CallStart,
+    done: bool,
+}
+
+impl Observed {
+    fn settle(mut self, outcome: Outcome, reply_len: usize) {
+        self.done = true;
+        self.boundary.telemetry().remote(self.start.remote).call_settled(&self.start, outcome, reply_len);
+    }
+}
+
+impl Drop for Observed {
+    fn drop(&mut self) {
+        if !self.done {
+            let outcome = Outcome::error(FunctionError::Cancelled);
+            self.boundary.telemetry().remote(self.start.remote).call_settled(&self.start, outcome, 0);
+        }
+    }
 }
 
 impl<R> fmt::Debug for Invoke<R> {

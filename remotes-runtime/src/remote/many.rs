@@ -124,6 +124,7 @@ impl<R: Wire> InvokeMany<R> {
                         boundary: Arc::clone(&request.boundary),
                         player: Some(player.clone()),
                         name: request.name,
+                        index: request.remote as usize,
                     };
                     Invoke::unsent(Target::player(&player), request.remote, request.name, args.clone(), timeout, report)
                 }

@@ -24,6 +24,7 @@ use crate::log_limit::LogLimit;
 use crate::middleware::Reject;
 use crate::outbox::QueueLimits;
 use crate::player::Player;
+use crate::telemetry::names;
 use crate::transport::{ReadHalf, WriteHalf, tcp, websocket};
 use crate::user_code::CatchUnwind;
 use crate::wire::message::{Hello, PROTOCOL_VERSION, Welcome, WireRemote, encode_map, kind};
@@ -277,6 +278,7 @@ impl ServerShared {
         let outcome = tokio::select! {
             biased;
             () = async { drop(shutdown.wait_for(|down| *down).await) } => {
+                handshake_failed("shutdown");
                 return handshake::reject(&mut writer, "the server is shutting down".into()).await;
             }
             outcome = tokio::time::timeout_at(deadline, handshake) => outcome,
@@ -285,19 +287,27 @@ impl ServerShared {
             Ok(Ok((hello, Ok(accept)))) => (hello, accept),
             Ok(Ok((_, Err(reject)))) => {
                 tracing::debug!(%peer, reason = %reject, "authentication refused the client");
+                handshake_failed("rejected");
                 return handshake::reject(&mut writer, reject.reason().to_string()).await;
             }
             Ok(Err(error)) => {
+                handshake_failed(match &error {
+                    crate::ConnectError::Io(_) => "io",
+                    crate::ConnectError::InterfaceMismatch(_) => "mismatch",
+                    _ => "malformed",
+                });
                 if self.connection_log.admit("handshakes") {
                     tracing::debug!(%peer, %error, "handshake failed");
                 }
                 return;
             }
             Err(_) if !*self.started.borrow() => {
+                handshake_failed("timeout");
                 tracing::debug!(%peer, "handshake timed out waiting for the server to start");
                 return handshake::reject(&mut writer, "the server has not been started".into()).await;
             }
             Err(_) => {
+                handshake_failed("timeout");
                 tracing::debug!(%peer, "handshake timed out");
                 return handshake::reject(&mut writer, "the handshake did not finish in time".into()).await;
             }
@@ -316,6 +326,7 @@ impl ServerShared {
             queue_limits: QueueLimits { frames: config.max_queued_frames, bytes: config.max_queued_bytes },
             work: WorkLimits::from_config(config),
             log_limit: LogLimit::from_config(config),
+            telemetry: Some(Arc::clone(&endpoint.telemetry)),
         });
         // Nothing of the HELLO outlives the handshake.
         drop(hello);
@@ -328,7 +339,12 @@ impl ServerShared {
         };
         // The player is listed before its welcome leaves, so a client that has connected finds itself in `players()`.
         let player = Player::new(id, Arc::clone(&link), accept.name, accept.data);
-        self.lock_players().insert(id, player.clone());
+        let players = {
+            let mut players = self.lock_players();
+            players.insert(id, player.clone());
+            players.len()
+        };
+        metrics::gauge!(names::PLAYERS, "rpc.service" => self.endpoint.interface().name()).set(players as f64);
         self.rooms.add_player(&player);
         // `shutdown` sets its flag before it sweeps the players: a player listed after the sweep sees the flag here.
         if *self.shutdown.borrow() {
@@ -348,7 +364,12 @@ impl ServerShared {
         self.run_callbacks(&self.on_removing, &player, "player-removing");
         drop(slot);
         self.rooms.remove_player(&player);
-        let _removed = self.lock_players().remove(&id); // Bound: dropped after the lock, with the game's player data.
+        let (_removed, players) = {
+            // Bound: dropped after the lock, with the game's player data.
+            let mut players = self.lock_players();
+            (players.remove(&id), players.len())
+        };
+        metrics::gauge!(names::PLAYERS, "rpc.service" => self.endpoint.interface().name()).set(players as f64);
         // The writer flushes what is queued (replies to abandoned calls, on shutdown) and ends; a peer that does not
         // read gets a second to take it.
         finish_writer(writer).await;
@@ -379,4 +400,9 @@ impl ServerShared {
             }
         }
     }
+}
+
+/// Counts a handshake that failed, by cause.
+fn handshake_failed(cause: &'static str) {
+    metrics::counter!(names::HANDSHAKE_FAILURES, "cause" => cause).increment(1);
 }

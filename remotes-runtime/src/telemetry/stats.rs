@@ -1,0 +1,410 @@
+//! Each remote's figures on one side: atomics for the snapshot API, and the `metrics` handles registered at first
+//! use. Everything on the hot path is a relaxed atomic add or a call on a registered handle.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use metrics::{Counter, Histogram as MetricHistogram};
+use tokio::time::Instant;
+use tracing::Span;
+
+use super::Histogram;
+use super::names;
+use crate::FunctionError;
+use crate::interface::Interface;
+
+/// How a call ended: `ok`, or one of the six errors (its index in `OUTCOMES`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Outcome(usize);
+
+const OUTCOMES: [&str; 7] =
+    ["ok", "Timeout", "Cancelled", "BadRequest", "InvalidResult", "Unprocessed", "Disconnected"];
+
+impl Outcome {
+    pub(crate) const OK: Outcome = Outcome(0);
+
+    pub(crate) fn of<T>(result: &Result<T, FunctionError>) -> Outcome {
+        match result {
+            Ok(_) => Outcome::OK,
+            Err(error) => Outcome::error(*error),
+        }
+    }
+
+    pub(crate) fn error(error: FunctionError) -> Outcome {
+        Outcome(match error {
+            FunctionError::Timeout => 1,
+            FunctionError::Cancelled => 2,
+            FunctionError::BadRequest => 3,
+            FunctionError::InvalidResult => 4,
+            FunctionError::Unprocessed => 5,
+            FunctionError::Disconnected => 6,
+        })
+    }
+
+    fn label(self) -> &'static str {
+        OUTCOMES[self.0]
+    }
+}
+
+/// Why an event was dropped (the `reason` label).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dropped {
+    QueueFull,
+    NotConnected,
+    TooLarge,
+    NoListener,
+    RateLimited,
+    BadRequest,
+}
+
+const DROPPED: [&str; 6] = ["queue_full", "not_connected", "too_large", "no_listener", "rate_limited", "bad_request"];
+
+/// A call being handled or made: which remote, since when, and its span.
+pub(crate) struct CallStart {
+    pub(crate) remote: usize,
+    pub(crate) started: Instant,
+    pub(crate) span: Span,
+}
+
+/// The `metrics` handles of one remote.
+struct Handles {
+    started: Counter,
+    settled: [Counter; 7],
+    duration: [MetricHistogram; 7],
+    bytes_in: Counter,
+    bytes_out: Counter,
+    frames_in: Counter,
+    frames_out: Counter,
+    fired: Counter,
+    delivered: Counter,
+    dropped: [Counter; 6],
+    bad_requests: Counter,
+    rate_limited: Counter,
+}
+
+/// One remote's figures on one side.
+pub(crate) struct RemoteTelemetry {
+    name: &'static str,
+    service: &'static str,
+    side: &'static str,
+    /// Whether this side handles (or hears) the remote, rather than making (or firing) it.
+    handles_it: bool,
+    otel_name: String,
+    settled: [AtomicU64; 7],
+    bytes_in: AtomicU64,
+    bytes_out: AtomicU64,
+    frames_in: AtomicU64,
+    frames_out: AtomicU64,
+    fired: AtomicU64,
+    delivered: AtomicU64,
+    dropped: AtomicU64,
+    latency: Histogram,
+    handles: OnceLock<Handles>,
+}
+
+fn add(counter: &AtomicU64, n: u64) {
+    counter.fetch_add(n, Ordering::Relaxed);
+}
+
+fn read(counter: &AtomicU64) -> u64 {
+    counter.load(Ordering::Relaxed)
+}
+
+impl RemoteTelemetry {
+    fn handles(&self) -> &Handles {
+        self.handles.get_or_init(|| {
+            let (service, name, side) = (self.service, self.name, self.side);
+            let counter = |metric: &'static str| {
+                metrics::counter!(metric, "rpc.service" => service, "rpc.method" => name, "side" => side)
+            };
+            let role = if self.handles_it { "handled" } else { "made" };
+            let duration_name = if self.handles_it { names::SERVER_CALL_DURATION } else { names::CLIENT_CALL_DURATION };
+            Handles {
+                started: counter(names::CALLS_STARTED),
+                settled: OUTCOMES.map(|outcome| {
+                    metrics::counter!(names::CALLS_SETTLED, "rpc.service" => service, "rpc.method" => name,
+                        "side" => side, "role" => role, "outcome" => outcome)
+                }),
+                duration: OUTCOMES.map(|outcome| {
+                    metrics::histogram!(duration_name, "rpc.service" => service, "rpc.method" => name,
+                        "side" => side, "outcome" => outcome)
+                }),
+                bytes_in: counter(names::BYTES_IN),
+                bytes_out: counter(names::BYTES_OUT),
+                frames_in: counter(names::FRAMES_IN),
+                frames_out: counter(names::FRAMES_OUT),
+                fired: counter(names::EVENTS_FIRED),
+                delivered: counter(names::EVENTS_DELIVERED),
+                dropped: DROPPED.map(|reason| {
+                    metrics::counter!(names::EVENTS_DROPPED, "rpc.service" => service, "rpc.method" => name,
+                        "side" => side, "reason" => reason)
+                }),
+                bad_requests: counter(names::BAD_REQUESTS),
+                rate_limited: counter(names::RATE_LIMITED),
+            }
+        })
+    }
+
+    /// A span for a call this side handles, made by player `player` (on the server).
+    pub(crate) fn server_span(&self, player: Option<u64>) -> Span {
+        tracing::info_span!(target: "remotes", "rpc", otel.name = %self.otel_name, otel.kind = "server",
+            rpc.system.name = "remotes", rpc.system = "remotes", rpc.service = self.service, rpc.method = self.name,
+            remotes.player = player, error.type = tracing::field::Empty, otel.status_code = tracing::field::Empty)
+    }
+
+    /// A span for a call this side makes (to player `player`, on the server).
+    pub(crate) fn client_span(&self, player: Option<u64>) -> Span {
+        tracing::info_span!(target: "remotes", "rpc", otel.name = %self.otel_name, otel.kind = "client",
+            rpc.system.name = "remotes", rpc.system = "remotes", rpc.service = self.service, rpc.method = self.name,
+            remotes.player = player, error.type = tracing::field::Empty, otel.status_code = tracing::field::Empty)
+    }
+
+    /// A span around the listeners of an event heard from `player` (on the server).
+    pub(crate) fn event_span(&self, player: Option<u64>) -> Span {
+        tracing::debug_span!(target: "remotes", "event", otel.name = %self.otel_name, otel.kind = "consumer",
+            rpc.system.name = "remotes", rpc.method = self.name, remotes.player = player)
+    }
+
+    /// A call arrived (handled here) or was sent (made here), with `len` bytes of frame body.
+    pub(crate) fn call_started(&self, len: usize) -> Instant {
+        let handles = self.handles();
+        handles.started.increment(1);
+        if self.handles_it {
+            self.frame_in(len);
+        } else {
+            self.frame_out(len, 1);
+        }
+        Instant::now()
+    }
+
+    /// A call settled; `reply_len` is the reply's frame body (sent, or received), 0 for none.
+    pub(crate) fn call_settled(&self, start: &CallStart, outcome: Outcome, reply_len: usize) {
+        let elapsed = start.started.elapsed();
+        self.settle(outcome, elapsed);
+        if reply_len > 0 {
+            if self.handles_it {
+                self.frame_out(reply_len, 1);
+            } else {
+                self.frame_in(reply_len);
+            }
+        }
+        if outcome != Outcome::OK && !start.span.is_disabled() {
+            start.span.record("error.type", outcome.label());
+            start.span.record("otel.status_code", "ERROR");
+        }
+    }
+
+    /// A call refused before it was handled (nothing to time but the refusal).
+    pub(crate) fn call_refused(&self, outcome: Outcome) {
+        self.settle(outcome, Duration::ZERO);
+    }
+
+    fn settle(&self, outcome: Outcome, elapsed: Duration) {
+        add(&self.settled[outcome.0], 1);
+        self.latency.record(elapsed);
+        let handles = self.handles();
+        handles.settled[outcome.0].increment(1);
+        handles.duration[outcome.0].record(elapsed.as_secs_f64());
+    }
+
+    pub(crate) fn frame_in(&self, len: usize) {
+        add(&self.frames_in, 1);
+        add(&self.bytes_in, len as u64);
+        let handles = self.handles();
+        handles.frames_in.increment(1);
+        handles.bytes_in.increment(len as u64);
+    }
+
+    pub(crate) fn frame_out(&self, len: usize, frames: u64) {
+        add(&self.frames_out, frames);
+        add(&self.bytes_out, len as u64 * frames);
+        let handles = self.handles();
+        handles.frames_out.increment(frames);
+        handles.bytes_out.increment(len as u64 * frames);
+    }
+
+    /// An event of `len` bytes of frame body was queued for `recipients` players.
+    pub(crate) fn event_fired(&self, len: usize, recipients: u64) {
+        add(&self.fired, recipients);
+        self.handles().fired.increment(recipients);
+        self.frame_out(len, recipients);
+    }
+
+    pub(crate) fn event_delivered(&self) {
+        add(&self.delivered, 1);
+        self.handles().delivered.increment(1);
+    }
+
+    pub(crate) fn event_dropped(&self, why: Dropped) {
+        add(&self.dropped, 1);
+        self.handles().dropped[why as usize].increment(1);
+    }
+
+    pub(crate) fn bad_request(&self) {
+        self.handles().bad_requests.increment(1);
+    }
+
+    pub(crate) fn rate_limited(&self) {
+        self.handles().rate_limited.increment(1);
+    }
+
+    fn snapshot(&self) -> RemoteStats {
+        let settled: Vec<u64> = self.settled.iter().map(read).collect();
+        let [p50, p99] = self.latency.quantiles([0.5, 0.99]);
+        RemoteStats {
+            name: self.name,
+            calls: settled.iter().sum(),
+            errors: ErrorCounts {
+                timeout: settled[1],
+                cancelled: settled[2],
+                bad_request: settled[3],
+                invalid_result: settled[4],
+                unprocessed: settled[5],
+                disconnected: settled[6],
+            },
+            bytes_in: read(&self.bytes_in),
+            bytes_out: read(&self.bytes_out),
+            frames_in: read(&self.frames_in),
+            frames_out: read(&self.frames_out),
+            events_fired: read(&self.fired),
+            events_delivered: read(&self.delivered),
+            events_dropped: read(&self.dropped),
+            p50,
+            p99,
+        }
+    }
+}
+
+/// Every remote's figures on one side (one per server or client endpoint).
+pub(crate) struct Telemetry {
+    remotes: Box<[RemoteTelemetry]>,
+}
+
+impl Telemetry {
+    pub(crate) fn new(
+        interface: &'static Interface,
+        side: &'static str,
+        handles: crate::interface::Direction,
+    ) -> Telemetry {
+        let service = interface.name();
+        let remotes = interface
+            .remotes()
+            .iter()
+            .map(|def| RemoteTelemetry {
+                name: def.name,
+                service,
+                side,
+                handles_it: def.direction == handles,
+                otel_name: format!("{service}/{}", def.name),
+                settled: Default::default(),
+                bytes_in: AtomicU64::new(0),
+                bytes_out: AtomicU64::new(0),
+                frames_in: AtomicU64::new(0),
+                frames_out: AtomicU64::new(0),
+                fired: AtomicU64::new(0),
+                delivered: AtomicU64::new(0),
+                dropped: AtomicU64::new(0),
+                latency: Histogram::default(),
+                handles: OnceLock::new(),
+            })
+            .collect();
+        Telemetry { remotes }
+    }
+
+    pub(crate) fn remote(&self, index: usize) -> &RemoteTelemetry {
+        &self.remotes[index]
+    }
+
+    pub(crate) fn snapshot(&self) -> Vec<RemoteStats> {
+        self.remotes.iter().map(RemoteTelemetry::snapshot).collect()
+    }
+}
+
+/// Calls that settled with each error, for one remote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ErrorCounts {
+    /// `FunctionError::Timeout`.
+    pub timeout: u64,
+    /// `FunctionError::Cancelled`.
+    pub cancelled: u64,
+    /// `FunctionError::BadRequest`.
+    pub bad_request: u64,
+    /// `FunctionError::InvalidResult`.
+    pub invalid_result: u64,
+    /// `FunctionError::Unprocessed`.
+    pub unprocessed: u64,
+    /// `FunctionError::Disconnected`.
+    pub disconnected: u64,
+}
+
+impl ErrorCounts {
+    /// Every error together.
+    pub fn total(&self) -> u64 {
+        self.timeout + self.cancelled + self.bad_request + self.invalid_result + self.unprocessed + self.disconnected
+    }
+}
+
+/// One remote's figures on one side since the server (or client) was made: see
+/// [`Server::stats`](crate::Server::stats).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteStats {
+    /// The remote's name.
+    pub name: &'static str,
+    /// Calls settled (handled here, or made here), successes and errors.
+    pub calls: u64,
+    /// The errors among them.
+    pub errors: ErrorCounts,
+    /// Frame-body bytes received for this remote (requests, events, replies to calls made here).
+    pub bytes_in: u64,
+    /// Frame-body bytes queued for this remote (requests, events for each recipient, replies).
+    pub bytes_out: u64,
+    /// Frames received.
+    pub frames_in: u64,
+    /// Frames queued.
+    pub frames_out: u64,
+    /// Events fired, one per recipient whose queue took it.
+    pub events_fired: u64,
+    /// Events that reached this side's listeners.
+    pub events_delivered: u64,
+    /// Events dropped (on firing or on hearing).
+    pub events_dropped: u64,
+    /// The median call duration (within 19 %): from arrival to reply for a handled call, from sending to
+    /// settling for one made here. Zero before any call.
+    pub p50: Duration,
+    /// The 99th percentile of the call duration.
+    pub p99: Duration,
+}
+
+/// A server's figures, from [`Server::stats`](crate::Server::stats): per remote, and its players.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerStats {
+    /// Players connected now.
+    pub players: usize,
+    /// Every remote of the interface, in declaration order.
+    pub remotes: Vec<RemoteStats>,
+}
+
+impl ServerStats {
+    /// The figures of the remote called `name` (the first, for a name declared in both directions).
+    pub fn remote(&self, name: &str) -> Option<&RemoteStats> {
+        self.remotes.iter().find(|remote| remote.name == name)
+    }
+}
+
+/// One player's figures, from [`Player::stats`](crate::Player::stats).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PlayerStats {
+    /// Bytes read from its connection (the transport's bytes, framing included).
+    pub bytes_in: u64,
+    /// Bytes written to its connection.
+    pub bytes_out: u64,
+    /// Its calls the server is handling now.
+    pub calls_in_flight: usize,
+    /// The server's calls to it awaiting a reply.
+    pub pending_calls: usize,
+    /// Its requests and events refused for their arguments.
+    pub bad_requests: u64,
+    /// Its requests and events refused by a limit.
+    pub rate_limited: u64,
+}
