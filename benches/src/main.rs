@@ -64,6 +64,8 @@ OPTIONS:
   --cluster-clients N  TCP clients per node in the cluster scenario (3 nodes; default 1000); the
                        scenario needs `nats-server` on the PATH, or a server at REMOTES_NATS_URL
   --max-secs S         abort the whole run after S seconds (default 1500)
+  --metrics-recorder   install a Prometheus recorder (metrics-exporter-prometheus, no listener) before
+                       anything runs: the cost of recording every metric (BENCHMARKS.md, Observability)
 ";
 
 struct Opts {
@@ -78,6 +80,7 @@ struct Opts {
     room_members: usize,
     cluster_clients: usize,
     max_secs: u64,
+    metrics_recorder: bool,
 }
 
 impl Opts {
@@ -111,6 +114,7 @@ impl Opts {
             room_members: 10_000,
             cluster_clients: 1000,
             max_secs: 1500,
+            metrics_recorder: false,
         };
         let mut it = args.iter();
         let list = |v: Option<&String>| -> Vec<String> {
@@ -136,6 +140,7 @@ impl Opts {
                 "--room-members" => opts.room_members = num(it.next(), "--room-members").max(1) as usize,
                 "--cluster-clients" => opts.cluster_clients = num(it.next(), "--cluster-clients").max(1) as usize,
                 "--max-secs" => opts.max_secs = num(it.next(), "--max-secs"),
+                "--metrics-recorder" => opts.metrics_recorder = true,
                 "-h" | "--help" => {
                     print!("{USAGE}");
                     std::process::exit(0)
@@ -339,6 +344,11 @@ fn main() {
         _ => {}
     }
     let opts = Opts::parse();
+    if opts.metrics_recorder {
+        // Every metric the runtime records goes into a real exporter's storage (rendered by nobody).
+        let handle = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().expect("the only recorder");
+        std::mem::forget(handle);
+    }
     let max = opts.max_secs;
     std::thread::spawn(move || {
         std::thread::sleep(Duration::from_secs(max));
