@@ -8,9 +8,11 @@
 //! cargo run --release -p remotes-bench -- --quick --only 32x16  # one scenario family, in seconds
 //! cargo run --release -p remotes-bench -- --only ws              # the WebSocket scenarios
 //! cargo run --release -p remotes-bench -- --only cluster         # 3 nodes over a private nats-server
+//! cargo run --release -p remotes-bench -- --quick --no-charts    # leave benches/charts/ as it is
 //! ```
 
 mod broadcast;
+mod charts;
 mod cluster;
 mod flood;
 mod harness;
@@ -26,6 +28,7 @@ mod wire;
 mod ws_crates;
 
 use std::fmt::Write as _;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use harness::{Lengths, LoadResult, median, on_fresh_runtime};
@@ -64,7 +67,13 @@ OPTIONS:
   --cluster-clients N  TCP clients per node in the cluster scenario (3 nodes; default 1000); the
                        scenario needs `nats-server` on the PATH, or a server at REMOTES_NATS_URL
   --max-secs S         abort the whole run after S seconds (default 1500)
+  --charts DIR         write calls.svg and latency.svg of what ran into DIR (default: benches/charts in
+                       the source tree); a run that measured nothing they draw leaves them as they are
+  --no-charts          write no charts
 ";
+
+/// Where the charts go by default: `benches/charts/` of the source tree this binary was built from.
+const CHARTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/charts");
 
 struct Opts {
     reps: usize,
@@ -78,6 +87,8 @@ struct Opts {
     room_members: usize,
     cluster_clients: usize,
     max_secs: u64,
+    /// Where to write the charts (`None`: `--no-charts`).
+    charts: Option<PathBuf>,
 }
 
 impl Opts {
@@ -111,6 +122,7 @@ impl Opts {
             room_members: 10_000,
             cluster_clients: 1000,
             max_secs: 1500,
+            charts: Some(PathBuf::from(CHARTS)),
         };
         let mut it = args.iter();
         let list = |v: Option<&String>| -> Vec<String> {
@@ -136,6 +148,14 @@ impl Opts {
                 "--room-members" => opts.room_members = num(it.next(), "--room-members").max(1) as usize,
                 "--cluster-clients" => opts.cluster_clients = num(it.next(), "--cluster-clients").max(1) as usize,
                 "--max-secs" => opts.max_secs = num(it.next(), "--max-secs"),
+                "--charts" => match it.next() {
+                    Some(dir) => opts.charts = Some(PathBuf::from(dir)),
+                    None => {
+                        eprintln!("--charts needs a directory\n\n{USAGE}");
+                        std::process::exit(2)
+                    }
+                },
+                "--no-charts" => opts.charts = None,
                 "-h" | "--help" => {
                     print!("{USAGE}");
                     std::process::exit(0)
@@ -598,6 +618,18 @@ fn main() {
     }
 
     print!("{}", render(&report, &opts, started.elapsed()));
+    if let Some(dir) = &opts.charts {
+        match charts::write(dir, &report, &opts) {
+            Ok(written) if written.is_empty() => {
+                eprintln!("remotes-bench: nothing to chart in this run; {} left as it was", dir.display())
+            }
+            Ok(written) => {
+                let names: Vec<_> = written.iter().map(|p| p.display().to_string()).collect();
+                eprintln!("remotes-bench: wrote {}", names.join(", "));
+            }
+            Err(e) => eprintln!("remotes-bench: could not write the charts into {}: {e}", dir.display()),
+        }
+    }
 }
 
 fn fmt_ratio(x: f64) -> String {
