@@ -21,8 +21,8 @@ head_bin="target/release/remotes-bench"
 run() { # variant -> calls/s of remotes at tcp-32x16
     case "$1" in
         base) "$base_bin" --only tcp-32x16 --systems remotes --reps 1 ;;
-        head) "$head_bin" --only tcp-32x16 --systems remotes --reps 1 ;;
-        recorder) "$head_bin" --only tcp-32x16 --systems remotes --reps 1 --metrics-recorder ;;
+        head) "$head_bin" --only tcp-32x16 --systems remotes --reps 1 --no-charts ;;
+        recorder) "$head_bin" --only tcp-32x16 --systems remotes --reps 1 --no-charts --metrics-recorder ;;
     esac 2>/dev/null | awk -F'|' '$2 ~ /tcp-32x16/ && $3 ~ /remotes/ { gsub(/ /, "", $4); print $4; exit }'
 }
 

@@ -8,9 +8,11 @@
 //! cargo run --release -p remotes-bench -- --quick --only 32x16  # one scenario family, in seconds
 //! cargo run --release -p remotes-bench -- --only ws              # the WebSocket scenarios
 //! cargo run --release -p remotes-bench -- --only cluster         # 3 nodes over a private nats-server
+//! cargo run --release -p remotes-bench -- --quick --no-charts    # leave benches/charts/ as it is
 //! ```
 
 mod broadcast;
+mod charts;
 mod cluster;
 mod flood;
 mod harness;
@@ -26,6 +28,7 @@ mod wire;
 mod ws_crates;
 
 use std::fmt::Write as _;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use harness::{Lengths, LoadResult, median, on_fresh_runtime};
@@ -66,7 +69,13 @@ OPTIONS:
   --max-secs S         abort the whole run after S seconds (default 1500)
   --metrics-recorder   install a Prometheus recorder (metrics-exporter-prometheus, no listener) before
                        anything runs: the cost of recording every metric (BENCHMARKS.md, Observability)
+  --charts DIR         write calls.svg and latency.svg of what ran into DIR (default: benches/charts in
+                       the source tree); a run that measured nothing they draw leaves them as they are
+  --no-charts          write no charts
 ";
+
+/// Where the charts go by default: `benches/charts/` of the source tree this binary was built from.
+const CHARTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/charts");
 
 struct Opts {
     reps: usize,
@@ -81,6 +90,8 @@ struct Opts {
     cluster_clients: usize,
     max_secs: u64,
     metrics_recorder: bool,
+    /// Where to write the charts (`None`: `--no-charts`).
+    charts: Option<PathBuf>,
 }
 
 impl Opts {
@@ -115,6 +126,7 @@ impl Opts {
             cluster_clients: 1000,
             max_secs: 1500,
             metrics_recorder: false,
+            charts: Some(PathBuf::from(CHARTS)),
         };
         let mut it = args.iter();
         let list = |v: Option<&String>| -> Vec<String> {
@@ -141,6 +153,14 @@ impl Opts {
                 "--cluster-clients" => opts.cluster_clients = num(it.next(), "--cluster-clients").max(1) as usize,
                 "--max-secs" => opts.max_secs = num(it.next(), "--max-secs"),
                 "--metrics-recorder" => opts.metrics_recorder = true,
+                "--charts" => match it.next() {
+                    Some(dir) => opts.charts = Some(PathBuf::from(dir)),
+                    None => {
+                        eprintln!("--charts needs a directory\n\n{USAGE}");
+                        std::process::exit(2)
+                    }
+                },
+                "--no-charts" => opts.charts = None,
                 "-h" | "--help" => {
                     print!("{USAGE}");
                     std::process::exit(0)
@@ -346,7 +366,8 @@ fn main() {
     let opts = Opts::parse();
     if opts.metrics_recorder {
         // Every metric the runtime records goes into a real exporter's storage (rendered by nobody).
-        let handle = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().expect("the only recorder");
+        let handle =
+            metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().expect("the only recorder");
         std::mem::forget(handle);
     }
     let max = opts.max_secs;
@@ -608,6 +629,18 @@ fn main() {
     }
 
     print!("{}", render(&report, &opts, started.elapsed()));
+    if let Some(dir) = &opts.charts {
+        match charts::write(dir, &report, &opts) {
+            Ok(written) if written.is_empty() => {
+                eprintln!("remotes-bench: nothing to chart in this run; {} left as it was", dir.display())
+            }
+            Ok(written) => {
+                let names: Vec<_> = written.iter().map(|p| p.display().to_string()).collect();
+                eprintln!("remotes-bench: wrote {}", names.join(", "));
+            }
+            Err(e) => eprintln!("remotes-bench: could not write the charts into {}: {e}", dir.display()),
+        }
+    }
 }
 
 fn fmt_ratio(x: f64) -> String {
