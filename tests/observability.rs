@@ -230,29 +230,55 @@ async fn calls_are_counted_timed_and_sized_by_remote_and_outcome() {
     raw.send_request(3, None, &[0x91, 50]).await.expect("send");
     raw.recv().await.expect("the reply");
 
+    // A call the client drops while the server handles it: `Cancelled` on both sides.
+    let dropped = tokio::spawn(calls.slow.invoke(60_000));
+    let caller = server.player(client.player_id()).expect("connected");
+    eventually("the call is handled", || caller.calls_in_flight() == 1).await;
+    dropped.abort();
+    // Calls the server makes: a reply that does not decode (`InvalidResult`), then a client gone (`Disconnected`).
+    let mut answering = remotes_runtime::testing::RawClient::connect(server.local_addr().unwrap()).await.expect("raw");
+    let welcome = answering.handshake().await.expect("handshake");
+    let target = server.player(welcome.player_id).expect("connected");
+    let confirm = &server.remotes().functions.confirm;
+    let asked = tokio::spawn(confirm.invoke(&target, "ok?".into()));
+    answering.recv().await.expect("the request");
+    answering.send_frame(0x12, &[0, 0xc1]).await.expect("a reply that is not a bool");
+    assert_eq!(asked.await.unwrap(), Err(FunctionError::InvalidResult));
+    let asked = tokio::spawn(confirm.invoke(&target, "still there?".into()));
+    answering.recv().await.expect("the request");
+    drop(answering);
+    assert_eq!(within("disconnected", asked).await.unwrap(), Err(FunctionError::Disconnected));
+
     let server_side = |metrics: &Metrics, method: &str, outcome: &str| {
         let labels = [("side", "server"), ("rpc.method", method), ("role", "handled"), ("outcome", outcome)];
         metrics.counter("remotes.calls.settled", &labels)
     };
     // The server stops `slow` at its deadline and records `Timeout` then.
-    eventually("the server's timeout", || server_side(&Metrics::read("obs_calls"), "slow", "Timeout") == 1).await;
+    eventually("the server's timeout and cancellation", || {
+        let metrics = Metrics::read("obs_calls");
+        server_side(&metrics, "slow", "Timeout") == 1 && server_side(&metrics, "slow", "Cancelled") == 1
+    })
+    .await;
     let metrics = Metrics::read("obs_calls");
     assert_eq!(server_side(&metrics, "add", "ok"), 1);
     assert_eq!(server_side(&metrics, "boom", "Unprocessed"), 1);
     assert_eq!(server_side(&metrics, "bounded", "BadRequest"), 1);
     assert_eq!(server_side(&metrics, "add", "Timeout"), 0);
-    for method in ["add", "slow", "boom", "bounded"] {
-        assert_eq!(
-            metrics.counter("remotes.calls.started", &[("side", "server"), ("rpc.method", method)]),
-            1,
-            "{method}"
-        );
+    for (method, started) in [("add", 1), ("slow", 2), ("boom", 1), ("bounded", 1)] {
+        let labels = [("side", "server"), ("rpc.method", method)];
+        assert_eq!(metrics.counter("remotes.calls.started", &labels), started, "{method}");
     }
     let made = |method: &str, outcome: &str| {
         let labels = [("side", "client"), ("rpc.method", method), ("role", "made"), ("outcome", outcome)];
         metrics.counter("remotes.calls.settled", &labels)
     };
     assert_eq!((made("add", "ok"), made("slow", "Timeout"), made("boom", "Unprocessed")), (1, 1, 1));
+    assert_eq!(made("slow", "Cancelled"), 1, "the client dropped it");
+    let server_made = |outcome: &str| {
+        let labels = [("side", "server"), ("rpc.method", "confirm"), ("role", "made"), ("outcome", outcome)];
+        metrics.counter("remotes.calls.settled", &labels)
+    };
+    assert_eq!((server_made("InvalidResult"), server_made("Disconnected")), (1, 1));
     assert_eq!(metrics.samples("rpc.server.call.duration", &[("rpc.method", "add"), ("outcome", "ok")]), 1);
     assert_eq!(metrics.samples("rpc.client.call.duration", &[("rpc.method", "add"), ("outcome", "ok")]), 1);
     assert_eq!(metrics.counter("remotes.bad_requests", &[("side", "server"), ("rpc.method", "bounded")]), 1);
@@ -271,6 +297,9 @@ async fn calls_are_counted_timed_and_sized_by_remote_and_outcome() {
     );
     assert!(add.p50 <= add.p99 && add.p99 < Duration::from_secs(5), "{add:?}");
     assert_eq!(stats.remote("slow").unwrap().errors.timeout, 1);
+    assert_eq!(stats.remote("slow").unwrap().errors.cancelled, 1);
+    let confirm_stats = stats.remote("confirm").unwrap();
+    assert_eq!((confirm_stats.errors.invalid_result, confirm_stats.errors.disconnected), (1, 1));
     assert_eq!(stats.remote("boom").unwrap().errors.unprocessed, 1);
     assert_eq!(stats.remote("bounded").unwrap().errors.bad_request, 1);
     let player = server.player(client.player_id()).expect("connected");

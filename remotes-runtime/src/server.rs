@@ -158,6 +158,9 @@ impl<A: Api> Server<A> {
             let local: Arc<dyn crate::bus::Local> = Arc::clone(&shared) as Arc<dyn crate::bus::Local>;
             node.attach(Arc::downgrade(&local));
         }
+        if let Some(addr) = local_addr {
+            shared.endpoint.telemetry.set_address(addr.to_string());
+        }
         let remotes = A::__server(crate::__private::ServerEndpoint::new(&shared));
         Server { shared, remotes }
     }

@@ -7,7 +7,8 @@
 //! OpenTelemetry's RPC conventions, so that `tracing-opentelemetry` exports it as an RPC span with no code of
 //! yours: `otel.name` (`net/buy_item`: the interface's module, then the remote), `otel.kind` (`server` on the side
 //! that handles it, `client` on the side that calls), `rpc.system.name` and `rpc.system` (`remotes`),
-//! `rpc.service` (`net`), `rpc.method` (`buy_item`), `remotes.player` (the player's id, on the server), and, once
+//! `rpc.service` (`net`), `rpc.method` (`buy_item`), `remotes.player` (the player's id, on the server),
+//! `server.address` (the server's listener, or the address the client dialled), and, once
 //! the call settles unsuccessfully, `error.type` (the [`FunctionError`](crate::FunctionError) variant, such as
 //! `Timeout`) with `otel.status_code = "ERROR"`. The server's span covers the callback: what it logs nests in it.
 //!

@@ -223,6 +223,13 @@ impl ClientBuilder {
         let boundary =
             Boundary::new(Side::Client, config.rejection_log_level, LogLimit::from_config(&config), interface);
         let endpoint = Arc::new(Endpoint::new(Side::Client, interface, config.event_queue_len, Arc::clone(&boundary)));
+        match &dial {
+            Dial::Tcp(addr) => endpoint.telemetry.set_address(addr.to_string()),
+            #[cfg(feature = "tls")]
+            Dial::Tls(addr) => endpoint.telemetry.set_address(addr.clone()),
+            Dial::WebSocket(url) => endpoint.telemetry.set_address(url.clone()),
+            Dial::Memory(_) => {}
+        }
         let (binding, outgoing) = Binding::to_server(Arc::clone(&endpoint), &welcome.remotes, &mismatches);
         let link = Link::new(LinkSettings {
             peer: "server".to_string(),

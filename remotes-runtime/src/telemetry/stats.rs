@@ -91,6 +91,8 @@ pub(crate) struct RemoteTelemetry {
     /// Whether this side handles (or hears) the remote, rather than making (or firing) it.
     handles_it: bool,
     otel_name: String,
+    /// The server's address (`server.address` of the spans), once known.
+    address: std::sync::Arc<OnceLock<String>>,
     settled: [AtomicU64; 7],
     bytes_in: AtomicU64,
     bytes_out: AtomicU64,
@@ -150,14 +152,16 @@ impl RemoteTelemetry {
     pub(crate) fn server_span(&self, player: Option<u64>) -> Span {
         tracing::info_span!(target: "remotes", "rpc", otel.name = %self.otel_name, otel.kind = "server",
             rpc.system.name = "remotes", rpc.system = "remotes", rpc.service = self.service, rpc.method = self.name,
-            remotes.player = player, error.type = tracing::field::Empty, otel.status_code = tracing::field::Empty)
+            remotes.player = player, server.address = self.address.get().map(String::as_str),
+            error.type = tracing::field::Empty, otel.status_code = tracing::field::Empty)
     }
 
     /// A span for a call this side makes (to player `player`, on the server).
     pub(crate) fn client_span(&self, player: Option<u64>) -> Span {
         tracing::info_span!(target: "remotes", "rpc", otel.name = %self.otel_name, otel.kind = "client",
             rpc.system.name = "remotes", rpc.system = "remotes", rpc.service = self.service, rpc.method = self.name,
-            remotes.player = player, error.type = tracing::field::Empty, otel.status_code = tracing::field::Empty)
+            remotes.player = player, server.address = self.address.get().map(String::as_str),
+            error.type = tracing::field::Empty, otel.status_code = tracing::field::Empty)
     }
 
     /// A span around the listeners of an event heard from `player` (on the server).
@@ -279,6 +283,7 @@ impl RemoteTelemetry {
 /// Every remote's figures on one side (one per server or client endpoint).
 pub(crate) struct Telemetry {
     remotes: Box<[RemoteTelemetry]>,
+    address: std::sync::Arc<OnceLock<String>>,
 }
 
 impl Telemetry {
@@ -288,6 +293,7 @@ impl Telemetry {
         handles: crate::interface::Direction,
     ) -> Telemetry {
         let service = interface.name();
+        let address = std::sync::Arc::new(OnceLock::new());
         let remotes = interface
             .remotes()
             .iter()
@@ -297,6 +303,7 @@ impl Telemetry {
                 side,
                 handles_it: def.direction == handles,
                 otel_name: format!("{service}/{}", def.name),
+                address: std::sync::Arc::clone(&address),
                 settled: Default::default(),
                 bytes_in: AtomicU64::new(0),
                 bytes_out: AtomicU64::new(0),
@@ -309,7 +316,13 @@ impl Telemetry {
                 handles: OnceLock::new(),
             })
             .collect();
-        Telemetry { remotes }
+        Telemetry { remotes, address }
+    }
+
+    /// The server's address, for the spans' `server.address` (its listener on a server, where it dialled on a
+    /// client).
+    pub(crate) fn set_address(&self, address: String) {
+        let _ = self.address.set(address);
     }
 
     pub(crate) fn remote(&self, index: usize) -> &RemoteTelemetry {
