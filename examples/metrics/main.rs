@@ -61,7 +61,7 @@ async fn bot(addr: SocketAddr, n: u32, slow: bool) {
         let item = (n * 131 + round * 17) % 1000;
         let buy = client.remotes().functions.buy_item.invoke(item, 1 + (round % 5) as u8);
         let _ = buy.timeout(Duration::from_millis(100)).await;
-        if round % 20 == 0 {
+        if round.is_multiple_of(20) {
             client.remotes().events.chat.fire(format!("bot {n} says hi ({round})"));
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
