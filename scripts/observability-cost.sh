@@ -5,6 +5,7 @@
 # and the medians of the same-round ratios.
 #
 # Usage: scripts/observability-cost.sh [BASE [ROUNDS]]   (default: b91d33c, the commit before issue #15; 6 rounds)
+# BASE_TARGET=DIR keeps the base build in DIR between runs (default: a temporary directory).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 base="${1:-b91d33c}"
@@ -13,9 +14,10 @@ work="$(mktemp -d)"
 trap 'git worktree remove --force "$work/base" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 git worktree add --detach -f "$work/base" "$base" >/dev/null 2>&1
 echo "building the benchmark at $base and at HEAD (release)..." >&2
-CARGO_TARGET_DIR="$work/target" cargo build --release -q -p remotes-bench --manifest-path "$work/base/Cargo.toml"
+base_target="${BASE_TARGET:-$work/target}"
+CARGO_TARGET_DIR="$base_target" cargo build --release -q -p remotes-bench --manifest-path "$work/base/Cargo.toml"
 cargo build --release -q -p remotes-bench
-base_bin="$work/target/release/remotes-bench"
+base_bin="$base_target/release/remotes-bench"
 head_bin="target/release/remotes-bench"
 
 run() { # variant -> calls/s of remotes at tcp-32x16

@@ -49,6 +49,7 @@
 
 mod histogram;
 pub mod names;
+mod shards;
 mod stats;
 
 pub(crate) use histogram::Histogram;

@@ -52,27 +52,41 @@ impl Histogram {
         self.buckets[bucket(micros)].fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The values at quantiles `q` (each in 0..=1), as durations; zero when nothing was recorded.
-    pub(crate) fn quantiles<const N: usize>(&self, q: [f64; N]) -> [Duration; N] {
-        let counts: Vec<u64> = self.buckets.iter().map(|b| b.load(Ordering::Relaxed)).collect();
-        let total: u64 = counts.iter().sum();
-        let mut out = [Duration::ZERO; N];
-        if total == 0 {
-            return out;
+    /// Adds this histogram's counts to `counts` (grown to the number of buckets if shorter).
+    pub(crate) fn add_counts(&self, counts: &mut Vec<u64>) {
+        counts.resize(BUCKETS.max(counts.len()), 0);
+        for (count, bucket) in counts.iter_mut().zip(self.buckets.iter()) {
+            *count += bucket.load(Ordering::Relaxed);
         }
-        for (slot, q) in out.iter_mut().zip(q) {
-            let rank = ((q.clamp(0.0, 1.0) * total as f64).ceil() as u64).max(1);
-            let mut seen = 0;
-            for (index, count) in counts.iter().enumerate() {
-                seen += count;
-                if seen >= rank {
-                    *slot = Duration::from_micros(upper(index));
-                    break;
-                }
+    }
+
+    #[cfg(test)]
+    fn quantiles<const N: usize>(&self, q: [f64; N]) -> [Duration; N] {
+        let mut counts = Vec::new();
+        self.add_counts(&mut counts);
+        quantiles(&counts, q)
+    }
+}
+
+/// The values at quantiles `q` (each in 0..=1) of a histogram's `counts`, as durations; zero when it is empty.
+pub(crate) fn quantiles<const N: usize>(counts: &[u64], q: [f64; N]) -> [Duration; N] {
+    let total: u64 = counts.iter().sum();
+    let mut out = [Duration::ZERO; N];
+    if total == 0 {
+        return out;
+    }
+    for (slot, q) in out.iter_mut().zip(q) {
+        let rank = ((q.clamp(0.0, 1.0) * total as f64).ceil() as u64).max(1);
+        let mut seen = 0;
+        for (index, count) in counts.iter().enumerate() {
+            seen += count;
+            if seen >= rank {
+                *slot = Duration::from_micros(upper(index));
+                break;
             }
         }
-        out
     }
+    out
 }
 
 #[cfg(test)]

@@ -40,3 +40,32 @@ pub const BUS_RECEIVED: &str = "remotes.cluster.received";
 pub const BUS_DROPPED: &str = "remotes.cluster.dropped";
 /// Cluster bus messages dropped as malformed or not allowed.
 pub const BUS_MALFORMED: &str = "remotes.cluster.malformed";
+
+/// Tells the installed recorder each metric's unit and meaning (Prometheus's `HELP`, OpenTelemetry's
+/// description), once per process: when the first server or client is made.
+pub(crate) fn describe() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+        describe_counter!(CALLS_STARTED, Unit::Count, "Calls received (handled here) or sent (made here)");
+        describe_counter!(CALLS_SETTLED, Unit::Count, "Calls settled, by outcome (ok or the FunctionError variant)");
+        describe_histogram!(SERVER_CALL_DURATION, Unit::Seconds, "Duration of calls handled, arrival to reply");
+        describe_histogram!(CLIENT_CALL_DURATION, Unit::Seconds, "Duration of calls made, sending to settling");
+        describe_counter!(BYTES_IN, Unit::Bytes, "Frame-body bytes received, by remote");
+        describe_counter!(BYTES_OUT, Unit::Bytes, "Frame-body bytes queued to send, by remote");
+        describe_counter!(FRAMES_IN, Unit::Count, "Frames received, by remote");
+        describe_counter!(FRAMES_OUT, Unit::Count, "Frames queued to send, by remote");
+        describe_counter!(EVENTS_FIRED, Unit::Count, "Events queued, one per recipient");
+        describe_counter!(EVENTS_DELIVERED, Unit::Count, "Events that reached this side's listeners");
+        describe_counter!(EVENTS_DROPPED, Unit::Count, "Events dropped, by reason");
+        describe_counter!(BAD_REQUESTS, Unit::Count, "Requests and events refused for their arguments");
+        describe_counter!(RATE_LIMITED, Unit::Count, "Requests and events refused by a rate or in-flight limit");
+        describe_gauge!(PLAYERS, Unit::Count, "Players connected to the server");
+        describe_histogram!(OUTGOING_QUEUE, Unit::Bytes, "Bytes a connection's writer took from its queue at once");
+        describe_counter!(HANDSHAKE_FAILURES, Unit::Count, "Handshakes that failed, by cause");
+        describe_counter!(BUS_PUBLISHED, Unit::Count, "Cluster bus messages published");
+        describe_counter!(BUS_RECEIVED, Unit::Count, "Cluster bus messages received from other nodes");
+        describe_counter!(BUS_DROPPED, Unit::Count, "Cluster bus messages not published");
+        describe_counter!(BUS_MALFORMED, Unit::Count, "Cluster bus messages dropped as malformed or not allowed");
+    });
+}

@@ -9,8 +9,9 @@ use metrics::{Counter, Histogram as MetricHistogram};
 use tokio::time::Instant;
 use tracing::Span;
 
-use super::Histogram;
+use super::histogram::quantiles;
 use super::names;
+use super::shards::Sharded;
 use crate::FunctionError;
 use crate::interface::Interface;
 
@@ -93,24 +94,12 @@ pub(crate) struct RemoteTelemetry {
     otel_name: String,
     /// The server's address (`server.address` of the spans), once known.
     address: std::sync::Arc<OnceLock<String>>,
-    settled: [AtomicU64; 7],
-    bytes_in: AtomicU64,
-    bytes_out: AtomicU64,
-    frames_in: AtomicU64,
-    frames_out: AtomicU64,
-    fired: AtomicU64,
-    delivered: AtomicU64,
-    dropped: AtomicU64,
-    latency: Histogram,
+    figures: Sharded,
     handles: OnceLock<Handles>,
 }
 
 fn add(counter: &AtomicU64, n: u64) {
     counter.fetch_add(n, Ordering::Relaxed);
-}
-
-fn read(counter: &AtomicU64) -> u64 {
-    counter.load(Ordering::Relaxed)
 }
 
 impl RemoteTelemetry {
@@ -205,24 +194,27 @@ impl RemoteTelemetry {
     }
 
     fn settle(&self, outcome: Outcome, elapsed: Duration) {
-        add(&self.settled[outcome.0], 1);
-        self.latency.record(elapsed);
+        let figures = self.figures.local();
+        add(&figures.settled[outcome.0], 1);
+        figures.latency.record(elapsed);
         let handles = self.handles();
         handles.settled[outcome.0].increment(1);
         handles.duration[outcome.0].record(elapsed.as_secs_f64());
     }
 
     pub(crate) fn frame_in(&self, len: usize) {
-        add(&self.frames_in, 1);
-        add(&self.bytes_in, len as u64);
+        let figures = self.figures.local();
+        add(&figures.frames_in, 1);
+        add(&figures.bytes_in, len as u64);
         let handles = self.handles();
         handles.frames_in.increment(1);
         handles.bytes_in.increment(len as u64);
     }
 
     pub(crate) fn frame_out(&self, len: usize, frames: u64) {
-        add(&self.frames_out, frames);
-        add(&self.bytes_out, len as u64 * frames);
+        let figures = self.figures.local();
+        add(&figures.frames_out, frames);
+        add(&figures.bytes_out, len as u64 * frames);
         let handles = self.handles();
         handles.frames_out.increment(frames);
         handles.bytes_out.increment(len as u64 * frames);
@@ -230,18 +222,18 @@ impl RemoteTelemetry {
 
     /// An event of `len` bytes of frame body was queued for `recipients` players.
     pub(crate) fn event_fired(&self, len: usize, recipients: u64) {
-        add(&self.fired, recipients);
+        add(&self.figures.local().fired, recipients);
         self.handles().fired.increment(recipients);
         self.frame_out(len, recipients);
     }
 
     pub(crate) fn event_delivered(&self) {
-        add(&self.delivered, 1);
+        add(&self.figures.local().delivered, 1);
         self.handles().delivered.increment(1);
     }
 
     pub(crate) fn event_dropped(&self, why: Dropped) {
-        add(&self.dropped, 1);
+        add(&self.figures.local().dropped, 1);
         self.handles().dropped[why as usize].increment(1);
     }
 
@@ -254,8 +246,9 @@ impl RemoteTelemetry {
     }
 
     fn snapshot(&self) -> RemoteStats {
-        let settled: Vec<u64> = self.settled.iter().map(read).collect();
-        let [p50, p99] = self.latency.quantiles([0.5, 0.99]);
+        let figures = &self.figures;
+        let settled: Vec<u64> = (0..OUTCOMES.len()).map(|i| figures.sum(|f| &f.settled[i])).collect();
+        let [p50, p99] = quantiles(&figures.latency_counts(), [0.5, 0.99]);
         RemoteStats {
             name: self.name,
             calls: settled.iter().sum(),
@@ -267,13 +260,13 @@ impl RemoteTelemetry {
                 unprocessed: settled[5],
                 disconnected: settled[6],
             },
-            bytes_in: read(&self.bytes_in),
-            bytes_out: read(&self.bytes_out),
-            frames_in: read(&self.frames_in),
-            frames_out: read(&self.frames_out),
-            events_fired: read(&self.fired),
-            events_delivered: read(&self.delivered),
-            events_dropped: read(&self.dropped),
+            bytes_in: figures.sum(|f| &f.bytes_in),
+            bytes_out: figures.sum(|f| &f.bytes_out),
+            frames_in: figures.sum(|f| &f.frames_in),
+            frames_out: figures.sum(|f| &f.frames_out),
+            events_fired: figures.sum(|f| &f.fired),
+            events_delivered: figures.sum(|f| &f.delivered),
+            events_dropped: figures.sum(|f| &f.dropped),
             p50,
             p99,
         }
@@ -292,6 +285,7 @@ impl Telemetry {
         side: &'static str,
         handles: crate::interface::Direction,
     ) -> Telemetry {
+        names::describe();
         let service = interface.name();
         let address = std::sync::Arc::new(OnceLock::new());
         let remotes = interface
@@ -304,15 +298,7 @@ impl Telemetry {
                 handles_it: def.direction == handles,
                 otel_name: format!("{service}/{}", def.name),
                 address: std::sync::Arc::clone(&address),
-                settled: Default::default(),
-                bytes_in: AtomicU64::new(0),
-                bytes_out: AtomicU64::new(0),
-                frames_in: AtomicU64::new(0),
-                frames_out: AtomicU64::new(0),
-                fired: AtomicU64::new(0),
-                delivered: AtomicU64::new(0),
-                dropped: AtomicU64::new(0),
-                latency: Histogram::default(),
+                figures: Sharded::new(),
                 handles: OnceLock::new(),
             })
             .collect();
