@@ -44,20 +44,6 @@ impl Dispatcher {
         Dispatcher { link, binding, player, buckets: Buckets::default(), next_request: 0 }
     }
 
-    /// Whether the peer may send one more request or event to remote `local` now: takes a token from the global
-    /// bucket and from the remote's own, where limits are set. A refusal is counted.
-    fn admit_rate(&mut self, local: usize) -> bool {
-        let endpoint = &self.binding.endpoint;
-        if !endpoint.boundary.any_rate_limit.load(std::sync::atomic::Ordering::Acquire) {
-            return true;
-        }
-        let admitted = self.buckets.admit(local, endpoint.boundary.rate_limit(), endpoint.rate_limit(local));
-        if !admitted {
-            self.link.count_rate_limited();
-        }
-        admitted
-    }
-
     /// Handles one frame body. `Err` when the frame breaks the reply accounting (a reply that does not parse, or
     /// names no outstanding call): the caller closes the connection.
     fn on_frame(&mut self, body: Bytes) -> Result<(), Desync> {
@@ -135,8 +121,8 @@ impl Dispatcher {
     /// rate limits.
     fn on_event(&mut self, remote: u32, args: Bytes, len: usize) {
         let local = self.binding.handled(remote, RemoteKind::Event);
-        let telemetry = Arc::clone(&self.binding.endpoint.telemetry);
-        let figures = local.map(|local| telemetry.remote(local));
+        // Borrowed, not cloned: a reference count shared by every connection would be written at every frame.
+        let figures = local.map(|local| self.binding.endpoint.telemetry.remote(local));
         figures.inspect(|f| f.frame_in(len));
         let limited = || {
             figures.inspect(|f| {
@@ -151,7 +137,7 @@ impl Dispatcher {
                 return self.refused(refused, &self.binding.label(remote), "event dropped without decoding");
             }
         };
-        let admitted = local.map(|local| (local, self.admit_rate(local)));
+        let admitted = local.map(|local| (local, admit_rate(&mut self.buckets, &self.binding, &self.link, local)));
         let (link, binding) = (&self.link, &self.binding);
         match admitted {
             Some((local, false)) => {
@@ -193,8 +179,8 @@ impl Dispatcher {
             link.reply(id, Err(FunctionError::BadRequest));
             return;
         };
-        let telemetry = Arc::clone(&self.binding.endpoint.telemetry);
-        let figures = telemetry.remote(local);
+        // Borrowed, not cloned: a reference count shared by every connection would be written at every call.
+        let figures = self.binding.endpoint.telemetry.remote(local);
         let started = figures.call_started(len);
         let refuse = |link: &Link, error: FunctionError| {
             link.reply(id, Err(error));
@@ -214,7 +200,7 @@ impl Dispatcher {
             }
             return refuse(link, FunctionError::Cancelled);
         }
-        let rate_admitted = self.admit_rate(local);
+        let rate_admitted = admit_rate(&mut self.buckets, &self.binding, &self.link, local);
         let (link, endpoint) = (&self.link, &self.binding.endpoint);
         if !rate_admitted {
             figures.rate_limited();
@@ -242,4 +228,19 @@ impl Dispatcher {
             }
         }
     }
+}
+
+/// Whether the peer may send one more request or event to remote `local` now: takes a token from the global
+/// bucket and from the remote's own, where limits are set. A refusal is counted. A function of the dispatcher's
+/// fields it needs, so that its callers may hold a borrow of the others.
+fn admit_rate(buckets: &mut Buckets, binding: &Binding, link: &Link, local: usize) -> bool {
+    let endpoint = &binding.endpoint;
+    if !endpoint.boundary.any_rate_limit.load(std::sync::atomic::Ordering::Acquire) {
+        return true;
+    }
+    let admitted = buckets.admit(local, endpoint.boundary.rate_limit(), endpoint.rate_limit(local));
+    if !admitted {
+        link.count_rate_limited();
+    }
+    admitted
 }
