@@ -67,7 +67,6 @@ enum InvokeState {
         rx: oneshot::Receiver<Result<Bytes, FunctionError>>,
         guard: Guard,
         deadline: Instant,
-        report: Report,
     },
     Failed(FunctionError),
     Done,
@@ -162,7 +161,7 @@ impl<R> Invoke<R> {
     }
 
     /// Polls for the raw reply bytes.
-    fn poll_reply(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(Bytes, Report), FunctionError>> {
+    fn poll_reply(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<Bytes, FunctionError>> {
         let mut this = self.project();
         if let InvokeState::Unsent { .. } = this.state {
             let InvokeState::Unsent { target, remote, name, args, report } =
@@ -174,18 +173,18 @@ impl<R> Invoke<R> {
             let started = figures.call_started(body_len(&[remote], args.len()));
             let span = figures.client_span(report.player.as_ref().map(Player::id));
             let start = CallStart { remote: report.index, started, span };
-            *this.observed = Some(Observed { boundary: Arc::clone(&report.boundary), start, done: false });
+            *this.observed = Some(Observed { report, start, done: false });
             *this.state = match target {
                 Target::Link(link) => match link.call(remote, name, &args, *this.timeout) {
                     Ok(Sent { reply, guard, deadline }) => {
-                        InvokeState::Waiting { rx: reply, guard: Guard::Link(guard), deadline, report }
+                        InvokeState::Waiting { rx: reply, guard: Guard::Link(guard), deadline }
                     }
                     Err(error) => InvokeState::Failed(error),
                 },
                 Target::Away(away, player) => match away.call(player, remote, args, *this.timeout) {
                     Ok(AwaySent { reply, call, deadline }) => {
                         let guard = Guard::Away(AwayGuard { away, call, armed: true });
-                        InvokeState::Waiting { rx: reply, guard, deadline, report }
+                        InvokeState::Waiting { rx: reply, guard, deadline }
                     }
                     Err(error) => InvokeState::Failed(error),
                 },
@@ -202,13 +201,12 @@ impl<R> Invoke<R> {
         };
         // A reply that arrived wins over a deadline that passed at the same time.
         if let Poll::Ready(outcome) = Pin::new(rx).poll(cx) {
-            let InvokeState::Waiting { mut guard, report, .. } = std::mem::replace(this.state, InvokeState::Done)
-            else {
+            let InvokeState::Waiting { mut guard, .. } = std::mem::replace(this.state, InvokeState::Done) else {
                 unreachable!("state checked above")
             };
             guard.settled();
             return Poll::Ready(match outcome {
-                Ok(Ok(bytes)) => Ok((bytes, report)),
+                Ok(Ok(bytes)) => Ok(bytes),
                 Ok(Err(error)) => Err(error),
                 // The pending table dropped the entry without answering: the connection is gone.
                 Err(_) => Err(FunctionError::Disconnected),
@@ -232,14 +230,18 @@ impl<R: Wire> Future for Invoke<R> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let reply = ready!(self.as_mut().poll_reply(cx));
-        let reply_len = reply.as_ref().map_or(0, |(bytes, _)| bytes.len() + 2);
-        let outcome = reply.and_then(|(bytes, report)| {
+        // Every call that was sent is observed; only `Invoke::failed` is not, and it has no reply to decode.
+        let observed = self.project().observed.take();
+        let reply_len = reply.as_ref().map_or(0, |bytes| bytes.len() + 2);
+        let outcome = reply.and_then(|bytes| {
             decode_value::<R>(&bytes).map_err(|reason| {
-                report.boundary.bad_response(report.player, report.name, reason);
+                if let Some(Observed { report, .. }) = &observed {
+                    report.boundary.bad_response(report.player.clone(), report.name, reason);
+                }
                 FunctionError::InvalidResult
             })
         });
-        if let Some(observed) = self.project().observed.take() {
+        if let Some(observed) = observed {
             observed.settle(Outcome::of(&outcome), reply_len);
         }
         Poll::Ready(outcome)
@@ -255,26 +257,29 @@ pub(crate) struct Report {
     pub(crate) index: usize,
 }
 
-/// A call made here, from its sending to its settling: recorded when it settles, or as `Cancelled` when the
-/// caller drops it first.
+/// A call made here, from its sending to its settling, with where its reply is reported: recorded when it
+/// settles, or as `Cancelled` when the caller drops it first.
 struct Observed {
-    boundary: Arc<Boundary>,
+    report: Report,
     start: CallStart,
     done: bool,
 }
 
 impl Observed {
+    fn record(&self, outcome: Outcome, reply_len: usize) {
+        self.report.boundary.telemetry().remote(self.start.remote).call_settled(&self.start, outcome, reply_len);
+    }
+
     fn settle(mut self, outcome: Outcome, reply_len: usize) {
         self.done = true;
-        self.boundary.telemetry().remote(self.start.remote).call_settled(&self.start, outcome, reply_len);
+        self.record(outcome, reply_len);
     }
 }
 
 impl Drop for Observed {
     fn drop(&mut self) {
         if !self.done {
-            let outcome = Outcome::error(FunctionError::Cancelled);
-            self.boundary.telemetry().remote(self.start.remote).call_settled(&self.start, outcome, 0);
+            self.record(Outcome::error(FunctionError::Cancelled), 0);
         }
     }
 }
