@@ -137,14 +137,7 @@ pub async fn remotes_over(
     let counter = Arc::new(Counter::default());
     let mut connected = Vec::new();
     for _ in 0..clients {
-        let (client, remotes) = crate::sys_remotes::client(&server, transport).await;
-        let counter = Arc::clone(&counter);
-        remotes.events.tick.connect(move |payload: String| {
-            debug_assert_eq!(payload.len(), 64);
-            counter.hit();
-            async {}
-        });
-        connected.push(client);
+        connected.push(counting_client(&server, transport, &counter).await);
     }
     let payload = event_payload();
     let result = measure(&counter, clients as u64, rounds, stream, || {
@@ -158,6 +151,22 @@ pub async fn remotes_over(
 }
 
 /// The EVENT frame remotes sends for `tick(payload)`: length varint, kind 0x20, remote id, MessagePack args.
+/// A client of `server` whose `tick` listener counts each delivery on `counter`.
+pub async fn counting_client(
+    server: &remotes_runtime::Server<crate::proto::net::Api>,
+    transport: crate::Transport,
+    counter: &Arc<Counter>,
+) -> remotes_runtime::Client<crate::proto::net::Api> {
+    let (client, remotes) = crate::sys_remotes::client(server, transport).await;
+    let counter = Arc::clone(counter);
+    remotes.events.tick.connect(move |payload: String| {
+        debug_assert_eq!(payload.len(), 64);
+        counter.hit();
+        async {}
+    });
+    client
+}
+
 pub fn remotes_event_frame() -> Vec<u8> {
     let args = remotes_runtime::testing::encode_args(&(event_payload(),));
     let tick_id = 2; // the server's table: work (0), work_on_client (1), tick (2)

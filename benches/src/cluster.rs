@@ -166,14 +166,7 @@ async fn broadcast_cluster(
     let mut connected = Vec::new();
     for server in &nodes {
         for _ in 0..per_node {
-            let (client, remotes) = crate::sys_remotes::client(server, crate::Transport::Tcp).await;
-            let counter = Arc::clone(&counter);
-            remotes.events.tick.connect(move |payload: String| {
-                debug_assert_eq!(payload.len(), 64);
-                counter.hit();
-                async {}
-            });
-            connected.push(client);
+            connected.push(crate::broadcast::counting_client(server, crate::Transport::Tcp, &counter).await);
         }
     }
     let clusters: Vec<_> = nodes.iter().map(|s| s.cluster().expect("a node")).collect();
