@@ -222,7 +222,7 @@ impl ClientShared {
     /// This client's registry of callbacks and listeners.
     /// This client's per-remote figures (see [`crate::telemetry`]).
     pub(crate) fn stats(&self) -> Vec<crate::telemetry::RemoteStats> {
-        self.endpoint.telemetry.snapshot()
+        self.endpoint.telemetry().snapshot()
     }
 
     pub(crate) fn endpoint(&self) -> &Arc<Endpoint> {

@@ -122,7 +122,7 @@ impl Dispatcher {
     fn on_event(&mut self, remote: u32, args: Bytes, len: usize) {
         let local = self.binding.handled(remote, RemoteKind::Event);
         // Borrowed, not cloned: a reference count shared by every connection would be written at every frame.
-        let figures = local.map(|local| self.binding.endpoint.telemetry.remote(local));
+        let figures = local.map(|local| self.binding.endpoint.telemetry().remote(local));
         figures.inspect(|f| f.frame_in(len));
         let limited = || {
             figures.inspect(|f| {
@@ -180,7 +180,7 @@ impl Dispatcher {
             return;
         };
         // Borrowed, not cloned: a reference count shared by every connection would be written at every call.
-        let figures = self.binding.endpoint.telemetry.remote(local);
+        let figures = self.binding.endpoint.telemetry().remote(local);
         let started = figures.call_started(len);
         let refuse = |link: &Link, error: FunctionError| {
             link.reply(id, Err(error));

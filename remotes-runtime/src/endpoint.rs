@@ -126,8 +126,6 @@ pub(crate) struct Endpoint {
     pub(crate) boundary: Arc<Boundary>,
     /// Each remote's own rate limit, if one is set.
     rate_limits: Box<[RwLock<Option<RateLimit>>]>,
-    /// Each remote's figures on this side (spans, metrics, `stats()`).
-    pub(crate) telemetry: Arc<Telemetry>,
 }
 
 impl Endpoint {
@@ -139,15 +137,14 @@ impl Endpoint {
     ) -> Endpoint {
         let names = interface.remotes().iter().map(|r| r.name).collect();
         let per_remote = || interface.remotes().iter();
-        let telemetry = Arc::clone(boundary.telemetry());
+        let telemetry = Some(Arc::clone(boundary.telemetry()));
         Endpoint {
             side,
             interface,
             handlers: per_remote().map(|_| RwLock::new(None)).collect(),
-            listeners: Listeners::new(names, event_queue_len, Some(Arc::clone(&telemetry))),
+            listeners: Listeners::new(names, event_queue_len, telemetry),
             boundary,
             rate_limits: per_remote().map(|_| RwLock::new(None)).collect(),
-            telemetry,
         }
     }
 
@@ -164,6 +161,11 @@ impl Endpoint {
 
     pub(crate) fn rate_limit(&self, index: usize) -> Option<RateLimit> {
         *self.rate_limits.get(index)?.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Each remote's figures on this side (spans, metrics, `stats()`): its boundary's.
+    pub(crate) fn telemetry(&self) -> &Arc<Telemetry> {
+        self.boundary.telemetry()
     }
 
     /// The direction of the remotes this side handles (or hears).

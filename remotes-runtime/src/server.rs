@@ -159,7 +159,7 @@ impl<A: Api> Server<A> {
             node.attach(Arc::downgrade(&local));
         }
         if let Some(addr) = local_addr {
-            shared.endpoint.telemetry.set_address(addr.to_string());
+            shared.endpoint.telemetry().set_address(addr.to_string());
         }
         let remotes = A::__server(crate::__private::ServerEndpoint::new(&shared));
         Server { shared, remotes }
@@ -196,9 +196,7 @@ impl<A: Api> Server<A> {
     /// lists (see [`Player::is_local`]).
     pub fn player(&self, id: u64) -> Option<Player> {
         let local = self.shared.lock_players().get(&id).cloned();
-        local.or_else(|| {
-            self.shared.node.as_ref()?.directory.lock().unwrap_or_else(|p| p.into_inner()).player(id).cloned()
-        })
+        local.or_else(|| self.shared.node.as_ref()?.directory().player(id).cloned())
     }
 
     /// Per-remote figures since the server was made: calls (handled, and made to clients), errors by kind, bytes
@@ -216,7 +214,7 @@ impl<A: Api> Server<A> {
     pub fn stats(&self) -> crate::telemetry::ServerStats {
         crate::telemetry::ServerStats {
             players: self.shared.lock_players().len(),
-            remotes: self.shared.endpoint.telemetry.snapshot(),
+            remotes: self.shared.endpoint.telemetry().snapshot(),
         }
     }
 

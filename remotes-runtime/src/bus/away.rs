@@ -1,7 +1,6 @@
 //! A node as the way to players of other nodes: what a `Player` of another node does when an event is fired at
 //! it, a function invoked on it, or it is disconnected.
 
-use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -10,23 +9,19 @@ use tokio::time::Instant;
 
 use super::directory::node_of;
 use super::envelope::Body;
-use super::node::Node;
+use super::node::{Node, lock};
 use crate::FunctionError;
 use crate::config::millis;
 use crate::player::{Away, AwaySent};
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 impl Away for Node {
     fn is_connected(&self, player: u64) -> bool {
-        lock(&self.directory).player(player).is_some()
+        self.directory().player(player).is_some()
     }
 
     fn call(&self, player: u64, remote: u32, args: Bytes, timeout: Duration) -> Result<AwaySent, FunctionError> {
         let node = node_of(player);
-        if !self.bus_up.load(Ordering::Acquire) || lock(&self.directory).player(player).is_none() {
+        if !self.bus_up.load(Ordering::Acquire) || self.directory().player(player).is_none() {
             return Err(FunctionError::Disconnected);
         }
         let Some((call, reply)) = lock(&self.outbound).insert(node, self.settings.max_calls_out) else {

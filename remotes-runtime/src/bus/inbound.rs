@@ -14,7 +14,7 @@ use super::calls::run_on;
 use super::directory::NodeView;
 use super::envelope::{self, Audience, Body, Header, Outcome};
 use super::health::Counters;
-use super::node::Node;
+use super::node::{Node, lock};
 use crate::FunctionError;
 use crate::interface::{Direction, RemoteKind};
 use crate::player::Player;
@@ -91,7 +91,7 @@ impl Node {
                 self.heard(node, instance, None);
                 let away = self.away();
                 let max = self.settings.max_remote_members;
-                let mut directory = self.directory.lock().unwrap_or_else(|p| p.into_inner());
+                let mut directory = self.directory();
                 let Some(view) = directory.nodes.get_mut(&node) else { return };
                 if !view.synced || seq <= view.seq {
                     return;
@@ -114,7 +114,7 @@ impl Node {
                 self.heard(node, instance, None);
                 let away = self.away();
                 let max = self.settings.max_remote_members;
-                let mut directory = self.directory.lock().unwrap_or_else(|p| p.into_inner());
+                let mut directory = self.directory();
                 let Some(view) = directory.nodes.get_mut(&node) else { return };
                 let replaced = view.replace(seq, players, rooms, &away, max);
                 drop(directory);
@@ -135,13 +135,13 @@ impl Node {
                 self.run_call(node, call, player, remote, timeout_ms, tail)
             }
             Body::Cancel { call } => {
-                let task = self.inbound.lock().unwrap_or_else(|p| p.into_inner()).running.remove(&(node, call));
+                let task = lock(&self.inbound).running.remove(&(node, call));
                 if let Some(task) = task {
                     task.abort();
                 }
             }
             Body::Reply { call, outcome } => {
-                let entry = self.outbound.lock().unwrap_or_else(|p| p.into_inner()).remove(call);
+                let entry = lock(&self.outbound).remove(call);
                 match entry {
                     Some((to, settle)) if to == node => {
                         let settlement = match outcome {
@@ -152,7 +152,7 @@ impl Node {
                     }
                     Some((to, settle)) => {
                         // Not the node it was sent to: the answer is not trusted, and the call is put back.
-                        self.outbound.lock().unwrap_or_else(|p| p.into_inner()).restore(call, to, settle);
+                        lock(&self.outbound).restore(call, to, settle);
                         self.malformed(&format_args!("node {node:08x} answered a call sent to {to:08x}"));
                     }
                     // Settled already (deadline, cancellation): a late answer.
@@ -177,7 +177,7 @@ impl Node {
     fn heard(&self, node: u32, instance: u64, heartbeat_seq: Option<u64>) {
         let now = Instant::now();
         let (ask, new) = {
-            let mut directory = self.directory.lock().unwrap_or_else(|p| p.into_inner());
+            let mut directory = self.directory();
             let mut new = !directory.nodes.contains_key(&node);
             let view = directory.nodes.entry(node).or_insert_with(|| NodeView::new(instance, now));
             if view.instance != instance {
@@ -210,7 +210,7 @@ impl Node {
     }
 
     fn send_snapshot(&self, to: u32) {
-        if !self.snapshots.lock().unwrap_or_else(|p| p.into_inner()).admit() {
+        if !lock(&self.snapshots).admit() {
             return self.malformed(&format_args!("node {to:08x} asks for snapshots faster than they are sent"));
         }
         let Some(local) = self.local() else { return };
@@ -270,7 +270,7 @@ impl Node {
             return self.answer(from, call, Err(FunctionError::Disconnected));
         };
         let timeout = Duration::from_millis(u64::from(timeout_ms.max(1)));
-        let mut inbound = self.inbound.lock().unwrap_or_else(|p| p.into_inner());
+        let mut inbound = lock(&self.inbound);
         if inbound.running.len() >= self.settings.max_calls_in || inbound.running.contains_key(&(from, call)) {
             drop(inbound);
             tracing::warn!(node = self.id, max = self.settings.max_calls_in, "too many calls from other nodes");
@@ -281,7 +281,7 @@ impl Node {
         let task = tokio::spawn(async move {
             let outcome = run_on(link, remote, name, args, timeout).await;
             if let Some(node) = node.upgrade() {
-                node.inbound.lock().unwrap_or_else(|p| p.into_inner()).running.remove(&(from, call));
+                lock(&node.inbound).running.remove(&(from, call));
                 node.answer(from, call, outcome);
             }
         });

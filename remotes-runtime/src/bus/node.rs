@@ -79,7 +79,7 @@ pub(crate) struct Node {
     bucket: Mutex<TokenBucket>,
     /// Snapshots sent to nodes that ask: at most `SNAPSHOTS_PER_HEARTBEAT` per heartbeat interval.
     pub(crate) snapshots: Mutex<TokenBucket>,
-    pub(crate) directory: Mutex<Directory>,
+    directory: Mutex<Directory>,
     pub(crate) outbound: Mutex<Outbound>,
     pub(crate) inbound: Mutex<Inbound>,
     batch: Mutex<Batch>,
@@ -95,7 +95,7 @@ pub(crate) struct Node {
     changes: watch::Sender<u64>,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -202,6 +202,11 @@ impl Node {
         self.changes.subscribe()
     }
 
+    /// This node's view of the others, locked (no user code runs under it).
+    pub(crate) fn directory(&self) -> MutexGuard<'_, Directory> {
+        lock(&self.directory)
+    }
+
     pub(crate) fn me(&self) -> Weak<Node> {
         self.me.clone()
     }
@@ -228,7 +233,7 @@ impl Node {
         for (_, task) in lock(&self.inbound).running.drain() {
             task.abort();
         }
-        let forgotten = std::mem::take(&mut lock(&self.directory).nodes);
+        let forgotten = std::mem::take(&mut self.directory().nodes);
         drop(forgotten);
     }
 
@@ -327,7 +332,7 @@ impl Node {
     /// Forgets node `node` (silent too long, or said goodbye): its players leave every room, calls waiting on it
     /// settle `Disconnected`, and the calls it made here stop.
     pub(crate) fn lose(&self, node: u32, why: &str) {
-        let Some(view) = lock(&self.directory).nodes.remove(&node) else {
+        let Some(view) = self.directory().nodes.remove(&node) else {
             return;
         };
         tracing::info!(node = format!("{node:08x}"), players = view.players.len(), why, "cluster node left");
@@ -346,7 +351,8 @@ impl Node {
     }
 
     pub(crate) fn check_silent(&self, now: Instant) {
-        let silent: Vec<u32> = lock(&self.directory)
+        let silent: Vec<u32> = self
+            .directory()
             .nodes
             .iter()
             .filter(|(_, view)| now.duration_since(view.last_seen) > self.settings.node_timeout)
@@ -381,7 +387,8 @@ impl Node {
     /// The node's health (see `ClusterHealth`).
     pub(crate) fn health(&self) -> ClusterHealth {
         let now = Instant::now();
-        let mut nodes: Vec<NodeInfo> = lock(&self.directory)
+        let mut nodes: Vec<NodeInfo> = self
+            .directory()
             .nodes
             .iter()
             .map(|(id, view)| NodeInfo {

@@ -224,10 +224,10 @@ impl ClientBuilder {
             Boundary::new(Side::Client, config.rejection_log_level, LogLimit::from_config(&config), interface);
         let endpoint = Arc::new(Endpoint::new(Side::Client, interface, config.event_queue_len, Arc::clone(&boundary)));
         match &dial {
-            Dial::Tcp(addr) => endpoint.telemetry.set_address(addr.to_string()),
+            Dial::Tcp(addr) => endpoint.telemetry().set_address(addr.to_string()),
             #[cfg(feature = "tls")]
-            Dial::Tls(addr) => endpoint.telemetry.set_address(addr.clone()),
-            Dial::WebSocket(url) => endpoint.telemetry.set_address(url.clone()),
+            Dial::Tls(addr) => endpoint.telemetry().set_address(addr.clone()),
+            Dial::WebSocket(url) => endpoint.telemetry().set_address(url.clone()),
             Dial::Memory(_) => {}
         }
         let (binding, outgoing) = Binding::to_server(Arc::clone(&endpoint), &welcome.remotes, &mismatches);
@@ -240,7 +240,7 @@ impl ClientBuilder {
             queue_limits: QueueLimits { frames: config.max_queued_frames, bytes: config.max_queued_bytes },
             work: WorkLimits::from_config(&config),
             log_limit: LogLimit::from_config(&config),
-            telemetry: Some(Arc::clone(&endpoint.telemetry)),
+            telemetry: Some(Arc::clone(endpoint.telemetry())),
         });
         let shared = Arc::new(ClientShared {
             boundary,

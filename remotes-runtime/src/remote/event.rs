@@ -198,7 +198,7 @@ impl<M: Remote<Args: Args>> ServerEmitter<M> {
             return fired;
         };
         let mut away = Vec::new();
-        let figures = self.server.endpoint().telemetry.remote(M::INDEX);
+        let figures = self.server.endpoint().telemetry().remote(M::INDEX);
         for player in recipients {
             let Some(link) = player.link() else {
                 away.push(player.id());
@@ -342,7 +342,7 @@ impl<M: Remote<Args: Args>> ClientEmitter<M> {
         let mut fired = Fired::default();
         let frame =
             self.client.outgoing_id(M::INDEX).ok().and_then(|remote| EventFrame::encode(remote, &args, M::CHECK, name));
-        let figures = self.client.endpoint().telemetry.remote(M::INDEX);
+        let figures = self.client.endpoint().telemetry().remote(M::INDEX);
         let queued = frame.map(|frame| (frame.queue_on(self.client.link()), frame.body_len));
         match queued {
             Some((Ok(()), len)) => figures.event_fired(len, 1),

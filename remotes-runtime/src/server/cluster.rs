@@ -93,7 +93,7 @@ impl Cluster {
     }
 
     fn directory<T>(&self, read: impl FnOnce(&crate::bus::Directory) -> T) -> T {
-        read(&self.node.directory.lock().unwrap_or_else(|p| p.into_inner()))
+        read(&self.node.directory())
     }
 }
 

@@ -326,7 +326,7 @@ impl ServerShared {
             queue_limits: QueueLimits { frames: config.max_queued_frames, bytes: config.max_queued_bytes },
             work: WorkLimits::from_config(config),
             log_limit: LogLimit::from_config(config),
-            telemetry: Some(Arc::clone(&endpoint.telemetry)),
+            telemetry: Some(Arc::clone(endpoint.telemetry())),
         });
         // Nothing of the HELLO outlives the handshake.
         drop(hello);

@@ -56,7 +56,7 @@ impl RoomRegistry {
     /// The other nodes' view, for a room's cluster-wide members (nothing outside a cluster).
     fn elsewhere<T: Default>(&self, read: impl FnOnce(&crate::bus::Directory) -> T) -> T {
         match &self.node {
-            Some(node) => read(&node.directory.lock().unwrap_or_else(|p| p.into_inner())),
+            Some(node) => read(&node.directory()),
             None => T::default(),
         }
     }
