@@ -256,11 +256,13 @@ where
     Wr: AsyncWrite + Unpin,
 {
     let mut batch = Batch::default();
+    // Registered once per connection: the macro builds and hashes its key at every use.
+    let queued_bytes = metrics::histogram!(names::OUTGOING_QUEUE);
     loop {
         if link.outbox.take(&mut batch) {
             let bytes = batch.segments.iter().map(|segment| segment.len()).sum::<usize>() + batch.tail.len();
             link.bytes_out.fetch_add(bytes as u64, std::sync::atomic::Ordering::Relaxed);
-            metrics::histogram!(names::OUTGOING_QUEUE).record(bytes as f64);
+            queued_bytes.record(bytes as f64);
             if let Err(error) = write_batch(&mut writer, &batch, &link.outbox).await {
                 tracing::debug!(peer = %link.peer, %error, "write failed; closing the connection");
                 link.close();

@@ -16,7 +16,7 @@ use crate::log_limit::log_at;
 use crate::player::Player;
 use crate::rate_limit::Buckets;
 use crate::slots::Desync;
-use crate::telemetry::{CallStart, Dropped, Outcome};
+use crate::telemetry::{CallStart, Dropped, Outcome, in_span};
 use crate::wire::message::{Message, kind};
 use crate::work::Refused;
 
@@ -219,7 +219,7 @@ impl Dispatcher {
         };
         let span = figures.server_span(self.player.as_ref().map(Player::id));
         // Decoding failures and broken constraints are reported by the remote's pipeline.
-        let called = span.in_scope(|| handler.call(self.player.as_ref(), args));
+        let called = in_span(&span, || handler.call(self.player.as_ref(), args));
         match called {
             Ok(reply) => link.start_handler(id, timeout, reply, ticket, CallStart { remote: local, started, span }),
             Err(error) => {

@@ -26,7 +26,7 @@ use bytes::Bytes;
 
 use crate::pipeline::Pipeline;
 use crate::player::Player;
-use crate::telemetry::{Dropped, Telemetry};
+use crate::telemetry::{Dropped, Telemetry, in_span};
 use crate::user_code::{CatchUnwind, Started, log_panic, start};
 use crate::wire::args::Args;
 use crate::work::Ticket;
@@ -292,7 +292,7 @@ impl Listeners {
             Route::Deliver(sink) => {
                 let figures = self.telemetry.as_ref().map(|telemetry| telemetry.remote(index));
                 let span = figures.map_or_else(tracing::Span::none, |f| f.event_span(caller.map(Player::id)));
-                if span.in_scope(|| sink.deliver(caller, &args, ticket)) {
+                if in_span(&span, || sink.deliver(caller, &args, ticket)) {
                     figures.inspect(|f| f.event_delivered());
                 }
             }

@@ -53,5 +53,5 @@ mod shards;
 mod stats;
 
 pub(crate) use histogram::Histogram;
-pub(crate) use stats::{CallStart, Dropped, Outcome, Telemetry};
+pub(crate) use stats::{CallStart, Dropped, Outcome, Telemetry, in_span};
 pub use stats::{ErrorCounts, PlayerStats, RemoteStats, ServerStats};

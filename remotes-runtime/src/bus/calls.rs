@@ -8,6 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
+use tokio::time::Instant;
 
 use crate::FunctionError;
 use crate::link::{Link, Sent};
@@ -73,7 +74,7 @@ pub(crate) async fn run_on(
     args: Bytes,
     timeout: Duration,
 ) -> Settlement {
-    let Sent { reply, mut guard, deadline } = link.call(remote, name, &args, timeout)?;
+    let Sent { reply, mut guard, deadline } = link.call(remote, name, &args, timeout, Instant::now() + timeout)?;
     tokio::select! {
         biased;
         outcome = reply => {

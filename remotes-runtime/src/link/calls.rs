@@ -63,13 +63,15 @@ impl Drop for CallGuard {
 
 impl Link {
     /// Queues a request for remote `remote` (a wire id): what the `Invoke` future does when it is first polled.
-    /// Returns what it then waits on, or why the call settles at once.
+    /// Returns what it then waits on (until `deadline`, `timeout` from now: the caller has read the clock), or why
+    /// the call settles at once.
     pub(crate) fn call(
         self: &Arc<Self>,
         remote: u32,
         name: &'static str,
         args: &[u8],
         timeout: Duration,
+        deadline: Instant,
     ) -> Result<Sent, FunctionError> {
         let timeout_ms = (timeout != self.local_default).then(|| millis(timeout));
         let header: &[u32] = match &timeout_ms {
@@ -88,7 +90,6 @@ impl Link {
             return Err(FunctionError::BadRequest);
         }
         let (settle, reply) = oneshot::channel();
-        let deadline = Instant::now() + timeout;
         let queued = self.outbox.with(|state| {
             let id = self.slots.send(|| {
                 let id = state.next_request;

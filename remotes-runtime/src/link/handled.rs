@@ -12,7 +12,7 @@ use tokio::task::AbortHandle;
 use super::Link;
 use crate::FunctionError;
 use crate::pending::IdMap;
-use crate::telemetry::{CallStart, Outcome};
+use crate::telemetry::{CallStart, Outcome, in_span};
 use crate::user_code::{Started, log_panic, start};
 use crate::wire::frame::body_len;
 use crate::wire::message::kind;
@@ -169,7 +169,7 @@ impl Link {
         call: CallStart,
     ) {
         // Handler futures catch their own panics (see `endpoint::TypedHandler`); a panic here is one all the same.
-        let started = call.span.in_scope(|| start(reply));
+        let started = in_span(&call.span, || start(reply));
         let reply = match started {
             Started::Done(outcome) => return self.settle(id, outcome, &call),
             Started::Waiting(reply) => reply,

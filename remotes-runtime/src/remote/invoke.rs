@@ -175,7 +175,7 @@ impl<R> Invoke<R> {
             let start = CallStart { remote: report.index, started, span };
             *this.observed = Some(Observed { report, start, done: false });
             *this.state = match target {
-                Target::Link(link) => match link.call(remote, name, &args, *this.timeout) {
+                Target::Link(link) => match link.call(remote, name, &args, *this.timeout, started + *this.timeout) {
                     Ok(Sent { reply, guard, deadline }) => {
                         InvokeState::Waiting { rx: reply, guard: Guard::Link(guard), deadline }
                     }

@@ -11,7 +11,7 @@ use tracing::Span;
 
 use super::histogram::quantiles;
 use super::names;
-use super::shards::Sharded;
+use super::shards::{Figures, Sharded};
 use crate::FunctionError;
 use crate::interface::Interface;
 
@@ -98,6 +98,21 @@ pub(crate) struct RemoteTelemetry {
     handles: OnceLock<Handles>,
 }
 
+/// Whether a span can reach anyone: a `tracing` dispatcher (a subscriber) has been set. With none, the span
+/// macros fall back to `tracing`'s `log` compatibility when its `log` feature is on (as many dependency trees
+/// turn it on): every span's fields would be gathered for the `log` crate, and every enter and exit logged, at
+/// every call (measured: a tenth of an in-process call's instructions; BENCHMARKS.md, "Observability"). These
+/// spans are for traces, not log lines, so without a subscriber none is made.
+fn spans_wanted() -> bool {
+    tracing::dispatcher::has_been_set()
+}
+
+/// Runs `f` inside `span`, or just runs it when there is no span (no subscriber): entering and leaving an empty
+/// span is cheap, but not free, and the closure it takes keeps `f` from being inlined.
+pub(crate) fn in_span<T>(span: &Span, f: impl FnOnce() -> T) -> T {
+    if span.is_none() { f() } else { span.in_scope(f) }
+}
+
 fn add(counter: &AtomicU64, n: u64) {
     counter.fetch_add(n, Ordering::Relaxed);
 }
@@ -139,6 +154,9 @@ impl RemoteTelemetry {
 
     /// A span for a call this side handles, made by player `player` (on the server).
     pub(crate) fn server_span(&self, player: Option<u64>) -> Span {
+        if !spans_wanted() {
+            return Span::none();
+        }
         tracing::info_span!(target: "remotes", "rpc", otel.name = %self.otel_name, otel.kind = "server",
             rpc.system.name = "remotes", rpc.system = "remotes", rpc.service = self.service, rpc.method = self.name,
             remotes.player = player, server.address = self.address.get().map(String::as_str),
@@ -147,6 +165,9 @@ impl RemoteTelemetry {
 
     /// A span for a call this side makes (to player `player`, on the server).
     pub(crate) fn client_span(&self, player: Option<u64>) -> Span {
+        if !spans_wanted() {
+            return Span::none();
+        }
         tracing::info_span!(target: "remotes", "rpc", otel.name = %self.otel_name, otel.kind = "client",
             rpc.system.name = "remotes", rpc.system = "remotes", rpc.service = self.service, rpc.method = self.name,
             remotes.player = player, server.address = self.address.get().map(String::as_str),
@@ -155,18 +176,22 @@ impl RemoteTelemetry {
 
     /// A span around the listeners of an event heard from `player` (on the server).
     pub(crate) fn event_span(&self, player: Option<u64>) -> Span {
+        if !spans_wanted() {
+            return Span::none();
+        }
         tracing::debug_span!(target: "remotes", "event", otel.name = %self.otel_name, otel.kind = "consumer",
             rpc.system.name = "remotes", rpc.method = self.name, remotes.player = player)
     }
 
-    /// A call arrived (handled here) or was sent (made here), with `len` bytes of frame body.
+    /// A call arrived (handled here) or was sent (made here), with `len` bytes of frame body; returns when, the
+    /// one clock read of its start.
     pub(crate) fn call_started(&self, len: usize) -> Instant {
-        let handles = self.handles();
+        let (figures, handles) = (self.figures.local(), self.handles());
         handles.started.increment(1);
         if self.handles_it {
-            self.frame_in(len);
+            count_in(figures, handles, len);
         } else {
-            self.frame_out(len, 1);
+            count_out(figures, handles, len, 1);
         }
         Instant::now()
     }
@@ -174,12 +199,13 @@ impl RemoteTelemetry {
     /// A call settled; `reply_len` is the reply's frame body (sent, or received), 0 for none.
     pub(crate) fn call_settled(&self, start: &CallStart, outcome: Outcome, reply_len: usize) {
         let elapsed = start.started.elapsed();
-        self.settle(outcome, elapsed);
+        let (figures, handles) = (self.figures.local(), self.handles());
+        settle(figures, handles, outcome, elapsed);
         if reply_len > 0 {
             if self.handles_it {
-                self.frame_out(reply_len, 1);
+                count_out(figures, handles, reply_len, 1);
             } else {
-                self.frame_in(reply_len);
+                count_in(figures, handles, reply_len);
             }
         }
         if outcome != Outcome::OK && !start.span.is_disabled() {
@@ -190,41 +216,19 @@ impl RemoteTelemetry {
 
     /// A call refused before it was handled (nothing to time but the refusal).
     pub(crate) fn call_refused(&self, outcome: Outcome) {
-        self.settle(outcome, Duration::ZERO);
-    }
-
-    fn settle(&self, outcome: Outcome, elapsed: Duration) {
-        let figures = self.figures.local();
-        add(&figures.settled[outcome.0], 1);
-        figures.latency.record(elapsed);
-        let handles = self.handles();
-        handles.settled[outcome.0].increment(1);
-        handles.duration[outcome.0].record(elapsed.as_secs_f64());
+        settle(self.figures.local(), self.handles(), outcome, Duration::ZERO);
     }
 
     pub(crate) fn frame_in(&self, len: usize) {
-        let figures = self.figures.local();
-        add(&figures.frames_in, 1);
-        add(&figures.bytes_in, len as u64);
-        let handles = self.handles();
-        handles.frames_in.increment(1);
-        handles.bytes_in.increment(len as u64);
-    }
-
-    pub(crate) fn frame_out(&self, len: usize, frames: u64) {
-        let figures = self.figures.local();
-        add(&figures.frames_out, frames);
-        add(&figures.bytes_out, len as u64 * frames);
-        let handles = self.handles();
-        handles.frames_out.increment(frames);
-        handles.bytes_out.increment(len as u64 * frames);
+        count_in(self.figures.local(), self.handles(), len);
     }
 
     /// An event of `len` bytes of frame body was queued for `recipients` players.
     pub(crate) fn event_fired(&self, len: usize, recipients: u64) {
-        add(&self.figures.local().fired, recipients);
-        self.handles().fired.increment(recipients);
-        self.frame_out(len, recipients);
+        let (figures, handles) = (self.figures.local(), self.handles());
+        add(&figures.fired, recipients);
+        handles.fired.increment(recipients);
+        count_out(figures, handles, len, recipients);
     }
 
     pub(crate) fn event_delivered(&self) {
@@ -271,6 +275,29 @@ impl RemoteTelemetry {
             p99,
         }
     }
+}
+
+fn settle(figures: &Figures, handles: &Handles, outcome: Outcome, elapsed: Duration) {
+    add(&figures.settled[outcome.0], 1);
+    figures.latency.record(elapsed);
+    handles.settled[outcome.0].increment(1);
+    handles.duration[outcome.0].record(elapsed.as_secs_f64());
+}
+
+/// One frame of `len` bytes of body received.
+fn count_in(figures: &Figures, handles: &Handles, len: usize) {
+    add(&figures.frames_in, 1);
+    add(&figures.bytes_in, len as u64);
+    handles.frames_in.increment(1);
+    handles.bytes_in.increment(len as u64);
+}
+
+/// `frames` frames of `len` bytes of body each queued.
+fn count_out(figures: &Figures, handles: &Handles, len: usize, frames: u64) {
+    add(&figures.frames_out, frames);
+    add(&figures.bytes_out, len as u64 * frames);
+    handles.frames_out.increment(frames);
+    handles.bytes_out.increment(len as u64 * frames);
 }
 
 /// Every remote's figures on one side (one per server or client endpoint).
