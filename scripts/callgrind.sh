@@ -91,8 +91,9 @@ def top(path, n=10):
         ir, rest = line.split(None, 1)
         pct, name = rest.split(")", 1)
         name = name.strip().split(" [")[0].removeprefix("???:")
-        # The driver frames (main, the runtime's block_on, the counting loop) hold everything: skip them.
-        if any(k in name for k in ("main", "lang_start", "block_on", "backtrace", "enter_runtime", "Scoped<T>::set",
+        # The driver frames (main, the runtime's block_on, the counting loop, unnamed loader addresses) hold
+        # everything: skip them.
+        if name.startswith("0x") or any(k in name for k in ("main", "lang_start", "block_on", "backtrace", "enter_runtime", "Scoped<T>::set",
                                    "measured_calls", "remotes_count::calls", "JoinAll", "join_all")):
             continue
         rows.append((int(ir.replace(",", "")), pct.strip(" ("), name))

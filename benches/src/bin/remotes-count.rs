@@ -15,7 +15,7 @@
 //! It shares the payloads and the systems' set-up with the timed benchmark (`proto.rs`, `sys_*.rs`) and needs
 //! nothing else of it, so the script can build this file into an older checkout to compare two commits.
 
-#![allow(dead_code, unused_imports)]
+#![allow(dead_code)]
 
 #[path = "../harness.rs"]
 mod harness;
@@ -35,7 +35,8 @@ use std::rc::Rc;
 
 use sys_hand::Batching;
 
-/// The transports the shared set-up code knows.
+/// The transports the shared set-up code knows (as `crate::Transport`). A copy of `main.rs`'s, not a module both
+/// include: the script builds this file into checkouts older than this file, whose `main.rs` holds the enum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
     Tcp,

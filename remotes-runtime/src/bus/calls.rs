@@ -74,7 +74,8 @@ pub(crate) async fn run_on(
     args: Bytes,
     timeout: Duration,
 ) -> Settlement {
-    let Sent { reply, mut guard, deadline } = link.call(remote, name, &args, timeout, Instant::now() + timeout)?;
+    let deadline = Instant::now() + timeout;
+    let Sent { reply, mut guard } = link.call(remote, name, &args, timeout)?;
     tokio::select! {
         biased;
         outcome = reply => {

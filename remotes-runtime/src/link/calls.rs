@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::sync::oneshot;
-use tokio::time::Instant;
 
 use super::Link;
 use crate::FunctionError;
@@ -16,12 +15,11 @@ use crate::slots::{Desync, MAX_UNANSWERED};
 use crate::wire::frame::body_len;
 use crate::wire::message::{kind, request_header};
 
-/// A request that was queued: the channel its reply arrives on, its entry's guard (dropping it cancels the call)
-/// and its deadline.
+/// A request that was queued: the channel its reply arrives on and its entry's guard (dropping it cancels the
+/// call). The caller keeps the deadline: it read the clock when it sent.
 pub(crate) struct Sent {
     pub(crate) reply: oneshot::Receiver<Settlement>,
     pub(crate) guard: CallGuard,
-    pub(crate) deadline: Instant,
 }
 
 /// Owned by an `Invoke` while its call is pending. Dropping it unsettled removes the entry and tells the receiver.
@@ -63,15 +61,14 @@ impl Drop for CallGuard {
 
 impl Link {
     /// Queues a request for remote `remote` (a wire id): what the `Invoke` future does when it is first polled.
-    /// Returns what it then waits on (until `deadline`, `timeout` from now: the caller has read the clock), or why
-    /// the call settles at once.
+    /// Returns what it then waits on (until `timeout` from now, which the receiver is told), or why the call
+    /// settles at once.
     pub(crate) fn call(
         self: &Arc<Self>,
         remote: u32,
         name: &'static str,
         args: &[u8],
         timeout: Duration,
-        deadline: Instant,
     ) -> Result<Sent, FunctionError> {
         let timeout_ms = (timeout != self.local_default).then(|| millis(timeout));
         let header: &[u32] = match &timeout_ms {
@@ -102,7 +99,7 @@ impl Link {
             Some(id)
         });
         match queued {
-            Some(Some(id)) => Ok(Sent { reply, guard: CallGuard::new(Arc::clone(self), id, name), deadline }),
+            Some(Some(id)) => Ok(Sent { reply, guard: CallGuard::new(Arc::clone(self), id, name) }),
             Some(None) => {
                 tracing::warn!(peer = %self.peer, max = MAX_UNANSWERED, "the peer leaves too many calls unanswered; closing this connection");
                 self.close();

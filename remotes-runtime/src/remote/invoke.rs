@@ -175,9 +175,10 @@ impl<R> Invoke<R> {
             let start = CallStart { remote: report.index, started, span };
             *this.observed = Some(Observed { report, start, done: false });
             *this.state = match target {
-                Target::Link(link) => match link.call(remote, name, &args, *this.timeout, started + *this.timeout) {
-                    Ok(Sent { reply, guard, deadline }) => {
-                        InvokeState::Waiting { rx: reply, guard: Guard::Link(guard), deadline }
+                Target::Link(link) => match link.call(remote, name, &args, *this.timeout) {
+                    // The deadline counts from the start's clock read: one read for both.
+                    Ok(Sent { reply, guard }) => {
+                        InvokeState::Waiting { rx: reply, guard: Guard::Link(guard), deadline: started + *this.timeout }
                     }
                     Err(error) => InvokeState::Failed(error),
                 },
