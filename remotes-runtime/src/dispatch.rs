@@ -219,7 +219,7 @@ impl Dispatcher {
         };
         let span = figures.server_span(self.player.as_ref().map(Player::id));
         // Decoding failures and broken constraints are reported by the remote's pipeline.
-        let called = in_span(&span, || handler.call(self.player.as_ref(), args));
+        let called = in_span(span.as_ref(), || handler.call(self.player.as_ref(), args));
         match called {
             Ok(reply) => link.start_handler(id, timeout, reply, ticket, CallStart { remote: local, started, span }),
             Err(error) => {

@@ -292,7 +292,7 @@ impl Listeners {
             Route::Deliver(sink) => {
                 let figures = self.telemetry.as_ref().map(|telemetry| telemetry.remote(index));
                 let span = figures.map_or_else(tracing::Span::none, |f| f.event_span(caller.map(Player::id)));
-                if in_span(&span, || sink.deliver(caller, &args, ticket)) {
+                if in_span(Some(&span), || sink.deliver(caller, &args, ticket)) {
                     figures.inspect(|f| f.event_delivered());
                 }
             }

@@ -47,6 +47,7 @@
 //!
 //! The names are constants in [`names`].
 
+mod clock;
 mod histogram;
 pub mod names;
 mod shards;

@@ -144,10 +144,14 @@ fn main() {
     let per_caller = total.div_ceil(callers);
     let warm_per_caller = WARMUP_CALLS.div_ceil(callers);
     let warm = calls(&rt, &clients, in_flight, warm_per_caller);
+    let clock = std::time::Instant::now();
     let ok = measured_calls(&rt, &clients, in_flight, per_caller);
+    let elapsed = clock.elapsed();
     assert_eq!((warm, ok), (warm_per_caller * callers, per_caller * callers), "every call succeeds");
     // The script divides the count by this figure.
     eprintln!("{system} {scenario}: {ok} calls counted, after {warm} of warm-up");
+    // Wall time on one thread (meaningless under callgrind; outside it, a steadier figure than a multi-threaded run).
+    eprintln!("{system} {scenario}: {:.0} ns per call", elapsed.as_nanos() as f64 / ok as f64);
 }
 
 fn usage() -> ! {

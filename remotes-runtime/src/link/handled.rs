@@ -169,7 +169,7 @@ impl Link {
         call: CallStart,
     ) {
         // Handler futures catch their own panics (see `endpoint::TypedHandler`); a panic here is one all the same.
-        let started = in_span(&call.span, || start(reply));
+        let started = in_span(call.span.as_ref(), || start(reply));
         let reply = match started {
             Started::Done(outcome) => return self.settle(id, outcome, &call),
             Started::Waiting(reply) => reply,
@@ -179,10 +179,9 @@ impl Link {
             }
         };
         // The callback runs inside its call's span (when a subscriber wants it: otherwise nothing is wrapped).
-        let reply: ReplyFuture = if call.span.is_disabled() {
-            reply
-        } else {
-            Box::pin(tracing::Instrument::instrument(reply, call.span.clone()))
+        let reply: ReplyFuture = match call.span.as_ref().filter(|span| !span.is_disabled()) {
+            Some(span) => Box::pin(tracing::Instrument::instrument(reply, span.clone())),
+            None => reply,
         };
         // Listed before its task exists, and spawned with the lock released (a runtime shutting down drops the
         // future, and so the callback's captures, inside `spawn`). Whoever takes the entry out answers the call.

@@ -171,14 +171,15 @@ impl<R> Invoke<R> {
             };
             let figures = report.boundary.telemetry().remote(report.index);
             let started = figures.call_started(body_len(&[remote], args.len()));
+            // tokio's clock (which a test can pause), not the telemetry's.
+            let deadline = tokio::time::Instant::now() + *this.timeout;
             let span = figures.client_span(report.player.as_ref().map(Player::id));
             let start = CallStart { remote: report.index, started, span };
             *this.observed = Some(Observed { report, start, done: false });
             *this.state = match target {
                 Target::Link(link) => match link.call(remote, name, &args, *this.timeout) {
-                    // The deadline counts from the start's clock read: one read for both.
                     Ok(Sent { reply, guard }) => {
-                        InvokeState::Waiting { rx: reply, guard: Guard::Link(guard), deadline: started + *this.timeout }
+                        InvokeState::Waiting { rx: reply, guard: Guard::Link(guard), deadline }
                     }
                     Err(error) => InvokeState::Failed(error),
                 },

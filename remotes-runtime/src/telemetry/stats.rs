@@ -1,17 +1,17 @@
 //! Each remote's figures on one side: atomics for the snapshot API, and the `metrics` handles registered at first
-//! use. Everything on the hot path is a relaxed atomic add or a call on a registered handle.
+//! use. Everything on the hot path is an add to this thread's copy of the figures (`shards.rs`) or a call on a
+//! registered handle.
 
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use metrics::{Counter, Histogram as MetricHistogram};
-use tokio::time::Instant;
 use tracing::Span;
 
+use super::clock;
 use super::histogram::quantiles;
 use super::names;
-use super::shards::{Figures, Sharded};
+use super::shards::{Local, Sharded};
 use crate::FunctionError;
 use crate::interface::Interface;
 
@@ -61,11 +61,12 @@ pub(crate) enum Dropped {
 
 const DROPPED: [&str; 6] = ["queue_full", "not_connected", "too_large", "no_listener", "rate_limited", "bad_request"];
 
-/// A call being handled or made: which remote, since when, and its span.
+/// A call being handled or made: which remote, since when (`clock::now()`), and its span (none without a
+/// subscriber: an empty `Span` still costs a call to drop).
 pub(crate) struct CallStart {
     pub(crate) remote: usize,
-    pub(crate) started: Instant,
-    pub(crate) span: Span,
+    pub(crate) started: u64,
+    pub(crate) span: Option<Span>,
 }
 
 /// The `metrics` handles of one remote.
@@ -109,12 +110,11 @@ fn spans_wanted() -> bool {
 
 /// Runs `f` inside `span`, or just runs it when there is no span (no subscriber): entering and leaving an empty
 /// span is cheap, but not free, and the closure it takes keeps `f` from being inlined.
-pub(crate) fn in_span<T>(span: &Span, f: impl FnOnce() -> T) -> T {
-    if span.is_none() { f() } else { span.in_scope(f) }
-}
-
-fn add(counter: &AtomicU64, n: u64) {
-    counter.fetch_add(n, Ordering::Relaxed);
+pub(crate) fn in_span<T>(span: Option<&Span>, f: impl FnOnce() -> T) -> T {
+    match span {
+        Some(span) if !span.is_none() => span.in_scope(f),
+        _ => f(),
+    }
 }
 
 impl RemoteTelemetry {
@@ -153,25 +153,25 @@ impl RemoteTelemetry {
     }
 
     /// A span for a call this side handles, made by player `player` (on the server).
-    pub(crate) fn server_span(&self, player: Option<u64>) -> Span {
+    pub(crate) fn server_span(&self, player: Option<u64>) -> Option<Span> {
         if !spans_wanted() {
-            return Span::none();
+            return None;
         }
-        tracing::info_span!(target: "remotes", "rpc", otel.name = %self.otel_name, otel.kind = "server",
+        Some(tracing::info_span!(target: "remotes", "rpc", otel.name = %self.otel_name, otel.kind = "server",
             rpc.system.name = "remotes", rpc.system = "remotes", rpc.service = self.service, rpc.method = self.name,
             remotes.player = player, server.address = self.address.get().map(String::as_str),
-            error.type = tracing::field::Empty, otel.status_code = tracing::field::Empty)
+            error.type = tracing::field::Empty, otel.status_code = tracing::field::Empty))
     }
 
     /// A span for a call this side makes (to player `player`, on the server).
-    pub(crate) fn client_span(&self, player: Option<u64>) -> Span {
+    pub(crate) fn client_span(&self, player: Option<u64>) -> Option<Span> {
         if !spans_wanted() {
-            return Span::none();
+            return None;
         }
-        tracing::info_span!(target: "remotes", "rpc", otel.name = %self.otel_name, otel.kind = "client",
+        Some(tracing::info_span!(target: "remotes", "rpc", otel.name = %self.otel_name, otel.kind = "client",
             rpc.system.name = "remotes", rpc.system = "remotes", rpc.service = self.service, rpc.method = self.name,
             remotes.player = player, server.address = self.address.get().map(String::as_str),
-            error.type = tracing::field::Empty, otel.status_code = tracing::field::Empty)
+            error.type = tracing::field::Empty, otel.status_code = tracing::field::Empty))
     }
 
     /// A span around the listeners of an event heard from `player` (on the server).
@@ -183,61 +183,65 @@ impl RemoteTelemetry {
             rpc.system.name = "remotes", rpc.method = self.name, remotes.player = player)
     }
 
-    /// A call arrived (handled here) or was sent (made here), with `len` bytes of frame body; returns when, the
-    /// one clock read of its start.
-    pub(crate) fn call_started(&self, len: usize) -> Instant {
-        let (figures, handles) = (self.figures.local(), self.handles());
+    /// A call arrived (handled here) or was sent (made here), with `len` bytes of frame body; returns when
+    /// (`CallStart::started`).
+    #[inline]
+    pub(crate) fn call_started(&self, len: usize) -> u64 {
+        let (local, handles) = (self.figures.local(), self.handles());
         handles.started.increment(1);
         if self.handles_it {
-            count_in(figures, handles, len);
+            count_in(&local, handles, len);
         } else {
-            count_out(figures, handles, len, 1);
+            count_out(&local, handles, len, 1);
         }
-        Instant::now()
+        clock::now()
     }
 
     /// A call settled; `reply_len` is the reply's frame body (sent, or received), 0 for none.
+    #[inline]
     pub(crate) fn call_settled(&self, start: &CallStart, outcome: Outcome, reply_len: usize) {
-        let elapsed = start.started.elapsed();
-        let (figures, handles) = (self.figures.local(), self.handles());
-        settle(figures, handles, outcome, elapsed);
+        let elapsed = clock::now().saturating_sub(start.started);
+        let (local, handles) = (self.figures.local(), self.handles());
+        settle(&local, handles, outcome, elapsed);
         if reply_len > 0 {
             if self.handles_it {
-                count_out(figures, handles, reply_len, 1);
+                count_out(&local, handles, reply_len, 1);
             } else {
-                count_in(figures, handles, reply_len);
+                count_in(&local, handles, reply_len);
             }
         }
-        if outcome != Outcome::OK && !start.span.is_disabled() {
-            start.span.record("error.type", outcome.label());
-            start.span.record("otel.status_code", "ERROR");
+        if let Some(span) = start.span.as_ref().filter(|span| outcome != Outcome::OK && !span.is_disabled()) {
+            span.record("error.type", outcome.label());
+            span.record("otel.status_code", "ERROR");
         }
     }
 
     /// A call refused before it was handled (nothing to time but the refusal).
     pub(crate) fn call_refused(&self, outcome: Outcome) {
-        settle(self.figures.local(), self.handles(), outcome, Duration::ZERO);
+        settle(&self.figures.local(), self.handles(), outcome, 0);
     }
 
     pub(crate) fn frame_in(&self, len: usize) {
-        count_in(self.figures.local(), self.handles(), len);
+        count_in(&self.figures.local(), self.handles(), len);
     }
 
     /// An event of `len` bytes of frame body was queued for `recipients` players.
     pub(crate) fn event_fired(&self, len: usize, recipients: u64) {
-        let (figures, handles) = (self.figures.local(), self.handles());
-        add(&figures.fired, recipients);
+        let (local, handles) = (self.figures.local(), self.handles());
+        local.add(&local.figures.fired, recipients);
         handles.fired.increment(recipients);
-        count_out(figures, handles, len, recipients);
+        count_out(&local, handles, len, recipients);
     }
 
     pub(crate) fn event_delivered(&self) {
-        add(&self.figures.local().delivered, 1);
+        let local = self.figures.local();
+        local.add(&local.figures.delivered, 1);
         self.handles().delivered.increment(1);
     }
 
     pub(crate) fn event_dropped(&self, why: Dropped) {
-        add(&self.figures.local().dropped, 1);
+        let local = self.figures.local();
+        local.add(&local.figures.dropped, 1);
         self.handles().dropped[why as usize].increment(1);
     }
 
@@ -277,25 +281,29 @@ impl RemoteTelemetry {
     }
 }
 
-fn settle(figures: &Figures, handles: &Handles, outcome: Outcome, elapsed: Duration) {
-    add(&figures.settled[outcome.0], 1);
-    figures.latency.record(elapsed);
+/// A call settled with `outcome` after `elapsed` nanoseconds.
+#[inline]
+fn settle(local: &Local<'_>, handles: &Handles, outcome: Outcome, elapsed: u64) {
+    local.add(&local.figures.settled[outcome.0], 1);
+    local.add(local.figures.latency.counter(elapsed), 1);
     handles.settled[outcome.0].increment(1);
-    handles.duration[outcome.0].record(elapsed.as_secs_f64());
+    handles.duration[outcome.0].record(elapsed as f64 * 1e-9);
 }
 
 /// One frame of `len` bytes of body received.
-fn count_in(figures: &Figures, handles: &Handles, len: usize) {
-    add(&figures.frames_in, 1);
-    add(&figures.bytes_in, len as u64);
+#[inline]
+fn count_in(local: &Local<'_>, handles: &Handles, len: usize) {
+    local.add(&local.figures.frames_in, 1);
+    local.add(&local.figures.bytes_in, len as u64);
     handles.frames_in.increment(1);
     handles.bytes_in.increment(len as u64);
 }
 
 /// `frames` frames of `len` bytes of body each queued.
-fn count_out(figures: &Figures, handles: &Handles, len: usize, frames: u64) {
-    add(&figures.frames_out, frames);
-    add(&figures.bytes_out, len as u64 * frames);
+#[inline]
+fn count_out(local: &Local<'_>, handles: &Handles, len: usize, frames: u64) {
+    local.add(&local.figures.frames_out, frames);
+    local.add(&local.figures.bytes_out, len as u64 * frames);
     handles.frames_out.increment(frames);
     handles.bytes_out.increment(len as u64 * frames);
 }
