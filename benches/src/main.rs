@@ -19,6 +19,7 @@ mod harness;
 mod memory;
 mod proto;
 mod rooms;
+mod round_two;
 mod sys_hand;
 mod sys_jsonrpsee;
 mod sys_remotes;
@@ -879,6 +880,7 @@ fn render(report: &Report, opts: &Opts, elapsed: Duration) -> String {
         }
         out.push('\n');
     }
+    round_two::render(report, opts, &mut out);
     cluster::render(&report.cluster, opts.cluster_clients, &mut out);
     render_ws(report, opts, &mut out);
     out
