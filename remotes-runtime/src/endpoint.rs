@@ -19,7 +19,7 @@ use crate::rate_limit::RateLimit;
 use crate::telemetry::Telemetry;
 use crate::user_code::{CatchUnwind, log_panic};
 use crate::validate::Check;
-use crate::wire::args::{Args, ENCODE_CAPACITY, Wire, encode_value};
+use crate::wire::args::{Args, Wire, encode_value};
 
 /// A type-erased function callback.
 pub(crate) trait Handler: Send + Sync {
@@ -97,7 +97,7 @@ where
     Box::pin(async move {
         match (CatchUnwind { inner: future }).await {
             Ok(value) => {
-                let mut out = Vec::with_capacity(ENCODE_CAPACITY);
+                let mut out = crate::wire::buffers::take();
                 encode_value(&value, &mut out).map_err(|reason| {
                     tracing::error!(remote = name, %reason, "callback's return value failed to encode");
                     FunctionError::InvalidResult

@@ -143,6 +143,9 @@ impl Link {
             state.put_reply(kind, &[slot], payload);
             Replied::Sent(body_len(&[slot], payload.len()))
         });
+        if let Ok(value) = reply {
+            crate::wire::buffers::give_back(value);
+        }
         match sent {
             Some(Replied::Already) => {
                 tracing::debug!(peer = %self.peer, call = id, "call already answered");

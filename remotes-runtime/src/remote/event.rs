@@ -117,7 +117,9 @@ impl EventFrame {
         let payload = encode_outgoing(args, check, name)?;
         let mut frame = BytesMut::with_capacity(frame_len(&[remote], payload.len()));
         put_frame(&mut frame, kind::EVENT, &[remote], &payload);
-        Some(EventFrame { bytes: frame.freeze(), body_len: body_len(&[remote], payload.len()) })
+        let body_len = body_len(&[remote], payload.len());
+        crate::wire::buffers::give_back(payload);
+        Some(EventFrame { bytes: frame.freeze(), body_len })
     }
 
     fn queue_on(&self, link: &Link) -> Result<(), Dropped> {

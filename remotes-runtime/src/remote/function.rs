@@ -16,12 +16,12 @@ use crate::middleware::{BoxFuture, Reject, RemoteMiddleware};
 use crate::pipeline::Pipeline;
 use crate::player::Player;
 use crate::rate_limit::RateLimit;
-use crate::remote::invoke::{Invoke, Report, Target};
+use crate::remote::invoke::{Invoke, Payload, Report, Target};
 use crate::remote::many::{InvokeMany, Request, Targets};
 use crate::remote::marker::Remote;
 use crate::server::{Room, ServerShared};
 use crate::validate::Check;
-use crate::wire::args::{Args, ENCODE_CAPACITY, Wire, decode_value};
+use crate::wire::args::{Args, Wire, decode_value};
 
 /// The future of a `predict` call: runs this side's own callback as if the call had arrived from the network.
 ///
@@ -69,7 +69,7 @@ pub(crate) fn encode_outgoing<A: Args>(args: &A, check: Option<Check<A>>, remote
         tracing::warn!(remote, argument = violation.index, reason = %violation.reason, "outgoing arguments break the declared constraints; not sent");
         return None;
     }
-    let mut bytes = Vec::with_capacity(ENCODE_CAPACITY);
+    let mut bytes = crate::wire::buffers::take();
     match args.encode(&mut bytes) {
         Ok(()) => Some(bytes),
         Err(reason) => {
@@ -186,7 +186,7 @@ impl<M: Remote<Args: Args, Output: Wire>> ServerInvoker<M> {
             Target::player(player),
             M::INDEX as u32,
             name,
-            bytes.into(),
+            Payload::Own(bytes),
             self.server.config.default_timeout,
             report,
         )
@@ -294,7 +294,7 @@ impl<M: Remote<Args: Args, Output: Wire>> ClientInvoker<M> {
             Target::Link(Arc::clone(self.client.link())),
             remote,
             name,
-            bytes.into(),
+            Payload::Own(bytes),
             self.client.config.default_timeout,
             report,
         )

@@ -53,14 +53,44 @@ pin_project! {
     }
 }
 
+/// A call's encoded arguments.
+pub(crate) enum Payload {
+    /// This call's own buffer, given back to the thread's spare once copied out (`wire::buffers`).
+    Own(Vec<u8>),
+    /// Shared by every call of one `invoke_room` or `invoke_many`: encoded once.
+    Shared(Bytes),
+}
+
+impl Payload {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Payload::Own(bytes) => bytes,
+            Payload::Shared(bytes) => bytes,
+        }
+    }
+
+    fn into_bytes(self) -> Bytes {
+        match self {
+            Payload::Own(bytes) => bytes.into(),
+            Payload::Shared(bytes) => bytes,
+        }
+    }
+
+    /// Done with: its buffer, if its own, is kept for the next encode.
+    fn done(self) {
+        if let Payload::Own(bytes) = self {
+            crate::wire::buffers::give_back(bytes);
+        }
+    }
+}
+
 enum InvokeState {
     /// Not polled yet: the request, encoded, and where it will go.
     Unsent {
         target: Target,
         remote: u32,
         name: &'static str,
-        /// Shared by every call of one `invoke_room` or `invoke_many`: encoded once.
-        args: Bytes,
+        args: Payload,
         report: Report,
     },
     Waiting {
@@ -145,7 +175,7 @@ impl<R> Invoke<R> {
         target: Target,
         remote: u32,
         name: &'static str,
-        args: Bytes,
+        args: Payload,
         timeout: Duration,
         report: Report,
     ) -> Self {
@@ -170,20 +200,25 @@ impl<R> Invoke<R> {
                 unreachable!("state checked above")
             };
             let figures = report.boundary.telemetry().remote(report.index);
-            let started = figures.call_started(body_len(&[remote], args.len()));
+            let started = figures.call_started(body_len(&[remote], args.as_slice().len()));
             // tokio's clock (which a test can pause), not the telemetry's.
             let deadline = tokio::time::Instant::now() + *this.timeout;
             let span = figures.client_span(report.player.as_ref().map(Player::id));
             let start = CallStart { remote: report.index, started, span };
             *this.observed = Some(Observed { report, start, done: false });
             *this.state = match target {
-                Target::Link(link) => match link.call(remote, name, &args, *this.timeout) {
-                    Ok(Sent { reply, guard }) => {
-                        InvokeState::Waiting { rx: reply, guard: Guard::Link(guard), deadline }
+                Target::Link(link) => {
+                    // Copied into the connection's queue: the buffer is done with.
+                    let sent = link.call(remote, name, args.as_slice(), *this.timeout);
+                    args.done();
+                    match sent {
+                        Ok(Sent { reply, guard }) => {
+                            InvokeState::Waiting { rx: reply, guard: Guard::Link(guard), deadline }
+                        }
+                        Err(error) => InvokeState::Failed(error),
                     }
-                    Err(error) => InvokeState::Failed(error),
-                },
-                Target::Away(away, player) => match away.call(player, remote, args, *this.timeout) {
+                }
+                Target::Away(away, player) => match away.call(player, remote, args.into_bytes(), *this.timeout) {
                     Ok(AwaySent { reply, call, deadline }) => {
                         let guard = Guard::Away(AwayGuard { away, call, armed: true });
                         InvokeState::Waiting { rx: reply, guard, deadline }

@@ -17,7 +17,7 @@ use pin_project_lite::pin_project;
 use crate::FunctionError;
 use crate::boundary::Boundary;
 use crate::player::Player;
-use crate::remote::invoke::{Invoke, Report, Target};
+use crate::remote::invoke::{Invoke, Payload, Report, Target};
 use crate::server::Room;
 use crate::wire::args::Wire;
 
@@ -126,7 +126,14 @@ impl<R: Wire> InvokeMany<R> {
                         name: request.name,
                         index: request.remote as usize,
                     };
-                    Invoke::unsent(Target::player(&player), request.remote, request.name, args.clone(), timeout, report)
+                    Invoke::unsent(
+                        Target::player(&player),
+                        request.remote,
+                        request.name,
+                        Payload::Shared(args.clone()),
+                        timeout,
+                        report,
+                    )
                 }
                 None => Invoke::failed(FunctionError::BadRequest),
             };
