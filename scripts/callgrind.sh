@@ -5,7 +5,9 @@
 # functions by inclusive cost of remotes and of the hand-written loop in-process; the counts repeat to the
 # instruction from run to run, so one run is enough.
 #
-# Usage: scripts/callgrind.sh [--base COMMIT] [CALLS]
+# Usage: scripts/callgrind.sh [--off] [--base COMMIT] [CALLS]
+#   --off          also count remotes built with telemetry compiled out (`--cfg remotes_telemetry_off`, in
+#                  target/telemetry-off), and give what spans and figures cost per call
 #   --base COMMIT  also count remotes built at COMMIT (the same counting program, copied into a checkout of it),
 #                  and give HEAD's difference: what the commits since cost per call (default CALLS: 20000)
 # BASE_TARGET=DIR keeps the base build in DIR between runs (default: a temporary directory).
@@ -13,6 +15,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 base=""
+off=""
+if [[ "${1:-}" == "--off" ]]; then
+    off=1
+    shift
+fi
 if [[ "${1:-}" == "--base" ]]; then
     base="$2"
     shift 2
@@ -25,6 +32,13 @@ trap 'git worktree remove --force "$work/base" >/dev/null 2>&1 || true; rm -rf "
 echo "building remotes-count (release)..." >&2
 cargo build --release -q -p remotes-bench --bin remotes-count
 head_bin="$(pwd)/target/release/remotes-count"
+off_bin=""
+if [[ -n "$off" ]]; then
+    echo "building remotes-count with telemetry off (release)..." >&2
+    RUSTFLAGS="--cfg remotes_telemetry_off" CARGO_TARGET_DIR=target/telemetry-off \
+        cargo build --release -q -p remotes-bench --bin remotes-count
+    off_bin="$(pwd)/target/telemetry-off/release/remotes-count"
+fi
 base_bin=""
 if [[ -n "$base" ]]; then
     git worktree add --detach -f "$work/base" "$base" >/dev/null 2>&1
@@ -54,6 +68,7 @@ for scenario in mem-1x1 tcp-32x16; do
         count head "$head_bin" "$system" "$scenario"
     done
     [[ -n "$base_bin" ]] && count base "$base_bin" remotes "$scenario"
+    [[ -n "$off_bin" ]] && count off "$off_bin" remotes "$scenario"
 done
 
 python3 - "$work" "$base" <<'PY'
@@ -72,6 +87,11 @@ for system in ["remotes", "hand", "hand-yield", "tarpc"]:
         v = per[("head", system, s)]
         cells += [f"{v:,.0f}", f"{v / per[('head', 'hand', s)]:.2f}x"]
     print(f"| {system} | " + " | ".join(cells) + " |")
+if ("off", "remotes", "mem-1x1") in per:
+    print()
+    for s in scenarios:
+        o, h = per[("off", "remotes", s)], per[("head", "remotes", s)]
+        print(f"remotes {s}: {o:,.0f} with telemetry off, {h:,.0f} with it: spans and figures cost {h - o:+,.0f} instructions per call ({h / o - 1:+.1%})")
 if base:
     print()
     for s in scenarios:

@@ -1,55 +1,69 @@
 #!/usr/bin/env bash
-# What observability costs the TCP 32x16 benchmark (issue #15): the release benchmark built at BASE (before spans
-# and metrics existed) against HEAD with no recorder and no subscriber, and HEAD with a Prometheus recorder
-# (`--metrics-recorder`), rounds alternating in one run, the order rotating each round. Prints each round's calls/s
-# and the medians of the same-round ratios.
+# What observability costs the TCP 32x16 benchmark (issue #15): the release benchmark built from this checkout
+# with telemetry compiled out (`--cfg remotes_telemetry_off`: no span made, no call or event counted) against the
+# normal build with no recorder and no subscriber, and the normal build with a Prometheus recorder
+# (`--metrics-recorder`); rounds alternate in one run, the order rotating each round. With `--base COMMIT`, the
+# benchmark built at COMMIT (e.g. b91d33c, before spans and metrics existed) runs in each round too. Prints each
+# round's calls/s and the medians of the same-round ratios to the telemetry-off build.
 #
-# Usage: scripts/observability-cost.sh [BASE [ROUNDS]]   (default: b91d33c, the commit before issue #15; 6 rounds)
-# BASE_TARGET=DIR keeps the base build in DIR between runs (default: a temporary directory).
+# Usage: scripts/observability-cost.sh [--base COMMIT] [ROUNDS]   (default: 12 rounds)
+# The telemetry-off build lives in target/telemetry-off; BASE_TARGET=DIR keeps a base build between runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-base="${1:-b91d33c}"
-rounds="${2:-6}"
+base=""
+if [[ "${1:-}" == "--base" ]]; then
+    base="$2"
+    shift 2
+fi
+rounds="${1:-12}"
 work="$(mktemp -d)"
 trap 'git worktree remove --force "$work/base" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-git worktree add --detach -f "$work/base" "$base" >/dev/null 2>&1
-echo "building the benchmark at $base and at HEAD (release)..." >&2
-base_target="${BASE_TARGET:-$work/target}"
-CARGO_TARGET_DIR="$base_target" cargo build --release -q -p remotes-bench --manifest-path "$work/base/Cargo.toml"
+echo "building the benchmark (release), with telemetry and without..." >&2
 cargo build --release -q -p remotes-bench
-base_bin="$base_target/release/remotes-bench"
+RUSTFLAGS="--cfg remotes_telemetry_off" CARGO_TARGET_DIR=target/telemetry-off cargo build --release -q -p remotes-bench
 head_bin="target/release/remotes-bench"
+off_bin="target/telemetry-off/release/remotes-bench"
+variants=(off head recorder)
+if [[ -n "$base" ]]; then
+    git worktree add --detach -f "$work/base" "$base" >/dev/null 2>&1
+    echo "building the benchmark at $base (release)..." >&2
+    base_target="${BASE_TARGET:-$work/target}"
+    CARGO_TARGET_DIR="$base_target" cargo build --release -q -p remotes-bench --manifest-path "$work/base/Cargo.toml"
+    base_bin="$base_target/release/remotes-bench"
+    variants+=(base)
+fi
 
 run() { # variant -> calls/s of remotes at tcp-32x16
     case "$1" in
-        base) "$base_bin" --only tcp-32x16 --systems remotes --reps 1 ;;
+        off) "$off_bin" --only tcp-32x16 --systems remotes --reps 1 --no-charts ;;
         head) "$head_bin" --only tcp-32x16 --systems remotes --reps 1 --no-charts ;;
         recorder) "$head_bin" --only tcp-32x16 --systems remotes --reps 1 --no-charts --metrics-recorder ;;
+        base) "$base_bin" --only tcp-32x16 --systems remotes --reps 1 ;;
     esac 2>/dev/null | awk -F'|' '$2 ~ /tcp-32x16/ && $3 ~ /remotes/ { gsub(/ /, "", $4); print $4; exit }'
 }
 
-variants=(base head recorder)
 results="$work/results"
+n=${#variants[@]}
 for round in $(seq "$rounds"); do
-    for k in 0 1 2; do
-        variant="${variants[$(((round + k) % 3))]}"
+    for k in $(seq 0 $((n - 1))); do
+        variant="${variants[$(((round + k) % n))]}"
         echo "$round $variant $(run "$variant")" | tee -a "$results" >&2
     done
 done
 python3 - "$results" <<'PY'
 import statistics, sys
-rows = [line.split() for line in open(sys.argv[1])]
 by = {}
-for round, variant, calls in rows:
+for line in open(sys.argv[1]):
+    round, variant, calls = line.split()
     by.setdefault(int(round), {})[variant] = float(calls)
-print("| round | base calls/s | HEAD, no recorder | HEAD, Prometheus recorder |")
-print("|---|---:|---:|---:|")
+variants = [v for v in ["off", "head", "recorder", "base"] if v in by[min(by)]]
+names = {"off": "telemetry off", "head": "no recorder", "recorder": "Prometheus recorder", "base": "base commit"}
+print("| round | " + " | ".join(names[v] + " calls/s" for v in variants) + " |")
+print("|---|" + "---:|" * len(variants))
 for round in sorted(by):
-    r = by[round]
-    print(f"| {round} | {r['base']:.0f} | {r['head']:.0f} | {r['recorder']:.0f} |")
-off = [r["head"] / r["base"] for r in by.values()]
-on = [r["recorder"] / r["base"] for r in by.values()]
+    print(f"| {round} | " + " | ".join(f"{by[round][v]:.0f}" for v in variants) + " |")
 print()
-print(f"HEAD without a recorder / base: median {statistics.median(off):.3f} (min {min(off):.3f}, max {max(off):.3f})")
-print(f"HEAD with a recorder / base: median {statistics.median(on):.3f} (min {min(on):.3f}, max {max(on):.3f})")
+for v in variants[1:]:
+    r = [by[k][v] / by[k]["off"] for k in by]
+    print(f"{names[v]} / telemetry off: median {statistics.median(r):.3f} (min {min(r):.3f}, max {max(r):.3f})")
 PY

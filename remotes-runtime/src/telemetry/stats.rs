@@ -104,9 +104,15 @@ pub(crate) struct RemoteTelemetry {
 /// turn it on): every span's fields would be gathered for the `log` crate, and every enter and exit logged, at
 /// every call (measured: a tenth of an in-process call's instructions; BENCHMARKS.md, "Observability"). These
 /// spans are for traces, not log lines, so without a subscriber none is made.
+#[inline]
 fn spans_wanted() -> bool {
-    tracing::dispatcher::has_been_set()
+    !OFF && tracing::dispatcher::has_been_set()
 }
+
+/// Built with `RUSTFLAGS="--cfg remotes_telemetry_off"`: no span is made and no call or event is counted, so that
+/// `scripts/observability-cost.sh` can measure what they cost against the same code without them. Not a feature:
+/// no program should be built this way (its `stats()` reads zeros).
+const OFF: bool = cfg!(remotes_telemetry_off);
 
 /// Runs `f` inside `span`, or just runs it when there is no span (no subscriber): entering and leaving an empty
 /// span is cheap, but not free, and the closure it takes keeps `f` from being inlined.
@@ -153,25 +159,25 @@ impl RemoteTelemetry {
     }
 
     /// A span for a call this side handles, made by player `player` (on the server).
+    #[inline]
     pub(crate) fn server_span(&self, player: Option<u64>) -> Option<Span> {
-        if !spans_wanted() {
-            return None;
-        }
-        Some(tracing::info_span!(target: "remotes", "rpc", otel.name = %self.otel_name, otel.kind = "server",
-            rpc.system.name = "remotes", rpc.system = "remotes", rpc.service = self.service, rpc.method = self.name,
-            remotes.player = player, server.address = self.address.get().map(String::as_str),
-            error.type = tracing::field::Empty, otel.status_code = tracing::field::Empty))
+        spans_wanted().then(|| self.rpc_span("server", player))
     }
 
     /// A span for a call this side makes (to player `player`, on the server).
+    #[inline]
     pub(crate) fn client_span(&self, player: Option<u64>) -> Option<Span> {
-        if !spans_wanted() {
-            return None;
-        }
-        Some(tracing::info_span!(target: "remotes", "rpc", otel.name = %self.otel_name, otel.kind = "client",
+        spans_wanted().then(|| self.rpc_span("client", player))
+    }
+
+    /// Out of line: the check above is all a call pays without a subscriber.
+    #[cold]
+    #[inline(never)]
+    fn rpc_span(&self, kind: &'static str, player: Option<u64>) -> Span {
+        tracing::info_span!(target: "remotes", "rpc", otel.name = %self.otel_name, otel.kind = kind,
             rpc.system.name = "remotes", rpc.system = "remotes", rpc.service = self.service, rpc.method = self.name,
             remotes.player = player, server.address = self.address.get().map(String::as_str),
-            error.type = tracing::field::Empty, otel.status_code = tracing::field::Empty))
+            error.type = tracing::field::Empty, otel.status_code = tracing::field::Empty)
     }
 
     /// A span around the listeners of an event heard from `player` (on the server).
@@ -187,6 +193,9 @@ impl RemoteTelemetry {
     /// (`CallStart::started`).
     #[inline]
     pub(crate) fn call_started(&self, len: usize) -> u64 {
+        if OFF {
+            return 0;
+        }
         let (local, handles) = (self.figures.local(), self.handles());
         handles.started.increment(1);
         if self.handles_it {
@@ -200,6 +209,9 @@ impl RemoteTelemetry {
     /// A call settled; `reply_len` is the reply's frame body (sent, or received), 0 for none.
     #[inline]
     pub(crate) fn call_settled(&self, start: &CallStart, outcome: Outcome, reply_len: usize) {
+        if OFF {
+            return;
+        }
         let elapsed = clock::now().saturating_sub(start.started);
         let (local, handles) = (self.figures.local(), self.handles());
         settle(&local, handles, outcome, elapsed);
@@ -218,15 +230,24 @@ impl RemoteTelemetry {
 
     /// A call refused before it was handled (nothing to time but the refusal).
     pub(crate) fn call_refused(&self, outcome: Outcome) {
+        if OFF {
+            return;
+        }
         settle(&self.figures.local(), self.handles(), outcome, 0);
     }
 
     pub(crate) fn frame_in(&self, len: usize) {
+        if OFF {
+            return;
+        }
         count_in(&self.figures.local(), self.handles(), len);
     }
 
     /// An event of `len` bytes of frame body was queued for `recipients` players.
     pub(crate) fn event_fired(&self, len: usize, recipients: u64) {
+        if OFF {
+            return;
+        }
         let (local, handles) = (self.figures.local(), self.handles());
         local.add(&local.figures.fired, recipients);
         handles.fired.increment(recipients);
@@ -234,22 +255,34 @@ impl RemoteTelemetry {
     }
 
     pub(crate) fn event_delivered(&self) {
+        if OFF {
+            return;
+        }
         let local = self.figures.local();
         local.add(&local.figures.delivered, 1);
         self.handles().delivered.increment(1);
     }
 
     pub(crate) fn event_dropped(&self, why: Dropped) {
+        if OFF {
+            return;
+        }
         let local = self.figures.local();
         local.add(&local.figures.dropped, 1);
         self.handles().dropped[why as usize].increment(1);
     }
 
     pub(crate) fn bad_request(&self) {
+        if OFF {
+            return;
+        }
         self.handles().bad_requests.increment(1);
     }
 
     pub(crate) fn rate_limited(&self) {
+        if OFF {
+            return;
+        }
         self.handles().rate_limited.increment(1);
     }
 
