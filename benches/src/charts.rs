@@ -209,7 +209,7 @@ pub fn scale(report: &crate::scale::ScaleReport, opts: &Opts) -> String {
             },
         ]);
     }
-    for at in report.broadcast.iter().filter(|at| at.skipped.is_none()) {
+    for at in &report.broadcast {
         panels.push(Throughput {
             title: format!("broadcast, {}", label(at.clients)),
             note: "64 B event, time to all, p50".into(),

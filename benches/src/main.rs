@@ -13,6 +13,7 @@
 //! ```
 
 mod broadcast;
+mod broadcast_apart;
 mod charts;
 mod cluster;
 mod flood;
@@ -375,6 +376,9 @@ fn main() {
         Some("--memory-server") => return memory::server_child(&args[2], args[3].parse().expect("a count")),
         Some("--memory-clients") => {
             return memory::clients_child(&args[2], &args[3], args[4].parse().expect("a count"));
+        }
+        Some("--broadcast-listeners") => {
+            return broadcast_apart::listeners_child(&args[2], &args[3], args[4].parse().expect("a count"));
         }
         Some("--scale-server") => return scale::server_child(),
         Some("--scale-clients-child") => {

@@ -5,7 +5,7 @@
 //!
 //! The load runs with the server and the clients in two child processes of this binary (as [`crate::memory`] does),
 //! so the server's memory holds only server-side cost; the parent steers both over their stdin and stdout. The
-//! broadcasts run in this process (their counter is an atomic), which needs about two descriptors per client.
+//! broadcasts run their server in this process and the clients in a child ([`crate::broadcast_apart`]).
 
 use std::io::{BufRead, Write};
 use std::process::Child;
@@ -16,7 +16,8 @@ use futures::StreamExt;
 use remotes_runtime::Client;
 
 use crate::broadcast::{self, BroadcastResult};
-use crate::harness::{Lengths, LoadResult, drive, median, on_fresh_runtime, raise_fd_limit, rss_bytes, runtime};
+use crate::broadcast_apart;
+use crate::harness::{Lengths, LoadResult, drive, median, raise_fd_limit, rss_bytes, runtime};
 use crate::memory::{expect_line, finish, say, spawn_child};
 use crate::proto::{net, request};
 
@@ -49,13 +50,12 @@ pub struct ScalePoint {
     pub active_per_client: f64,
 }
 
-/// Broadcast time-to-all at one client count, each repetition (empty, and `skipped` set, when not measured).
+/// Broadcast time-to-all at one client count, each repetition.
 #[derive(Debug, Clone, Default)]
 pub struct BroadcastAt {
     pub clients: usize,
     pub remotes: Vec<BroadcastResult>,
     pub hand: Vec<BroadcastResult>,
-    pub skipped: Option<String>,
 }
 
 /// Everything the scale scenario measured.
@@ -101,7 +101,7 @@ pub fn run(opts: &crate::Opts) -> ScaleReport {
             let errors = p.idle.errors + p.active.errors;
             eprintln!(
                 "  scale      {:>6} clients rep {}: connected {:>6.0} B/client; idle {:>8.0} calls/s, {:>6.0} B/client; \
-                 active {:>8.0} calls/s (p50 {:.0} us), {:>6.0} B/client{}",
+                 active {:>8.0} calls/s (p50 {:.0} us, p99 {:.0} us), {:>6.0} B/client{}",
                 grouped(clients),
                 rep + 1,
                 p.connected_per_client,
@@ -109,6 +109,7 @@ pub fn run(opts: &crate::Opts) -> ScaleReport {
                 p.idle_per_client,
                 p.active.calls_per_sec,
                 p.active.p50_us,
+                p.active.p99_us,
                 p.active_per_client,
                 if errors > 0 { format!("  ({errors} errors)") } else { String::new() }
             );
@@ -126,23 +127,14 @@ pub fn run(opts: &crate::Opts) -> ScaleReport {
 /// larger counts (each takes longer), at least 20.
 fn broadcasts(clients: usize, opts: &crate::Opts) -> BroadcastAt {
     let mut at = BroadcastAt { clients, ..BroadcastAt::default() };
-    let need = 2 * clients as u64 + 512;
-    if let Err(why) = fd_limit_at_least(need) {
-        eprintln!("  scale      broadcast to {} skipped: {why}", grouped(clients));
-        at.skipped = Some(why);
-        return at;
-    }
     let rounds =
         (opts.broadcast_rounds * BROADCAST_FROM / clients).clamp(20.min(opts.broadcast_rounds), opts.broadcast_rounds);
     let stream = opts.broadcast_stream.min(Duration::from_millis(500));
     for rep in 0..opts.reps {
         for i in 0..2 {
             let hand = (i + rep) % 2 == 1;
-            let r = if hand {
-                on_fresh_runtime(|| broadcast::hand(clients, rounds, stream))
-            } else {
-                on_fresh_runtime(|| broadcast::remotes(clients, rounds, stream))
-            };
+            let system = if hand { broadcast_apart::System::Hand } else { broadcast_apart::System::Remotes };
+            let r = broadcast_apart::run(system, clients, rounds, stream);
             eprintln!(
                 "  scale      broadcast {:<13} rep {}: all {} clients in p50 {:>8.1} us, p99 {:>8.1} us ({rounds} rounds){}",
                 if hand { "hand-written" } else { "remotes" },
@@ -156,21 +148,6 @@ fn broadcasts(clients: usize, opts: &crate::Opts) -> BroadcastAt {
         }
     }
     at
-}
-
-/// Raises the open-file limit to at least `need` (the hard limit too, which needs privilege), or says why not.
-fn fd_limit_at_least(need: u64) -> Result<(), String> {
-    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
-    unsafe {
-        libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim);
-        if lim.rlim_cur < need {
-            let raised = libc::rlimit { rlim_cur: need.max(lim.rlim_cur), rlim_max: need.max(lim.rlim_max) };
-            libc::setrlimit(libc::RLIMIT_NOFILE, &raised);
-            libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim);
-        }
-    }
-    if lim.rlim_cur >= need { Ok(()) } else { Err(format!("needs {need} open files, the limit is {}", lim.rlim_cur)) }
 }
 
 fn tell(child: &mut Child, line: &str) {
@@ -307,20 +284,21 @@ pub fn render(report: &ScaleReport, out: &mut String) {
         );
         let _ = writeln!(
             out,
-            "| clients | idle: calls/s of {IDLE_CALLERS}x{IDLE_IN_FLIGHT} callers | idle: server B/client | active: calls/s, all x{ACTIVE_IN_FLIGHT} | active: p50 µs | active: server B/client | connected, no calls: server B/client |"
+            "| clients | idle: calls/s of {IDLE_CALLERS}x{IDLE_IN_FLIGHT} callers | idle: server B/client | active: calls/s, all x{ACTIVE_IN_FLIGHT} | active: p50 µs | active: p99 µs | active: server B/client | connected, no calls: server B/client |"
         );
-        let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|");
+        let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (clients, runs) in &report.load {
             let errors: u64 = runs.iter().map(|p| p.idle.errors + p.active.errors).sum();
             let _ = writeln!(
                 out,
-                "| {}{} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} |",
+                "| {}{} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} |",
                 grouped(*clients),
                 if errors > 0 { format!(" ({errors} errors)") } else { String::new() },
                 med(runs, |p| p.idle.calls_per_sec),
                 med(runs, |p| p.idle_per_client),
                 med(runs, |p| p.active.calls_per_sec),
                 med(runs, |p| p.active.p50_us),
+                med(runs, |p| p.active.p99_us),
                 med(runs, |p| p.active_per_client),
                 med(runs, |p| p.connected_per_client),
             );
@@ -335,10 +313,6 @@ pub fn render(report: &ScaleReport, out: &mut String) {
         );
         let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|");
         for at in &report.broadcast {
-            if let Some(why) = &at.skipped {
-                let _ = writeln!(out, "| {} | skipped: {why} | | | | |", grouped(at.clients));
-                continue;
-            }
             let (r, h) = (broadcast::medians(&at.remotes), broadcast::medians(&at.hand));
             let ratio = median(&at.remotes.iter().zip(&at.hand).map(|(r, h)| r.p50_us / h.p50_us).collect::<Vec<_>>());
             let incomplete = r.incomplete + h.incomplete;
