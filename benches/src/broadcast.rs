@@ -48,6 +48,14 @@ impl Counter {
         }
     }
 
+    /// Counts `k` deliveries at once (reported by another process).
+    pub fn add(&self, k: u64) {
+        let v = self.n.fetch_add(k, SeqCst) + k;
+        if v >= self.want.load(SeqCst) {
+            self.notify.notify_one();
+        }
+    }
+
     pub fn count(&self) -> u64 {
         self.n.load(SeqCst)
     }
@@ -178,7 +186,7 @@ pub fn remotes_event_frame() -> Vec<u8> {
 }
 
 /// Reads frames (varint length, body), decodes the event's argument as remotes' client does, counts each.
-async fn receive(stream: TcpStream, counter: Arc<Counter>) {
+pub async fn receive(stream: TcpStream, counter: Arc<Counter>) {
     let mut stream = stream;
     let mut buf = BytesMut::with_capacity(1024);
     loop {

@@ -89,9 +89,14 @@ const KNOWN: &[(&str, &str)] = &[
 /// Colours for labels not in `KNOWN`, in the order they first appear.
 const OTHERS: &[&str] = &["#bcbd22", "#444444", "#e7969c", "#393b79", "#637939"];
 
+/// Colours of the client counts in `scale.svg`, light to dark, smallest count first.
+const RAMP: &[&str] = &["#a1d99b", "#41ab5d", "#006d2c", "#00441b"];
+
 /// A colour for each system, the same in both charts.
 pub struct Palette {
     others: Vec<String>,
+    /// Labels coloured along `RAMP`, in order (`scale.svg`'s client counts).
+    ramp: Vec<String>,
 }
 
 impl Palette {
@@ -103,10 +108,20 @@ impl Palette {
                 others.push(name.to_string());
             }
         }
-        Palette { others }
+        Palette { others, ramp: Vec::new() }
+    }
+
+    /// The same, with `ramp` coloured along `RAMP` in order (before `KNOWN` and the others).
+    pub fn with_ramp(mut self, ramp: Vec<String>) -> Palette {
+        self.others.retain(|o| !ramp.contains(o));
+        self.ramp = ramp;
+        self
     }
 
     pub fn colour(&self, system: &str) -> &'static str {
+        if let Some(i) = self.ramp.iter().position(|r| r == system) {
+            return RAMP[i.min(RAMP.len() - 1)];
+        }
         if let Some(k) = KNOWN.iter().find(|k| k.0 == system) {
             return k.1;
         }
@@ -131,23 +146,90 @@ pub fn render(calls: &[Throughput], latency: &[Latency], opts: &Opts) -> (String
     (draw::throughput(calls, &palette, &calls_sub), draw::latency(latency, &palette, &latency_sub))
 }
 
-/// Writes `calls.svg` and `latency.svg` for what this run measured into `dir` (created if missing) and returns
-/// their paths; writes nothing when the run measured nothing they draw (`--only wire`, `--only memory`), so such a
-/// run leaves earlier charts as they were.
+/// Writes `calls.svg` and `latency.svg` for what this run measured into `dir` (created if missing), and
+/// `scale.svg` when the scale scenario ran, and returns their paths; writes neither of the first two when the run
+/// measured nothing they draw (`--only wire`, `--only memory`, `--only scale`), so such a run leaves earlier charts
+/// as they were.
 pub fn write(dir: &Path, report: &Report, opts: &Opts) -> io::Result<Vec<PathBuf>> {
     let (calls, latency) = panels(report, opts);
-    if calls.is_empty() && latency.is_empty() {
-        return Ok(Vec::new());
+    let mut files = Vec::new();
+    if !calls.is_empty() || !latency.is_empty() {
+        let (calls_svg, latency_svg) = render(&calls, &latency, opts);
+        files.extend([("calls.svg", calls_svg), ("latency.svg", latency_svg)]);
     }
-    let (calls_svg, latency_svg) = render(&calls, &latency, opts);
-    std::fs::create_dir_all(dir)?;
+    if !report.scale.is_empty() {
+        files.push(("scale.svg", scale(&report.scale, opts)));
+    }
     let mut written = Vec::new();
-    for (name, text) in [("calls.svg", calls_svg), ("latency.svg", latency_svg)] {
+    for (name, text) in files {
+        std::fs::create_dir_all(dir)?;
         let path = dir.join(name);
         std::fs::write(&path, text)?;
         written.push(path);
     }
     Ok(written)
+}
+
+/// The SVG text of `scale.svg`: calls/s and server memory per client at each client count, idle and active, and
+/// broadcast time-to-all (p50) of remotes and the hand-written loop at each count measured.
+pub fn scale(report: &crate::scale::ScaleReport, opts: &Opts) -> String {
+    use crate::scale::{ACTIVE_IN_FLIGHT, IDLE_CALLERS, IDLE_IN_FLIGHT, grouped};
+    let label = |n: usize| format!("{} clients", grouped(n));
+    let per_count = |f: fn(&crate::scale::ScalePoint) -> f64| -> Vec<Bar> {
+        report.load.iter().map(|(n, runs)| bar(&label(*n), runs.iter().map(f))).collect()
+    };
+    let mut panels = Vec::new();
+    if !report.load.is_empty() {
+        let idle = format!("{IDLE_CALLERS}x{IDLE_IN_FLIGHT} callers, the rest idle");
+        let active = format!("every client, {ACTIVE_IN_FLIGHT} in flight");
+        panels.extend([
+            Throughput {
+                title: "idle".into(),
+                note: idle.clone(),
+                unit: "calls/s",
+                bars: per_count(|p| p.idle.calls_per_sec),
+            },
+            Throughput {
+                title: "active".into(),
+                note: active.clone(),
+                unit: "calls/s",
+                bars: per_count(|p| p.active.calls_per_sec),
+            },
+            Throughput {
+                title: "idle memory".into(),
+                note: "server RSS per client".into(),
+                unit: "bytes",
+                bars: per_count(|p| p.idle_per_client),
+            },
+            Throughput {
+                title: "active memory".into(),
+                note: "server RSS per client".into(),
+                unit: "bytes",
+                bars: per_count(|p| p.active_per_client),
+            },
+        ]);
+    }
+    for at in &report.broadcast {
+        panels.push(Throughput {
+            title: format!("broadcast, {}", label(at.clients)),
+            note: "64 B event, time to all, p50".into(),
+            unit: "µs",
+            bars: vec![
+                bar("remotes", at.remotes.iter().map(|r| r.p50_us)),
+                bar("hand-written", at.hand.iter().map(|r| r.p50_us)),
+            ],
+        });
+    }
+    let counts = report.load.iter().map(|(n, _)| label(*n)).collect();
+    let palette = Palette::new(panels.iter().flat_map(|p| p.bars.iter().map(|b| b.system.as_str()))).with_ramp(counts);
+    let subtitle = format!(
+        "remotes-bench, scale scenario, {} repetition(s), warm-up {} ms, window {} ms; TCP, server and clients in two processes.\n\
+         Memory: the server's RSS growth per connected client, halfway through the window. Bar: median; whisker: min–max.",
+        opts.reps,
+        opts.lengths.warmup.as_millis(),
+        opts.lengths.measure.as_millis()
+    );
+    draw::bars("Scale: calls/s and memory by connected clients", &panels, &palette, &subtitle)
 }
 
 fn transport_name(t: Transport) -> &'static str {

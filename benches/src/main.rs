@@ -8,10 +8,12 @@
 //! cargo run --release -p remotes-bench -- --quick --only 32x16  # one scenario family, in seconds
 //! cargo run --release -p remotes-bench -- --only ws              # the WebSocket scenarios
 //! cargo run --release -p remotes-bench -- --only cluster         # 3 nodes over a private nats-server
+//! cargo run --release -p remotes-bench -- --only scale           # 100, 1,000 and 10,000 clients, idle and active
 //! cargo run --release -p remotes-bench -- --quick --no-charts    # leave benches/charts/ as it is
 //! ```
 
 mod broadcast;
+mod broadcast_apart;
 mod charts;
 mod cluster;
 mod flood;
@@ -20,6 +22,7 @@ mod memory;
 mod proto;
 mod rooms;
 mod round_two;
+mod scale;
 mod sys_hand;
 mod sys_jsonrpsee;
 mod sys_remotes;
@@ -56,7 +59,7 @@ OPTIONS:
   --reps N             repetitions (default 3; medians are reported)
   --only A,B           scenarios whose name contains A or B: tcp-1x1 tcp-32x1 tcp-32x16 mem-1x1 mem-32x1
                        mem-32x16 s2c-32x16 budget-32x16 flood broadcast rooms cluster wire memory
-                       ws-1x1 ws-32x16 ws-broadcast ws-memory ws-crates tls-32x16
+                       ws-1x1 ws-32x16 ws-broadcast ws-memory ws-crates tls-32x16 scale
                        (e.g. --only 32x16, --only tcp, --only mem-1x1, --only flood, --only ws)
   --systems A,B        only these systems: remotes, hand, hand-yield, tarpc, jsonrpsee, socketioxide,
                        tokio-tungstenite, tokio-websockets (targets need the peers)
@@ -67,6 +70,8 @@ OPTIONS:
   --room-members N     members of the room in the rooms scenario (default 10000)
   --cluster-clients N  TCP clients per node in the cluster scenario (3 nodes; default 1000); the
                        scenario needs `nats-server` on the PATH, or a server at REMOTES_NATS_URL
+  --scale-clients A,B  connected TCP clients in the scale scenario (default 100,1000,10000; quick 100,1000);
+                       broadcast time-to-all is measured at the counts of 1000 and more
   --max-secs S         abort the whole run after S seconds (default 1500)
   --metrics-recorder   install a Prometheus recorder (metrics-exporter-prometheus, no listener) before
                        anything runs: the cost of recording every metric (BENCHMARKS.md, Observability)
@@ -89,6 +94,7 @@ struct Opts {
     broadcast_stream: Duration,
     room_members: usize,
     cluster_clients: usize,
+    scale_clients: Vec<usize>,
     max_secs: u64,
     metrics_recorder: bool,
     /// Where to write the charts (`None`: `--no-charts`).
@@ -125,6 +131,7 @@ impl Opts {
             broadcast_stream: Duration::from_millis(if quick { 700 } else { 2000 }),
             room_members: 10_000,
             cluster_clients: 1000,
+            scale_clients: if quick { vec![100, 1000] } else { vec![100, 1000, 10_000] },
             max_secs: 1500,
             metrics_recorder: false,
             charts: Some(PathBuf::from(CHARTS)),
@@ -152,6 +159,14 @@ impl Opts {
                 "--broadcast-clients" => opts.broadcast_clients = num(it.next(), "--broadcast-clients").max(1) as usize,
                 "--room-members" => opts.room_members = num(it.next(), "--room-members").max(1) as usize,
                 "--cluster-clients" => opts.cluster_clients = num(it.next(), "--cluster-clients").max(1) as usize,
+                "--scale-clients" => {
+                    opts.scale_clients =
+                        list(it.next()).iter().filter_map(|c| c.parse().ok()).filter(|&c| c > 0).collect();
+                    if opts.scale_clients.is_empty() {
+                        eprintln!("--scale-clients needs counts, e.g. 100,1000\n\n{USAGE}");
+                        std::process::exit(2)
+                    }
+                }
                 "--max-secs" => opts.max_secs = num(it.next(), "--max-secs"),
                 "--metrics-recorder" => opts.metrics_recorder = true,
                 "--charts" => match it.next() {
@@ -207,6 +222,7 @@ struct Report {
     flood: Vec<flood::FloodResult>,
     rooms: Vec<rooms::RoomsResult>,
     cluster: Vec<cluster::ClusterRun>,
+    scale: scale::ScaleReport,
     ws_broadcast: Vec<(&'static str, Vec<broadcast::BroadcastResult>)>,
     ws_memory: Vec<(&'static str, Vec<memory::MemoryResult>)>,
     /// (shape, crate, runs).
@@ -361,6 +377,14 @@ fn main() {
         Some("--memory-server") => return memory::server_child(&args[2], args[3].parse().expect("a count")),
         Some("--memory-clients") => {
             return memory::clients_child(&args[2], &args[3], args[4].parse().expect("a count"));
+        }
+        Some("--broadcast-listeners") => {
+            return broadcast_apart::listeners_child(&args[2], &args[3], args[4].parse().expect("a count"));
+        }
+        Some("--scale-server") => return scale::server_child(),
+        Some("--scale-clients-child") => {
+            let n = |i: usize| args[i].parse().expect("a number");
+            return scale::clients_child(&args[2], n(3) as usize, n(4), n(5));
         }
         _ => {}
     }
@@ -585,6 +609,10 @@ fn main() {
             }
             report.ws_memory.push((label, runs));
         }
+    }
+
+    if opts.wants("scale") && opts.has("remotes") {
+        report.scale = scale::run(&opts);
     }
 
     if opts.wants("ws-crates") {
@@ -882,6 +910,7 @@ fn render(report: &Report, opts: &Opts, elapsed: Duration) -> String {
     }
     round_two::render(report, opts, &mut out);
     cluster::render(&report.cluster, opts.cluster_clients, &mut out);
+    scale::render(&report.scale, &mut out);
     render_ws(report, opts, &mut out);
     out
 }

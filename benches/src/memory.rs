@@ -22,12 +22,13 @@ pub struct MemoryResult {
 /// How long a child may take to connect everyone.
 const CONNECT_BOUND: Duration = Duration::from_secs(120);
 
-fn expect_line(out: &mut BufReader<ChildStdout>, prefix: &str) -> String {
+/// Reads a child's output until a line starting with `prefix`; returns the rest of that line.
+pub(crate) fn expect_line(out: &mut BufReader<ChildStdout>, prefix: &str) -> String {
     let mut line = String::new();
     loop {
         line.clear();
         if out.read_line(&mut line).expect("read a child's output") == 0 {
-            panic!("a memory child exited before printing {prefix}");
+            panic!("a child exited before printing {prefix}");
         }
         if let Some(rest) = line.trim().strip_prefix(prefix) {
             return rest.trim().to_string();
@@ -35,7 +36,8 @@ fn expect_line(out: &mut BufReader<ChildStdout>, prefix: &str) -> String {
     }
 }
 
-fn spawn_child(args: &[&str]) -> (Child, BufReader<ChildStdout>) {
+/// Starts this binary in a child mode (`args`), its stdin and stdout piped.
+pub(crate) fn spawn_child(args: &[&str]) -> (Child, BufReader<ChildStdout>) {
     let exe = std::env::current_exe().expect("this binary");
     let mut child = Command::new(exe)
         .args(args)
@@ -47,7 +49,8 @@ fn spawn_child(args: &[&str]) -> (Child, BufReader<ChildStdout>) {
     (child, out)
 }
 
-fn finish(mut child: Child) {
+/// Closes a child's stdin (which ends it) and waits for it, bounded; kills it after 5 s.
+pub(crate) fn finish(mut child: Child) {
     drop(child.stdin.take()); // the child exits when its stdin closes
     for _ in 0..100 {
         if let Ok(Some(_)) = child.try_wait() {
@@ -84,7 +87,8 @@ fn wait_for_parent() {
     let _ = std::io::stdin().read_to_end(&mut sink);
 }
 
-fn say(line: String) {
+/// Prints one line to the parent, flushed.
+pub(crate) fn say(line: String) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}");
     let _ = out.flush();

@@ -92,9 +92,14 @@ fn row_labels(doc: &mut Svg, (left, right): (f64, f64), y: f64, label: &str, fig
 
 /// `calls.svg`: per panel, one bar per system at its median over repetitions, a whisker over min–max.
 pub fn throughput(panels: &[Throughput], palette: &Palette, subtitle: &str) -> String {
+    bars("Throughput per scenario and system", panels, palette, subtitle)
+}
+
+/// A chart of bar panels under `title` (`calls.svg`, `scale.svg`): per panel, one bar per label at its median over
+/// repetitions, a whisker over min–max.
+pub fn bars(title: &str, panels: &[Throughput], palette: &Palette, subtitle: &str) -> String {
     let legend = legend(panels.iter().flat_map(|p| p.bars.iter().map(|b| b.system.as_str())), palette);
     let rows: Vec<usize> = panels.iter().map(|p| p.bars.len()).collect();
-    let title = "Throughput per scenario and system";
     let (mut doc, slots) = page(title, subtitle, &legend, &rows);
     for (panel, slot) in panels.iter().zip(slots) {
         let (left, right, top) = frame(&mut doc, slot, &panel.title, &panel.note, panel.unit);

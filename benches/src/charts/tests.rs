@@ -178,3 +178,21 @@ fn a_small_input_gives_the_same_well_formed_svg_every_time() {
     assert!(b.contains(">20 µs</text>") && b.contains(">100 µs</text>"));
     assert_eq!(b.matches("<circle").count(), 1);
 }
+
+#[test]
+fn client_counts_take_the_ramp_in_order_and_known_systems_keep_theirs() {
+    let counts: Vec<String> = ["100 clients", "1,000 clients", "10,000 clients"].map(String::from).to_vec();
+    let names = ["100 clients", "1,000 clients", "10,000 clients", "remotes", "hand-written", "x"];
+    let p = Palette::new(names).with_ramp(counts);
+    assert_eq!(
+        [p.colour("100 clients"), p.colour("1,000 clients"), p.colour("10,000 clients")],
+        ["#a1d99b", "#41ab5d", "#006d2c"]
+    );
+    assert_eq!((p.colour("remotes"), p.colour("hand-written")), ("#1f5fa8", "#e6550d"));
+    // The ramp's labels leave the other colours to the rest.
+    assert_eq!(p.colour("x"), "#bcbd22");
+    assert_eq!(
+        [0, 100, 1000, 10_000, 1_234_567].map(crate::scale::grouped),
+        ["0", "100", "1,000", "10,000", "1,234,567"].map(String::from)
+    );
+}
