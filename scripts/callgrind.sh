@@ -24,7 +24,10 @@ trap 'git worktree remove --force "$work/base" >/dev/null 2>&1 || true; rm -rf "
 
 echo "building remotes-count (release)..." >&2
 cargo build --release -q -p remotes-bench --bin remotes-count
-head_bin="$(pwd)/target/release/remotes-count"
+# Cargo puts the binary under CARGO_TARGET_DIR when it is set (made absolute: the counts run from a temporary directory).
+target_dir="${CARGO_TARGET_DIR:-target}"
+[[ "$target_dir" = /* ]] || target_dir="$(pwd)/$target_dir"
+head_bin="$target_dir/release/remotes-count"
 base_bin=""
 if [[ -n "$base" ]]; then
     git worktree add --detach -f "$work/base" "$base" >/dev/null 2>&1
