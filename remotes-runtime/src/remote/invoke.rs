@@ -47,6 +47,8 @@ pin_project! {
         state: InvokeState,
         timeout: Duration,
         observed: Option<Observed>,
+        // A call to another node's player waits for its deadline here; a connection's calls are settled at theirs
+        // by the connection (its expiry task): they arm no timer of their own.
         #[pin]
         sleep: Option<Sleep>,
         _returns: PhantomData<fn() -> R>,
@@ -66,7 +68,8 @@ enum InvokeState {
     Waiting {
         rx: oneshot::Receiver<Result<Bytes, FunctionError>>,
         guard: Guard,
-        deadline: Instant,
+        /// `None` for a call on a connection of this side: its `Timeout` arrives on `rx`, from the connection.
+        deadline: Option<Instant>,
     },
     Failed(FunctionError),
     Done,
@@ -102,9 +105,10 @@ impl Guard {
         }
     }
 
+    /// The deadline passed (only a call to another node's player waits for it here).
     fn timed_out(&mut self) {
         match self {
-            Guard::Link(guard) => guard.timed_out(),
+            Guard::Link(guard) => guard.settled(),
             Guard::Away(guard) => {
                 guard.armed = false;
                 guard.away.forget(guard.call);
@@ -175,17 +179,17 @@ impl<R> Invoke<R> {
             let start = CallStart { remote: report.index, started, span };
             *this.observed = Some(Observed { report, start, done: false });
             *this.state = match target {
-                Target::Link(link) => match link.call(remote, name, &args, *this.timeout) {
-                    // The deadline counts from the start's clock read: one read for both.
+                // The deadline counts from the start's clock read: one read for both. The link settles it.
+                Target::Link(link) => match link.call(remote, name, &args, *this.timeout, started + *this.timeout) {
                     Ok(Sent { reply, guard }) => {
-                        InvokeState::Waiting { rx: reply, guard: Guard::Link(guard), deadline: started + *this.timeout }
+                        InvokeState::Waiting { rx: reply, guard: Guard::Link(guard), deadline: None }
                     }
                     Err(error) => InvokeState::Failed(error),
                 },
                 Target::Away(away, player) => match away.call(player, remote, args, *this.timeout) {
                     Ok(AwaySent { reply, call, deadline }) => {
                         let guard = Guard::Away(AwayGuard { away, call, armed: true });
-                        InvokeState::Waiting { rx: reply, guard, deadline }
+                        InvokeState::Waiting { rx: reply, guard, deadline: Some(deadline) }
                     }
                     Err(error) => InvokeState::Failed(error),
                 },
@@ -213,6 +217,10 @@ impl<R> Invoke<R> {
                 Err(_) => Err(FunctionError::Disconnected),
             });
         }
+        // A connection's call waits for its reply or the connection's `Timeout`, on `rx`.
+        let Some(deadline) = deadline else {
+            return Poll::Pending;
+        };
         if this.sleep.is_none() {
             this.sleep.set(Some(tokio::time::sleep_until(deadline)));
         }
