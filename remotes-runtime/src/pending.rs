@@ -159,6 +159,8 @@ impl Unsettled {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
@@ -188,5 +190,26 @@ mod tests {
         for mut rx in receivers {
             assert_eq!(rx.try_recv().unwrap(), Err(FunctionError::Disconnected));
         }
+    }
+
+    #[test]
+    fn a_stale_deadline_never_settles_a_later_call_with_the_same_id() {
+        let table = PendingTable::default();
+        let t0 = Instant::now();
+        let (tx, _rx) = oneshot::channel();
+        assert!(table.insert(7, tx, t0 + Duration::from_millis(10)));
+        assert!(table.remove(7));
+        // The id comes round again (ids wrap) while the first call's deadline is still listed.
+        let (tx, mut rx) = oneshot::channel();
+        assert!(!table.insert(7, tx, t0 + Duration::from_millis(100)), "the task already wakes earlier");
+        let expired = table.expire(t0 + Duration::from_millis(99));
+        assert!(expired.calls.is_empty());
+        assert_eq!(expired.next, Some(t0 + Duration::from_millis(100)));
+        assert_eq!(table.len(), 1);
+        let expired = table.expire(t0 + Duration::from_millis(100));
+        assert_eq!(expired.calls.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [7]);
+        assert_eq!((expired.next, table.len(), table.deadlines_len()), (None, 0, 0));
+        drop(expired);
+        assert!(rx.try_recv().is_err(), "the expiry task settles it, not the table");
     }
 }
