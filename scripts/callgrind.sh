@@ -31,13 +31,16 @@ trap 'git worktree remove --force "$work/base" >/dev/null 2>&1 || true; rm -rf "
 
 echo "building remotes-count (release)..." >&2
 cargo build --release -q -p remotes-bench --bin remotes-count
-head_bin="$(pwd)/target/release/remotes-count"
+# Cargo puts the binary under CARGO_TARGET_DIR when it is set (made absolute: the counts run from a temporary directory).
+target_dir="${CARGO_TARGET_DIR:-target}"
+[[ "$target_dir" = /* ]] || target_dir="$(pwd)/$target_dir"
+head_bin="$target_dir/release/remotes-count"
 off_bin=""
 if [[ -n "$off" ]]; then
     echo "building remotes-count with telemetry off (release)..." >&2
-    RUSTFLAGS="--cfg remotes_telemetry_off" CARGO_TARGET_DIR=target/telemetry-off \
+    RUSTFLAGS="--cfg remotes_telemetry_off" CARGO_TARGET_DIR="$target_dir/telemetry-off" \
         cargo build --release -q -p remotes-bench --bin remotes-count
-    off_bin="$(pwd)/target/telemetry-off/release/remotes-count"
+    off_bin="$target_dir/telemetry-off/release/remotes-count"
 fi
 base_bin=""
 if [[ -n "$base" ]]; then

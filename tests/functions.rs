@@ -97,6 +97,33 @@ every_transport! {
         assert_eq!(player.pending_calls(), 0);
     }
 
+    // Issue #16: a shorter per-call timeout listed after calls with the default one settles at its own deadline,
+    // not behind theirs, and settles only its own call; a call with the default timeout is not settled early.
+    async fn a_shorter_timeout_is_not_held_behind_longer_ones(transport) {
+        let h = Harness::new(transport).await;
+        set_shop(&h);
+        let builder = Client::builder().default_timeout(Duration::from_secs(5));
+        let (client, remotes) = h.client_with(builder).await;
+        remotes.functions.client_slow.set_callback(|millis| async move {
+            tokio::time::sleep(Duration::from_millis(millis)).await;
+        });
+        let player = h.player(&client);
+        let long = common::sent(remotes.functions.slow.invoke(60_000));
+        let long_down = common::sent(h.remotes.functions.client_slow.invoke(&player, 60_000).timeout(Duration::from_secs(5)));
+        let start = tokio::time::Instant::now();
+        let short = remotes.functions.slow.invoke(60_000).timeout(Duration::from_millis(50));
+        assert_eq!(within("short", short).await, Err(FunctionError::Timeout));
+        let short_down = h.remotes.functions.client_slow.invoke(&player, 60_000).timeout(Duration::from_millis(50));
+        assert_eq!(within("short_down", short_down).await, Err(FunctionError::Timeout));
+        let elapsed = start.elapsed();
+        assert!(elapsed >= Duration::from_millis(100), "settled early: {elapsed:?}");
+        assert!(elapsed < Duration::from_secs(4), "held behind the 5 s deadlines: {elapsed:?}");
+        // The longer calls are still pending.
+        assert_eq!((client.pending_calls(), player.pending_calls()), (1, 1));
+        drop((long, long_down));
+        eventually("cancelled", || client.pending_calls() == 0 && player.pending_calls() == 0).await;
+    }
+
     // Point 2: the receiver learns the remaining deadline and stops a handler that outlives it.
     async fn the_receiver_stops_a_handler_past_the_deadline(transport) {
         let h = Harness::new(transport).await;

@@ -86,6 +86,7 @@ pub mod cluster {
 mod client;
 mod config;
 mod connection;
+mod deadlines;
 mod dispatch;
 mod endpoint;
 mod error;

@@ -1,5 +1,6 @@
 //! The link: one connection's shared state, which callers, reply tasks and the connection's tasks all use. It
-//! queues this side's calls with an entry in the pending-call table (`calls`), sends the one reply to each of the
+//! queues this side's calls with an entry in the pending-call table (`calls`), settles them `Timeout` at their
+//! deadlines (`expiry`: one task per connection), sends the one reply to each of the
 //! peer's calls and tracks those being handled (`handled`), queues events, and keeps the peer's counters. It knows
 //! nothing of remotes beyond their wire ids: the receiving layer decides what a frame means.
 //!
@@ -7,11 +8,13 @@
 //!
 //! The outbox's lock is the only one held while another is taken: under it, `call` lists a request in the reply
 //! slots' `outstanding` list and inserts its pending entry, `reply` takes the call's slot out of `unanswered`, and
-//! `close` empties the pending table (settling it once the lock is released). The slot lists and the pending table
+//! `close` empties the pending table (settling it once the lock is released). The pending table's lock also
+//! covers the calls' deadlines; the expiry task takes it alone, and settles the calls it takes out after releasing it. The slot lists and the pending table
 //! are taken under nothing else, and take nothing themselves. The in-flight table and the log limiter are taken
 //! alone. No user code runs under any of them: handlers are polled with every lock of the link released.
 
 mod calls;
+mod expiry;
 mod handled;
 
 pub(crate) use calls::{CallGuard, Sent};
@@ -44,6 +47,8 @@ pub(crate) struct Link {
     /// its call by its place there.
     slots: Slots,
     closed: Notify,
+    /// Wakes the expiry task (`expiry`) when a call lists a deadline earlier than the one it sleeps until.
+    deadline_listed: Notify,
     /// Who is at the other end, for logs: `player 3`, `server`.
     pub(crate) peer: String,
     /// The timeout this side announced: requests with exactly this timeout leave it out.
@@ -88,6 +93,7 @@ impl Link {
             inflight: handled::InFlight::default(),
             slots: Slots::default(),
             closed: Notify::new(),
+            deadline_listed: Notify::new(),
             peer: settings.peer,
             local_default: settings.local_default,
             peer_default: settings.peer_default,

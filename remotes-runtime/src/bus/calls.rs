@@ -74,17 +74,10 @@ pub(crate) async fn run_on(
     args: Bytes,
     timeout: Duration,
 ) -> Settlement {
+    // The link's expiry task settles the call `Timeout` at its deadline, as it does an `Invoke`'s.
     let deadline = Instant::now() + timeout;
-    let Sent { reply, mut guard } = link.call(remote, name, &args, timeout)?;
-    tokio::select! {
-        biased;
-        outcome = reply => {
-            guard.settled();
-            outcome.unwrap_or(Err(FunctionError::Disconnected))
-        }
-        () = tokio::time::sleep_until(deadline) => {
-            guard.timed_out();
-            Err(FunctionError::Timeout)
-        }
-    }
+    let Sent { reply, mut guard } = link.call(remote, name, &args, timeout, deadline)?;
+    let outcome = reply.await;
+    guard.settled();
+    outcome.unwrap_or(Err(FunctionError::Disconnected))
 }

@@ -254,6 +254,7 @@ impl ClientBuilder {
         });
         let remotes = A::__client(crate::__private::ClientEndpoint::new(&shared));
         tokio::spawn(write_loop(Arc::clone(&link), writer));
+        tokio::spawn(Arc::clone(&link).expire_calls());
         let limits = ReadLimits::from_config(&shared.config);
         tokio::spawn(async move {
             let mut dispatcher = Dispatcher::new(Arc::clone(&link), binding, None);

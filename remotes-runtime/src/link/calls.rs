@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::sync::oneshot;
+use tokio::time::Instant;
 
 use super::Link;
 use crate::FunctionError;
@@ -15,8 +16,8 @@ use crate::slots::{Desync, MAX_UNANSWERED};
 use crate::wire::frame::body_len;
 use crate::wire::message::{kind, request_header};
 
-/// A request that was queued: the channel its reply arrives on and its entry's guard (dropping it cancels the
-/// call). The caller keeps the deadline: it read the clock when it sent.
+/// A request that was queued: the channel its reply (or its `Timeout`, from the expiry task) arrives on and its
+/// entry's guard (dropping it cancels the call).
 pub(crate) struct Sent {
     pub(crate) reply: oneshot::Receiver<Settlement>,
     pub(crate) guard: CallGuard,
@@ -26,28 +27,19 @@ pub(crate) struct Sent {
 pub(crate) struct CallGuard {
     link: Arc<Link>,
     id: u32,
-    /// The remote's name, for logs and reports.
-    name: &'static str,
     armed: bool,
 }
 
 impl CallGuard {
-    pub(crate) fn new(link: Arc<Link>, id: u32, name: &'static str) -> CallGuard {
-        CallGuard { link, id, name, armed: true }
+    pub(crate) fn new(link: Arc<Link>, id: u32) -> CallGuard {
+        CallGuard { link, id, armed: true }
     }
 
-    /// The call was settled through the table; nothing is left to clean up.
+    /// The call was settled through the table (by its reply, its deadline or the connection closing); nothing is
+    /// left to clean up. A timed-out call sends no cancellation: the receiver enforces the same deadline on its side
+    /// (and answers `Timeout`).
     pub(crate) fn settled(&mut self) {
         self.armed = false;
-    }
-
-    /// The deadline passed: remove the entry so a late reply is dropped. The receiver enforces the same deadline
-    /// on its side (and answers `Timeout`), so no cancellation is sent.
-    pub(crate) fn timed_out(&mut self) {
-        self.armed = false;
-        if self.link.pending.remove(self.id) {
-            tracing::debug!(call = self.id, remote = self.name, "call timed out");
-        }
     }
 }
 
@@ -61,14 +53,16 @@ impl Drop for CallGuard {
 
 impl Link {
     /// Queues a request for remote `remote` (a wire id): what the `Invoke` future does when it is first polled.
-    /// Returns what it then waits on (until `timeout` from now, which the receiver is told), or why the call
-    /// settles at once.
+    /// Returns what it then waits on, or why the call settles at once. The receiver is told `timeout`; the expiry
+    /// task settles the call `Timeout` at `deadline` (the caller's clock read plus `timeout`) if nothing settled it
+    /// first.
     pub(crate) fn call(
         self: &Arc<Self>,
         remote: u32,
         name: &'static str,
         args: &[u8],
         timeout: Duration,
+        deadline: Instant,
     ) -> Result<Sent, FunctionError> {
         let timeout_ms = (timeout != self.local_default).then(|| millis(timeout));
         let header: &[u32] = match &timeout_ms {
@@ -93,13 +87,18 @@ impl Link {
                 state.next_request = id.wrapping_add(1);
                 id
             })?;
-            self.pending.insert(id, settle);
+            let wake = self.pending.insert(id, settle, deadline);
             let (kind, header, len) = request_header(remote, timeout_ms);
             state.put(kind, &header[..len], args);
-            Some(id)
+            Some((id, wake))
         });
         match queued {
-            Some(Some(id)) => Ok(Sent { reply, guard: CallGuard::new(Arc::clone(self), id, name) }),
+            Some(Some((id, wake))) => {
+                if wake {
+                    self.wake_expiry();
+                }
+                Ok(Sent { reply, guard: CallGuard::new(Arc::clone(self), id) })
+            }
             Some(None) => {
                 tracing::warn!(peer = %self.peer, max = MAX_UNANSWERED, "the peer leaves too many calls unanswered; closing this connection");
                 self.close();

@@ -47,6 +47,8 @@ pin_project! {
         state: InvokeState,
         timeout: Duration,
         observed: Option<Observed>,
+        // A call to another node's player waits for its deadline here; a connection's calls are settled at theirs
+        // by the connection (its expiry task): they arm no timer of their own.
         #[pin]
         sleep: Option<Sleep>,
         _returns: PhantomData<fn() -> R>,
@@ -96,7 +98,8 @@ enum InvokeState {
     Waiting {
         rx: oneshot::Receiver<Result<Bytes, FunctionError>>,
         guard: Guard,
-        deadline: Instant,
+        /// `None` for a call on a connection of this side: its `Timeout` arrives on `rx`, from the connection.
+        deadline: Option<Instant>,
     },
     Failed(FunctionError),
     Done,
@@ -132,9 +135,10 @@ impl Guard {
         }
     }
 
+    /// The deadline passed (only a call to another node's player waits for it here).
     fn timed_out(&mut self) {
         match self {
-            Guard::Link(guard) => guard.timed_out(),
+            Guard::Link(guard) => guard.settled(),
             Guard::Away(guard) => {
                 guard.armed = false;
                 guard.away.forget(guard.call);
@@ -201,19 +205,19 @@ impl<R> Invoke<R> {
             };
             let figures = report.boundary.telemetry().remote(report.index);
             let started = figures.call_started(body_len(&[remote], args.as_slice().len()));
-            // tokio's clock (which a test can pause), not the telemetry's.
-            let deadline = tokio::time::Instant::now() + *this.timeout;
             let span = figures.client_span(report.player.as_ref().map(Player::id));
             let start = CallStart { remote: report.index, started, span };
             *this.observed = Some(Observed { report, start, done: false });
             *this.state = match target {
                 Target::Link(link) => {
-                    // Copied into the connection's queue: the buffer is done with.
-                    let sent = link.call(remote, name, args.as_slice(), *this.timeout);
+                    // The link settles the deadline, on tokio's clock (a test can pause it), not the telemetry's.
+                    // The arguments are copied into the connection's queue: the buffer is done with.
+                    let deadline = tokio::time::Instant::now() + *this.timeout;
+                    let sent = link.call(remote, name, args.as_slice(), *this.timeout, deadline);
                     args.done();
                     match sent {
                         Ok(Sent { reply, guard }) => {
-                            InvokeState::Waiting { rx: reply, guard: Guard::Link(guard), deadline }
+                            InvokeState::Waiting { rx: reply, guard: Guard::Link(guard), deadline: None }
                         }
                         Err(error) => InvokeState::Failed(error),
                     }
@@ -221,7 +225,7 @@ impl<R> Invoke<R> {
                 Target::Away(away, player) => match away.call(player, remote, args.into_bytes(), *this.timeout) {
                     Ok(AwaySent { reply, call, deadline }) => {
                         let guard = Guard::Away(AwayGuard { away, call, armed: true });
-                        InvokeState::Waiting { rx: reply, guard, deadline }
+                        InvokeState::Waiting { rx: reply, guard, deadline: Some(deadline) }
                     }
                     Err(error) => InvokeState::Failed(error),
                 },
@@ -249,6 +253,10 @@ impl<R> Invoke<R> {
                 Err(_) => Err(FunctionError::Disconnected),
             });
         }
+        // A connection's call waits for its reply or the connection's `Timeout`, on `rx`.
+        let Some(deadline) = deadline else {
+            return Poll::Pending;
+        };
         if this.sleep.is_none() {
             this.sleep.set(Some(tokio::time::sleep_until(deadline)));
         }

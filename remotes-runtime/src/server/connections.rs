@@ -353,6 +353,7 @@ impl ServerShared {
         // The welcome is the first frame in the outbox, so it precedes anything sent to the player.
         link.outbox.with(|state| state.put(kind::WELCOME, &[], &encode_map(&welcome)));
         let writer = tokio::spawn(write_loop(Arc::clone(&link), writer));
+        tokio::spawn(Arc::clone(&link).expire_calls());
         tracing::debug!(%peer, player = id, "player joined");
         self.run_callbacks(&self.on_added, &player, "player-added");
 
