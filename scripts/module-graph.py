@@ -20,7 +20,7 @@ LAYERS = [
               "user_code", "tls", "typescript", "telemetry"]),
     ("wire", ["wire"]),
     ("transport", ["transport"]),
-    ("connection", ["link", "outbox", "pending", "slots", "connection", "handshake"]),
+    ("connection", ["link", "outbox", "pending", "deadlines", "slots", "connection", "handshake"]),
     ("receiving", ["player", "middleware", "hooks", "auth", "boundary", "pipeline", "listeners", "endpoint",
                    "binding", "dispatch"]),
     ("cluster", ["bus"]),
