@@ -130,6 +130,10 @@ where
     let mut framed = false;
     let tick = tokio::time::sleep_until(last_frame + timers.ping_interval);
     tokio::pin!(tick);
+    // Made once: a `closed()` made at every turn of the loop would register with the link's `Notify` and
+    // unregister again each time (counted: a few hundred instructions per call; BENCHMARKS.md, round two).
+    let closed = link.closed();
+    tokio::pin!(closed);
     let mut budget = limits.receive.map(|rate| ReceiveBudget::new(rate, last_frame));
     // Since when the peer has been over its budget: set when a frame has to wait, kept while frames keep having to
     // wait less than `FLOOD_GAP` apart (`last_held`: when the reader last held a frame back). A frame passing
@@ -213,7 +217,7 @@ where
                 None
             }
             () = budget_refilled(wait), if matches!(wait, Wait::Budget(_)) => None,
-            () = link.closed() => Some(Stop::Closed),
+            () = &mut closed => Some(Stop::Closed),
             () = &mut tick => {
                 let now = Instant::now();
                 if std::mem::take(&mut framed) {
