@@ -867,7 +867,7 @@ fn render(report: &Report, opts: &Opts, elapsed: Duration) -> String {
         (Some(a), Some(b)) => {
             let t =
                 median(&a.iter().zip(b).map(|(x, y)| x.deliveries_per_sec / y.deliveries_per_sec).collect::<Vec<_>>());
-            let l = median(&a.iter().zip(b).map(|(x, y)| y.p50_us / x.p50_us).collect::<Vec<_>>());
+            let l = round_two::speed_ratio(a, b);
             (t, l)
         }
         _ => (f64::NAN, f64::NAN),

@@ -88,7 +88,7 @@ fn rows(report: &Report, opts: &Opts) -> Vec<Row> {
 }
 
 /// The pre-encoded loop's time to all over ours, per repetition: above 1, remotes reaches everyone sooner.
-fn speed_ratio(remotes: &[BroadcastResult], hand: &[BroadcastResult]) -> f64 {
+pub fn speed_ratio(remotes: &[BroadcastResult], hand: &[BroadcastResult]) -> f64 {
     median(&remotes.iter().zip(hand).map(|(x, y)| y.p50_us / x.p50_us).collect::<Vec<_>>())
 }
 

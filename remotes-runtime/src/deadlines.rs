@@ -60,25 +60,28 @@ impl Deadlines {
         }
     }
 
-    /// The earliest deadline listed (stale or not).
-    pub(crate) fn earliest(&self) -> Option<Instant> {
+    /// The earliest deadline listed, and whether it is the heap's (`early`) rather than the FIFO's.
+    fn next(&self) -> Option<(Instant, bool)> {
         let first = self.in_order.front().map(|&(deadline, _)| deadline);
         let top = self.early.peek().map(|Reverse((deadline, _))| *deadline);
         match (first, top) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+            (Some(a), Some(b)) if b < a => Some((b, true)),
+            (Some(a), _) => Some((a, false)),
+            (None, top) => top.map(|b| (b, true)),
         }
+    }
+
+    /// The earliest deadline listed (stale or not).
+    pub(crate) fn earliest(&self) -> Option<Instant> {
+        self.next().map(|(deadline, _)| deadline)
     }
 
     /// Takes out the earliest deadline if it is `now` or earlier.
     pub(crate) fn pop_due(&mut self, now: Instant) -> Option<(Instant, u32)> {
-        let first = self.in_order.front().map(|&(deadline, _)| deadline);
-        let top = self.early.peek().map(|Reverse((deadline, _))| *deadline);
-        match (first, top) {
-            (Some(a), Some(b)) if b < a => (b <= now).then(|| self.early.pop().map(|Reverse(due)| due)).flatten(),
-            (Some(a), _) => (a <= now).then(|| self.in_order.pop_front()).flatten(),
-            (None, Some(b)) => (b <= now).then(|| self.early.pop().map(|Reverse(due)| due)).flatten(),
-            (None, None) => None,
+        match self.next()? {
+            (deadline, _) if deadline > now => None,
+            (_, true) => self.early.pop().map(|Reverse(due)| due),
+            (_, false) => self.in_order.pop_front(),
         }
     }
 

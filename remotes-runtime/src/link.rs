@@ -9,9 +9,10 @@
 //! The outbox's lock is the only one held while another is taken: under it, `call` lists a request in the reply
 //! slots' `outstanding` list and inserts its pending entry, `reply` takes the call's slot out of `unanswered`, and
 //! `close` empties the pending table (settling it once the lock is released). The pending table's lock also
-//! covers the calls' deadlines; the expiry task takes it alone, and settles the calls it takes out after releasing it. The slot lists and the pending table
-//! are taken under nothing else, and take nothing themselves. The in-flight table and the log limiter are taken
-//! alone. No user code runs under any of them: handlers are polled with every lock of the link released.
+//! covers the calls' deadlines; the expiry task takes it alone, and settles the calls it takes out after releasing
+//! it. The slot lists and the pending table are taken under nothing else, and take nothing themselves. The
+//! in-flight table and the log limiter are taken alone. No user code runs under any of them: handlers are polled
+//! with every lock of the link released.
 
 mod calls;
 mod expiry;

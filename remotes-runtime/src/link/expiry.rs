@@ -24,18 +24,17 @@ impl Link {
             }
             // A call listing an earlier deadline after `expire` leaves a permit, which `woken` takes at once.
             let woken = self.deadline_listed.notified();
-            match expired.next {
-                Some(next) => tokio::select! {
-                    biased;
-                    () = &mut closed => return,
-                    () = woken => {}
-                    () = tokio::time::sleep_until(next) => {}
-                },
-                None => tokio::select! {
-                    biased;
-                    () = &mut closed => return,
-                    () = woken => {}
-                },
+            let due = async {
+                match expired.next {
+                    Some(next) => tokio::time::sleep_until(next).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                biased;
+                () = &mut closed => return,
+                () = woken => {}
+                () = due => {}
             }
         }
     }
