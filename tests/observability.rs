@@ -1,7 +1,9 @@
 //! Spans, metrics and the stats snapshot (issue #15): a recorder (`metrics-util`'s debugging recorder) and a
 //! subscriber layer that keeps every span are installed once for this test binary; each test uses its own
 //! interface (its own `rpc.service`) and the tests run one at a time (reading the recorder drains it; what was
-//! read is kept in one table), so each asserts exactly the names, labels and counts of what it did.
+//! read is kept in one table), so each asserts exactly the names, labels and counts of what it did. The figures
+//! reach the recorder every `metrics_interval`: the tests hand them over with `flush_metrics` before reading, but
+//! the one that tests the interval and the drop.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -40,6 +42,7 @@ macro_rules! interface {
 interface!(obs_calls);
 interface!(obs_events);
 interface!(obs_spans);
+interface!(obs_publish);
 
 /// A finished span: its name, its fields, and the names of the events logged inside it.
 #[derive(Debug, Clone, Default)]
@@ -255,6 +258,8 @@ async fn calls_are_counted_timed_and_sized_by_remote_and_outcome() {
     };
     // The server stops `slow` at its deadline and records `Timeout` then.
     eventually("the server's timeout and cancellation", || {
+        server.flush_metrics();
+        client.flush_metrics();
         let metrics = Metrics::read("obs_calls");
         server_side(&metrics, "slow", "Timeout") == 1 && server_side(&metrics, "slow", "Cancelled") == 1
     })
@@ -354,6 +359,10 @@ async fn events_are_counted_fired_delivered_and_dropped_with_their_reason() {
     };
     // The deaf client held `1`, then dropped it for `2`, and `2` for `3`; the second `limited` was over the rate.
     eventually("the drops", || {
+        for client in [&listening, &deaf] {
+            client.flush_metrics();
+        }
+        server.flush_metrics();
         let metrics = Metrics::read("obs_events");
         dropped(&metrics, "client", "news", "no_listener") == 2
             && dropped(&metrics, "server", "limited", "rate_limited") == 1
@@ -376,6 +385,46 @@ async fn events_are_counted_fired_delivered_and_dropped_with_their_reason() {
     }
     let global = Metrics::read("");
     assert!(global.counter("remotes.handshake.failures", &[("cause", "rejected")]) >= 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn figures_reach_the_recorder_every_interval_and_when_dropped() {
+    observed();
+    let _serial = SERIAL.lock().await;
+    let server =
+        Server::builder().metrics_interval(Duration::from_millis(20)).bind::<obs_publish::Api>("127.0.0.1:0").await;
+    let server = server.expect("bind");
+    server.remotes().functions.add.set_callback(|_: Player, a, b| async move { a + b });
+    server.start();
+    let client = Client::builder()
+        .metrics_interval(Duration::ZERO)
+        .connect::<obs_publish::Api>(server.local_addr().unwrap())
+        .await
+        .expect("connect");
+    for n in 0..3 {
+        assert_eq!(client.remotes().functions.add.invoke(n, 1).await, Ok(n + 1));
+    }
+    let settled = |metrics: &Metrics, side: &str, role: &str| {
+        let labels = [("side", side), ("rpc.method", "add"), ("role", role), ("outcome", "ok")];
+        metrics.counter("remotes.calls.settled", &labels)
+    };
+    // The server's figures arrive on their own, at its interval; their durations as samples.
+    eventually("the server's interval", || settled(&Metrics::read("obs_publish"), "server", "handled") == 3).await;
+    let metrics = Metrics::read("obs_publish");
+    assert_eq!(metrics.samples("rpc.server.call.duration", &[("rpc.method", "add"), ("outcome", "ok")]), 3);
+    assert_eq!(metrics.counter("remotes.calls.started", &[("side", "server"), ("rpc.method", "add")]), 3);
+    // The client's interval is zero: nothing until it is gone.
+    assert_eq!(settled(&metrics, "client", "made"), 0);
+    assert_eq!(client.stats().iter().find(|r| r.name == "add").map(|r| r.calls), Some(3), "stats are current");
+    client.close();
+    drop(client);
+    eventually("the client's figures at its drop", || settled(&Metrics::read("obs_publish"), "client", "made") == 3)
+        .await;
+    let metrics = Metrics::read("obs_publish");
+    assert_eq!(metrics.samples("rpc.client.call.duration", &[("rpc.method", "add"), ("outcome", "ok")]), 3);
+    // Handed over once: no later hand-over repeats a figure.
+    server.flush_metrics();
+    assert_eq!(settled(&Metrics::read("obs_publish"), "server", "handled"), 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

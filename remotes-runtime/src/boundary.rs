@@ -59,14 +59,17 @@ impl Boundary {
         log_level: Level,
         log_limit: LogLimit,
         interface: &'static Interface,
+        metrics_interval: std::time::Duration,
     ) -> Arc<Boundary> {
         let (name, handles) = match side {
             Side::Server => ("server", Direction::ToServer),
             Side::Client => ("client", Direction::ToClient),
         };
+        let telemetry = Arc::new(Telemetry::new(interface, name, handles));
+        Telemetry::publish_every(&telemetry, metrics_interval);
         Arc::new(Boundary {
             interface,
-            telemetry: Arc::new(Telemetry::new(interface, name, handles)),
+            telemetry,
             log_limit,
             side,
             log_level,

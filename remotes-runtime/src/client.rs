@@ -166,6 +166,12 @@ impl<A: Api> Client<A> {
         self.shared.stats()
     }
 
+    /// Hands the figures counted since the last time to the `metrics` recorder now, rather than at the next
+    /// [`metrics_interval`](crate::ClientBuilder::metrics_interval) (dropping the client does it too).
+    pub fn flush_metrics(&self) {
+        self.shared.endpoint.telemetry().publish();
+    }
+
     /// How many calls this client made that await a reply (its pending-call table). Settled calls never linger.
     pub fn pending_calls(&self) -> usize {
         self.shared.link.pending.len()
@@ -219,7 +225,6 @@ impl<A: Api> Drop for Client<A> {
 }
 
 impl ClientShared {
-    /// This client's registry of callbacks and listeners.
     /// This client's per-remote figures (see [`crate::telemetry`]).
     pub(crate) fn stats(&self) -> Vec<crate::telemetry::RemoteStats> {
         self.endpoint.telemetry().snapshot()

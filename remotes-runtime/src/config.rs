@@ -44,6 +44,9 @@ pub const DEFAULT_REJECTION_LOG_BURST: u32 = 10;
 /// Default interval between summaries of the rejections a connection's log limiter counted: 10 seconds.
 pub const DEFAULT_REJECTION_LOG_INTERVAL: Duration = Duration::from_secs(10);
 
+/// Default interval at which a side's figures are handed to the `metrics` recorder: 1 second.
+pub const DEFAULT_METRICS_INTERVAL: Duration = Duration::from_secs(1);
+
 /// A peer's receive budget: how many frames and bytes per second its connection's reader takes from the transport
 /// (token buckets whose burst is one second's worth). Over the budget the reader waits, so the peer's data waits
 /// in the transport (the operating system's buffers), not in the server's memory.
@@ -109,6 +112,8 @@ pub(crate) struct Config {
     pub rejection_log_burst: u32,
     /// How often a connection's log limiter logs a summary of what it counted.
     pub rejection_log_interval: Duration,
+    /// How often the figures go to the `metrics` recorder (zero: only on `flush_metrics` and drop).
+    pub metrics_interval: Duration,
 }
 
 impl Config {
@@ -141,6 +146,7 @@ impl Default for Config {
             flood_grace: DEFAULT_FLOOD_GRACE,
             rejection_log_burst: DEFAULT_REJECTION_LOG_BURST,
             rejection_log_interval: DEFAULT_REJECTION_LOG_INTERVAL,
+            metrics_interval: DEFAULT_METRICS_INTERVAL,
         }
     }
 }
@@ -249,6 +255,15 @@ macro_rules! shared_settings {
         /// else is in progress. Default: 4 MiB.
         pub fn max_in_flight_bytes(mut self, bytes: usize) -> Self {
             self.config.max_in_flight_bytes = bytes.max(1);
+            self
+        }
+
+        /// How often this side's counts and the durations of its successful calls are handed to the `metrics`
+        /// recorder (see [`telemetry`](crate::telemetry)): a call only adds to figures of its own thread, and the
+        /// recorder sees them at most this late. `flush_metrics` hands them over at once, and so does dropping
+        /// the last handle. Zero hands them over only then. `stats()` is always up to date. Default: 1 s.
+        pub fn metrics_interval(mut self, interval: std::time::Duration) -> Self {
+            self.config.metrics_interval = interval;
             self
         }
     };

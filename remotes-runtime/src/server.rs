@@ -128,8 +128,13 @@ impl<A: Api> Server<A> {
                 .expect("the cluster's name was checked by `ServerBuilder::cluster`")
         });
         let rooms = RoomRegistry::new(node.clone());
-        let boundary =
-            Boundary::new(Side::Server, config.rejection_log_level, LogLimit::from_config(&config), A::interface());
+        let boundary = Boundary::new(
+            Side::Server,
+            config.rejection_log_level,
+            LogLimit::from_config(&config),
+            A::interface(),
+            config.metrics_interval,
+        );
         let endpoint =
             Arc::new(Endpoint::new(Side::Server, A::interface(), config.event_queue_len, Arc::clone(&boundary)));
         let shared = Arc::new(ServerShared {
@@ -216,6 +221,13 @@ impl<A: Api> Server<A> {
             players: self.shared.lock_players().len(),
             remotes: self.shared.endpoint.telemetry().snapshot(),
         }
+    }
+
+    /// Hands the figures counted since the last time to the `metrics` recorder now, rather than at the next
+    /// [`metrics_interval`](ServerBuilder::metrics_interval): before reading a recorder in a test, or before the
+    /// process exits (dropping the server does it too).
+    pub fn flush_metrics(&self) {
+        self.shared.endpoint.telemetry().publish();
     }
 
     /// This server's cluster (see [`crate::cluster`]), when it was built with

@@ -22,9 +22,19 @@
 //! # Metrics
 //!
 //! Recorded through the `metrics` facade, for whatever recorder the program installs (Prometheus, OpenTelemetry,
-//! StatsD...); the runtime depends on no exporter. Install the recorder before making servers and clients: each
-//! remote's handles are registered with the recorder of its first use. Every metric carries `rpc.service` (the
-//! interface's module name) and `side` (`server` or `client`); per-remote ones carry `rpc.method` too.
+//! StatsD...); the runtime depends on no exporter. Install the (global) recorder before making servers and
+//! clients. Every metric carries `rpc.service` (the interface's module name) and `side` (`server` or `client`);
+//! per-remote ones carry `rpc.method` too.
+//!
+//! A call, an event or a frame only adds to figures kept by the thread it runs on; they are handed to the recorder
+//! every [`metrics_interval`](crate::ServerBuilder::metrics_interval) (1 s by default), on
+//! [`Server::flush_metrics`](crate::Server::flush_metrics) and [`Client::flush_metrics`](crate::Client::flush_metrics),
+//! and when the server or client is dropped, as increments of what was counted since the last time. So a recorder
+//! sees the counters at most one interval late, and a call costs no recorder call (and, with a recorder, no shared
+//! atomic) on its way. The durations of successful calls go over as samples at the middle of their bucket in a
+//! log-linear histogram (eight buckets per power of two from 1 µs: within 6.25 % of the true duration); those of
+//! calls that fail, and the `dropped`, `bad_requests` and `rate_limited` counters, are recorded as they happen.
+//! Each remote's handles are registered at its first hand-over: a remote never used has none.
 //!
 //! | name | kind | unit | labels | what |
 //! |---|---|---|---|---|
@@ -50,6 +60,7 @@
 mod clock;
 mod histogram;
 pub mod names;
+mod publish;
 mod shards;
 mod stats;
 

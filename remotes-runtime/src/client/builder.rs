@@ -220,8 +220,13 @@ impl ClientBuilder {
         if self.exact_interface && !mismatches.is_empty() {
             return Err(ConnectError::InterfaceMismatch(mismatches));
         }
-        let boundary =
-            Boundary::new(Side::Client, config.rejection_log_level, LogLimit::from_config(&config), interface);
+        let boundary = Boundary::new(
+            Side::Client,
+            config.rejection_log_level,
+            LogLimit::from_config(&config),
+            interface,
+            config.metrics_interval,
+        );
         let endpoint = Arc::new(Endpoint::new(Side::Client, interface, config.event_queue_len, Arc::clone(&boundary)));
         match &dial {
             Dial::Tcp(addr) => endpoint.telemetry().set_address(addr.to_string()),

@@ -6,6 +6,7 @@
 //! on cache lines of its own, so a remote never used holds none and a client used from one thread holds one.
 //! Reading sums the copies.
 
+use std::cell::Cell;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -14,6 +15,7 @@ use super::Histogram;
 /// One copy's figures of one remote.
 #[derive(Default)]
 pub(crate) struct Figures {
+    pub(crate) started: AtomicU64,
     pub(crate) settled: [AtomicU64; 7],
     pub(crate) bytes_in: AtomicU64,
     pub(crate) bytes_out: AtomicU64,
@@ -22,7 +24,22 @@ pub(crate) struct Figures {
     pub(crate) fired: AtomicU64,
     pub(crate) delivered: AtomicU64,
     pub(crate) dropped: AtomicU64,
+    /// Durations of the calls that settled `ok` (errors are timed apart: `RemoteTelemetry::errored`).
     pub(crate) latency: Histogram,
+}
+
+/// One remote's figures summed over the copies (the latency histogram aside).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Totals {
+    pub(crate) started: u64,
+    pub(crate) settled: [u64; 7],
+    pub(crate) bytes_in: u64,
+    pub(crate) bytes_out: u64,
+    pub(crate) frames_in: u64,
+    pub(crate) frames_out: u64,
+    pub(crate) fired: u64,
+    pub(crate) delivered: u64,
+    pub(crate) dropped: u64,
 }
 
 /// A copy on cache lines of its own (128 bytes: the pair of lines adjacent-line prefetching moves together), so
@@ -90,16 +107,43 @@ impl Slot {
 
 impl Drop for Slot {
     fn drop(&mut self) {
+        // This thread counts in the shared copy from now on (its other thread-locals may still count as they are
+        // torn down), before the slot goes to another thread.
+        SLOT_INDEX.with(|index| index.set(NO_SLOT));
         if let Some(slot) = self.0 {
             TAKEN.fetch_and(!(1 << slot), Ordering::Release);
         }
     }
 }
 
-/// This thread's slot; `None` past the slots, and while the thread's locals are being torn down.
+/// `SLOT_INDEX` before the thread's first count.
+const UNSET: usize = usize::MAX;
+/// `SLOT_INDEX` of a thread that holds no slot.
+const NO_SLOT: usize = usize::MAX - 1;
+
+thread_local! {
+    /// The slot this thread holds, as read at every count: a constant-initialised local without a destructor,
+    /// so reading it is one load (the `Slot` that owns the slot is a second, lazily made local).
+    static SLOT_INDEX: Cell<usize> = const { Cell::new(UNSET) };
+    static HELD: Slot = Slot::take();
+}
+
+/// This thread's slot; `None` past the slots, and once the thread's locals are being torn down.
+#[inline]
 fn slot() -> Option<usize> {
-    thread_local!(static SLOT: Slot = Slot::take());
-    SLOT.try_with(|slot| slot.0).ok().flatten()
+    match SLOT_INDEX.with(Cell::get) {
+        UNSET => first_slot(),
+        NO_SLOT => None,
+        index => Some(index),
+    }
+}
+
+#[cold]
+fn first_slot() -> Option<usize> {
+    // Fails only while the thread's locals are torn down (`HELD` already dropped): count in the shared copy.
+    let held = HELD.try_with(|slot| slot.0).ok()?;
+    SLOT_INDEX.with(|index| index.set(held.unwrap_or(NO_SLOT)));
+    held
 }
 
 impl Sharded {
@@ -123,6 +167,21 @@ impl Sharded {
     /// The sum of one figure over the copies.
     pub(crate) fn sum(&self, figure: impl Fn(&Figures) -> &AtomicU64) -> u64 {
         self.each().map(|figures| figure(figures).load(Ordering::Relaxed)).sum()
+    }
+
+    /// Every figure summed over the copies.
+    pub(crate) fn totals(&self) -> Totals {
+        Totals {
+            started: self.sum(|f| &f.started),
+            settled: std::array::from_fn(|i| self.sum(|f| &f.settled[i])),
+            bytes_in: self.sum(|f| &f.bytes_in),
+            bytes_out: self.sum(|f| &f.bytes_out),
+            frames_in: self.sum(|f| &f.frames_in),
+            frames_out: self.sum(|f| &f.frames_out),
+            fired: self.sum(|f| &f.fired),
+            delivered: self.sum(|f| &f.delivered),
+            dropped: self.sum(|f| &f.dropped),
+        }
     }
 
     /// The latency histogram's counts, over the copies.

@@ -1,16 +1,16 @@
-//! Each remote's figures on one side: atomics for the snapshot API, and the `metrics` handles registered at first
-//! use. Everything on the hot path is an add to this thread's copy of the figures (`shards.rs`) or a call on a
-//! registered handle.
+//! Each remote's figures on one side, counted where they happen: a successful call, an event or a frame is an add
+//! to this thread's copy of the figures (`shards.rs`), read by the snapshot API and handed to the `metrics`
+//! recorder every so often (`publish.rs`). Errors, refusals and drops, rarer, also go to the recorder at once.
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-use metrics::{Counter, Histogram as MetricHistogram};
 use tracing::Span;
 
-use super::clock;
-use super::histogram::quantiles;
+use super::clock::Clock;
+use super::histogram::{Histogram, quantiles};
 use super::names;
+use super::publish::{Handles, Published};
 use super::shards::{Local, Sharded};
 use crate::FunctionError;
 use crate::interface::Interface;
@@ -19,7 +19,7 @@ use crate::interface::Interface;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Outcome(usize);
 
-const OUTCOMES: [&str; 7] =
+pub(super) const OUTCOMES: [&str; 7] =
     ["ok", "Timeout", "Cancelled", "BadRequest", "InvalidResult", "Unprocessed", "Disconnected"];
 
 impl Outcome {
@@ -59,9 +59,10 @@ pub(crate) enum Dropped {
     BadRequest,
 }
 
-const DROPPED: [&str; 6] = ["queue_full", "not_connected", "too_large", "no_listener", "rate_limited", "bad_request"];
+pub(super) const DROPPED: [&str; 6] =
+    ["queue_full", "not_connected", "too_large", "no_listener", "rate_limited", "bad_request"];
 
-/// A call being handled or made: which remote, since when (`clock::now()`), and its span (none without a
+/// A call being handled or made: which remote, since when (a `Clock::now` reading), and its span (none without a
 /// subscriber: an empty `Span` still costs a call to drop).
 pub(crate) struct CallStart {
     pub(crate) remote: usize,
@@ -69,34 +70,22 @@ pub(crate) struct CallStart {
     pub(crate) span: Option<Span>,
 }
 
-/// The `metrics` handles of one remote.
-struct Handles {
-    started: Counter,
-    settled: [Counter; 7],
-    duration: [MetricHistogram; 7],
-    bytes_in: Counter,
-    bytes_out: Counter,
-    frames_in: Counter,
-    frames_out: Counter,
-    fired: Counter,
-    delivered: Counter,
-    dropped: [Counter; 6],
-    bad_requests: Counter,
-    rate_limited: Counter,
-}
-
 /// One remote's figures on one side.
 pub(crate) struct RemoteTelemetry {
-    name: &'static str,
-    service: &'static str,
-    side: &'static str,
+    pub(super) name: &'static str,
+    pub(super) service: &'static str,
+    pub(super) side: &'static str,
     /// Whether this side handles (or hears) the remote, rather than making (or firing) it.
-    handles_it: bool,
+    pub(super) handles_it: bool,
     otel_name: String,
     /// The server's address (`server.address` of the spans), once known.
     address: std::sync::Arc<OnceLock<String>>,
-    figures: Sharded,
+    pub(super) figures: Sharded,
+    clock: Clock,
+    /// Durations of the calls that settled with an error, for the snapshot (successes are in `figures`).
+    error_latency: Histogram,
     handles: OnceLock<Handles>,
+    pub(super) published: Mutex<Published>,
 }
 
 /// Whether a span can reach anyone: a `tracing` dispatcher (a subscriber) has been set. With none, the span
@@ -124,38 +113,8 @@ pub(crate) fn in_span<T>(span: Option<&Span>, f: impl FnOnce() -> T) -> T {
 }
 
 impl RemoteTelemetry {
-    fn handles(&self) -> &Handles {
-        self.handles.get_or_init(|| {
-            let (service, name, side) = (self.service, self.name, self.side);
-            let counter = |metric: &'static str| {
-                metrics::counter!(metric, "rpc.service" => service, "rpc.method" => name, "side" => side)
-            };
-            let role = if self.handles_it { "handled" } else { "made" };
-            let duration_name = if self.handles_it { names::SERVER_CALL_DURATION } else { names::CLIENT_CALL_DURATION };
-            Handles {
-                started: counter(names::CALLS_STARTED),
-                settled: OUTCOMES.map(|outcome| {
-                    metrics::counter!(names::CALLS_SETTLED, "rpc.service" => service, "rpc.method" => name,
-                        "side" => side, "role" => role, "outcome" => outcome)
-                }),
-                duration: OUTCOMES.map(|outcome| {
-                    metrics::histogram!(duration_name, "rpc.service" => service, "rpc.method" => name,
-                        "side" => side, "outcome" => outcome)
-                }),
-                bytes_in: counter(names::BYTES_IN),
-                bytes_out: counter(names::BYTES_OUT),
-                frames_in: counter(names::FRAMES_IN),
-                frames_out: counter(names::FRAMES_OUT),
-                fired: counter(names::EVENTS_FIRED),
-                delivered: counter(names::EVENTS_DELIVERED),
-                dropped: DROPPED.map(|reason| {
-                    metrics::counter!(names::EVENTS_DROPPED, "rpc.service" => service, "rpc.method" => name,
-                        "side" => side, "reason" => reason)
-                }),
-                bad_requests: counter(names::BAD_REQUESTS),
-                rate_limited: counter(names::RATE_LIMITED),
-            }
-        })
+    pub(super) fn handles(&self) -> &Handles {
+        self.handles.get_or_init(|| Handles::register(self))
     }
 
     /// A span for a call this side handles, made by player `player` (on the server).
@@ -196,14 +155,14 @@ impl RemoteTelemetry {
         if OFF {
             return 0;
         }
-        let (local, handles) = (self.figures.local(), self.handles());
-        handles.started.increment(1);
+        let local = self.figures.local();
+        local.add(&local.figures.started, 1);
         if self.handles_it {
-            count_in(&local, handles, len);
+            count_in(&local, len);
         } else {
-            count_out(&local, handles, len, 1);
+            count_out(&local, len, 1);
         }
-        clock::now()
+        self.clock.now()
     }
 
     /// A call settled; `reply_len` is the reply's frame body (sent, or received), 0 for none.
@@ -212,17 +171,30 @@ impl RemoteTelemetry {
         if OFF {
             return;
         }
-        let elapsed = clock::now().saturating_sub(start.started);
-        let (local, handles) = (self.figures.local(), self.handles());
-        settle(&local, handles, outcome, elapsed);
+        let elapsed = self.clock.nanos_between(start.started, self.clock.now());
+        let local = self.figures.local();
+        local.add(&local.figures.settled[outcome.0], 1);
+        if outcome == Outcome::OK {
+            local.add(local.figures.latency.counter(elapsed), 1);
+        } else {
+            self.errored(outcome, elapsed, start.span.as_ref());
+        }
         if reply_len > 0 {
             if self.handles_it {
-                count_out(&local, handles, reply_len, 1);
+                count_out(&local, reply_len, 1);
             } else {
-                count_in(&local, handles, reply_len);
+                count_in(&local, reply_len);
             }
         }
-        if let Some(span) = start.span.as_ref().filter(|span| outcome != Outcome::OK && !span.is_disabled()) {
+    }
+
+    /// A call settled with an error after `elapsed` nanoseconds: timed for the snapshot, recorded at once, and
+    /// marked on its span.
+    #[cold]
+    fn errored(&self, outcome: Outcome, elapsed: u64, span: Option<&Span>) {
+        self.error_latency.counter(elapsed).fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.handles().duration[outcome.0].record(elapsed as f64 * 1e-9);
+        if let Some(span) = span.filter(|span| !span.is_disabled()) {
             span.record("error.type", outcome.label());
             span.record("otel.status_code", "ERROR");
         }
@@ -233,14 +205,16 @@ impl RemoteTelemetry {
         if OFF {
             return;
         }
-        settle(&self.figures.local(), self.handles(), outcome, 0);
+        let local = self.figures.local();
+        local.add(&local.figures.settled[outcome.0], 1);
+        self.errored(outcome, 0, None);
     }
 
     pub(crate) fn frame_in(&self, len: usize) {
         if OFF {
             return;
         }
-        count_in(&self.figures.local(), self.handles(), len);
+        count_in(&self.figures.local(), len);
     }
 
     /// An event of `len` bytes of frame body was queued for `recipients` players.
@@ -248,10 +222,9 @@ impl RemoteTelemetry {
         if OFF {
             return;
         }
-        let (local, handles) = (self.figures.local(), self.handles());
+        let local = self.figures.local();
         local.add(&local.figures.fired, recipients);
-        handles.fired.increment(recipients);
-        count_out(&local, handles, len, recipients);
+        count_out(&local, len, recipients);
     }
 
     pub(crate) fn event_delivered(&self) {
@@ -260,7 +233,6 @@ impl RemoteTelemetry {
         }
         let local = self.figures.local();
         local.add(&local.figures.delivered, 1);
-        self.handles().delivered.increment(1);
     }
 
     pub(crate) fn event_dropped(&self, why: Dropped) {
@@ -287,9 +259,11 @@ impl RemoteTelemetry {
     }
 
     fn snapshot(&self) -> RemoteStats {
-        let figures = &self.figures;
-        let settled: Vec<u64> = (0..OUTCOMES.len()).map(|i| figures.sum(|f| &f.settled[i])).collect();
-        let [p50, p99] = quantiles(&figures.latency_counts(), [0.5, 0.99]);
+        let totals = self.figures.totals();
+        let settled = totals.settled;
+        let mut latency = self.figures.latency_counts();
+        self.error_latency.add_counts(&mut latency);
+        let [p50, p99] = quantiles(&latency, [0.5, 0.99]);
         RemoteStats {
             name: self.name,
             calls: settled.iter().sum(),
@@ -301,44 +275,31 @@ impl RemoteTelemetry {
                 unprocessed: settled[5],
                 disconnected: settled[6],
             },
-            bytes_in: figures.sum(|f| &f.bytes_in),
-            bytes_out: figures.sum(|f| &f.bytes_out),
-            frames_in: figures.sum(|f| &f.frames_in),
-            frames_out: figures.sum(|f| &f.frames_out),
-            events_fired: figures.sum(|f| &f.fired),
-            events_delivered: figures.sum(|f| &f.delivered),
-            events_dropped: figures.sum(|f| &f.dropped),
+            bytes_in: totals.bytes_in,
+            bytes_out: totals.bytes_out,
+            frames_in: totals.frames_in,
+            frames_out: totals.frames_out,
+            events_fired: totals.fired,
+            events_delivered: totals.delivered,
+            events_dropped: totals.dropped,
             p50,
             p99,
         }
     }
 }
 
-/// A call settled with `outcome` after `elapsed` nanoseconds.
-#[inline]
-fn settle(local: &Local<'_>, handles: &Handles, outcome: Outcome, elapsed: u64) {
-    local.add(&local.figures.settled[outcome.0], 1);
-    local.add(local.figures.latency.counter(elapsed), 1);
-    handles.settled[outcome.0].increment(1);
-    handles.duration[outcome.0].record(elapsed as f64 * 1e-9);
-}
-
 /// One frame of `len` bytes of body received.
 #[inline]
-fn count_in(local: &Local<'_>, handles: &Handles, len: usize) {
+fn count_in(local: &Local<'_>, len: usize) {
     local.add(&local.figures.frames_in, 1);
     local.add(&local.figures.bytes_in, len as u64);
-    handles.frames_in.increment(1);
-    handles.bytes_in.increment(len as u64);
 }
 
 /// `frames` frames of `len` bytes of body each queued.
 #[inline]
-fn count_out(local: &Local<'_>, handles: &Handles, len: usize, frames: u64) {
+fn count_out(local: &Local<'_>, len: usize, frames: u64) {
     local.add(&local.figures.frames_out, frames);
     local.add(&local.figures.bytes_out, len as u64 * frames);
-    handles.frames_out.increment(frames);
-    handles.bytes_out.increment(len as u64 * frames);
 }
 
 /// Every remote's figures on one side (one per server or client endpoint).
@@ -354,6 +315,7 @@ impl Telemetry {
         handles: crate::interface::Direction,
     ) -> Telemetry {
         names::describe();
+        let clock = Clock::get();
         let service = interface.name();
         let address = std::sync::Arc::new(OnceLock::new());
         let remotes = interface
@@ -367,7 +329,10 @@ impl Telemetry {
                 otel_name: format!("{service}/{}", def.name),
                 address: std::sync::Arc::clone(&address),
                 figures: Sharded::new(),
+                clock,
+                error_latency: Histogram::default(),
                 handles: OnceLock::new(),
+                published: Published::new(),
             })
             .collect();
         Telemetry { remotes, address }
@@ -381,6 +346,10 @@ impl Telemetry {
 
     pub(crate) fn remote(&self, index: usize) -> &RemoteTelemetry {
         &self.remotes[index]
+    }
+
+    pub(super) fn remotes(&self) -> &[RemoteTelemetry] {
+        &self.remotes
     }
 
     pub(crate) fn snapshot(&self) -> Vec<RemoteStats> {
@@ -436,7 +405,7 @@ pub struct RemoteStats {
     pub events_delivered: u64,
     /// Events dropped (on firing or on hearing).
     pub events_dropped: u64,
-    /// The median call duration (within 19 %): from arrival to reply for a handled call, from sending to
+    /// The median call duration (within 12.5 %): from arrival to reply for a handled call, from sending to
     /// settling for one made here. Zero before any call.
     pub p50: Duration,
     /// The 99th percentile of the call duration.
