@@ -389,6 +389,7 @@ impl ServerShared {
             }
             idle.await;
         }
+        self.endpoint.telemetry().stop_publishing();
     }
 
     /// The players connected right now, in the order they joined.

@@ -261,11 +261,13 @@ impl ClientBuilder {
         tokio::spawn(write_loop(Arc::clone(&link), writer));
         tokio::spawn(Arc::clone(&link).expire_calls());
         let limits = ReadLimits::from_config(&shared.config);
+        let telemetry = Arc::clone(shared.endpoint().telemetry());
         tokio::spawn(async move {
             let mut dispatcher = Dispatcher::new(Arc::clone(&link), binding, None);
             let stop = read_loop(&link, reader, buf, limits, &mut dispatcher).await;
             log_stop(&link.peer, &stop, &link.log_limit);
             link.close();
+            telemetry.stop_publishing();
         });
         Ok(Client { shared, remotes })
     }

@@ -155,19 +155,24 @@ impl Telemetry {
         }
     }
 
-    /// Hands the figures over every `every` (none when it is zero) on the current tokio runtime, until the
-    /// telemetry is dropped (which hands over the rest). Without a runtime, only `publish` and the drop do.
+    /// Hands the figures over every `every` (none when it is zero) on the current tokio runtime, until
+    /// `stop_publishing` or the drop (each hands over the rest). The task holds the telemetry weakly. Without a
+    /// runtime, only `publish` and the drop hand the figures over.
     pub(crate) fn publish_every(telemetry: &Arc<Telemetry>, every: Duration) {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
         if every.is_zero() {
             return;
         }
+        let stop = Arc::clone(&telemetry.stop_publishing);
         let telemetry: Weak<Telemetry> = Arc::downgrade(telemetry);
         runtime.spawn(async move {
             let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
-                ticks.tick().await;
+                tokio::select! {
+                    _ = ticks.tick() => {}
+                    () = stop.notified() => return,
+                }
                 match telemetry.upgrade() {
                     Some(telemetry) => telemetry.publish(),
                     None => return,
@@ -175,10 +180,18 @@ impl Telemetry {
             }
         });
     }
+
+    /// Hands the figures over and ends the periodic hand-over: the server shut down, or the client's connection
+    /// closed. What is counted after (calls settling late) goes over on `publish` or at the drop.
+    pub(crate) fn stop_publishing(&self) {
+        self.publish();
+        self.stop_publishing.notify_one();
+    }
 }
 
 impl Drop for Telemetry {
     fn drop(&mut self) {
         self.publish();
+        self.stop_publishing.notify_one();
     }
 }

@@ -305,6 +305,8 @@ fn count_out(local: &Local<'_>, len: usize, frames: u64) {
 /// Every remote's figures on one side (one per server or client endpoint).
 pub(crate) struct Telemetry {
     remotes: Box<[RemoteTelemetry]>,
+    /// Ends the periodic hand-over to the recorder (`publish.rs`); a permit is kept if its task is not waiting.
+    pub(super) stop_publishing: std::sync::Arc<tokio::sync::Notify>,
     address: std::sync::Arc<OnceLock<String>>,
 }
 
@@ -335,7 +337,7 @@ impl Telemetry {
                 published: Published::new(),
             })
             .collect();
-        Telemetry { remotes, address }
+        Telemetry { remotes, stop_publishing: std::sync::Arc::new(tokio::sync::Notify::new()), address }
     }
 
     /// The server's address, for the spans' `server.address` (its listener on a server, where it dialled on a
