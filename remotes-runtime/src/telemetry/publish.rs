@@ -191,7 +191,6 @@ impl Telemetry {
 
 impl Drop for Telemetry {
     fn drop(&mut self) {
-        self.publish();
-        self.stop_publishing.notify_one();
+        self.stop_publishing();
     }
 }
