@@ -27,6 +27,10 @@ pub struct LoadResult {
     pub p99_us: f64,
     /// Calls that failed (any error), over the whole run.
     pub errors: u64,
+    /// Write system calls (`write`, `writev`: `syscw` of `/proc/self/io`) of the whole process inside the window,
+    /// per call that completed in it: both ends' writes, so 2.0 when no write carries two frames, and less the
+    /// more frames a write carries (issue #16, round two). In-process transports make none. NaN where not counted.
+    pub writes_per_call: f64,
 }
 
 /// A fresh multi-threaded runtime (one worker per core, as `#[tokio::main]` would), so no run inherits tasks,
@@ -80,6 +84,13 @@ where
             }));
         }
     }
+    // Counts the process's writes over the window, from its start to its end.
+    let writes = tokio::spawn(async move {
+        tokio::time::sleep_until(window_start).await;
+        let before = write_syscalls();
+        tokio::time::sleep_until(end).await;
+        write_syscalls().zip(before).map(|(after, before)| after - before)
+    });
     let mut all = Vec::new();
     let mut errors = 0;
     // Every call is bounded by its system's own timeout (10 s at most); this bounds the whole run once more.
@@ -94,8 +105,12 @@ where
         }
     }
     let calls_per_sec = all.len() as f64 / lengths.measure.as_secs_f64();
+    let writes_per_call = match writes.await {
+        Ok(Some(writes)) if !all.is_empty() => writes as f64 / all.len() as f64,
+        _ => f64::NAN,
+    };
     let (p50_us, p99_us) = percentiles(&mut all);
-    LoadResult { calls_per_sec, p50_us, p99_us, errors }
+    LoadResult { calls_per_sec, p50_us, p99_us, errors, writes_per_call }
 }
 
 /// p50 and p99 of nanosecond samples, in microseconds.
@@ -117,6 +132,12 @@ pub fn median(values: &[f64]) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     let n = v.len();
     if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+}
+
+/// Write system calls this process has made (`syscw` of `/proc/self/io`), where the kernel tells.
+fn write_syscalls() -> Option<u64> {
+    let io = std::fs::read_to_string("/proc/self/io").ok()?;
+    io.lines().find_map(|line| line.strip_prefix("syscw:")).and_then(|count| count.trim().parse().ok())
 }
 
 /// Resident memory of this process, bytes (`VmRSS` from `/proc/self/status`).

@@ -425,11 +425,12 @@ fn main() {
                 let (label, _, run) = systems[index];
                 let result = run(transport, clients, in_flight, opts.lengths);
                 eprintln!(
-                    "  {scenario:<10} {label:<13} rep {}: {:>9.0} calls/s  p50 {:>7.1} us  p99 {:>8.1} us{}",
+                    "  {scenario:<10} {label:<13} rep {}: {:>9.0} calls/s  p50 {:>7.1} us  p99 {:>8.1} us  {:.3} writes/call{}",
                     rep + 1,
                     result.calls_per_sec,
                     result.p50_us,
                     result.p99_us,
+                    result.writes_per_call,
                     if result.errors > 0 { format!("  ({} errors)", result.errors) } else { String::new() }
                 );
                 report.load[first + index].runs.push(result);
@@ -699,9 +700,9 @@ fn render(report: &Report, opts: &Opts, elapsed: Duration) -> String {
         let _ = writeln!(out, "### Calls (request: id u64, 64-byte name, 8 x u32; reply: 2 x u64)\n");
         let _ = writeln!(
             out,
-            "| scenario | system | calls/s | p50 µs | p99 µs | calls/s vs hand-written | calls/s vs hand-written+yield | calls/s vs tarpc | p50 vs hand-written |"
+            "| scenario | system | calls/s | p50 µs | p99 µs | writes/call | calls/s vs hand-written | calls/s vs hand-written+yield | calls/s vs tarpc | p50 vs hand-written |"
         );
-        let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         for row in report.load.iter().filter(|r| !is_ws(r.scenario)) {
             let peer = |system: &str, f: fn(&LoadResult) -> f64| {
                 if row.system == system {
@@ -713,13 +714,17 @@ fn render(report: &Report, opts: &Opts, elapsed: Duration) -> String {
             let errors: u64 = row.runs.iter().map(|r| r.errors).sum();
             let _ = writeln!(
                 out,
-                "| {} | {}{} | {:.0} | {:.1} | {:.1} | {} | {} | {} | {} |",
+                "| {} | {}{} | {:.0} | {:.1} | {:.1} | {} | {} | {} | {} | {} |",
                 row.scenario,
                 row.system,
                 if errors > 0 { format!(" ({errors} errors)") } else { String::new() },
                 row.med(|r| r.calls_per_sec),
                 row.med(|r| r.p50_us),
                 row.med(|r| r.p99_us),
+                match row.med(|r| r.writes_per_call) {
+                    w if w.is_nan() || w == 0.0 => "–".to_string(),
+                    w => format!("{w:.3}"),
+                },
                 peer("hand-written", |r| r.calls_per_sec),
                 peer("hand-written+yield", |r| r.calls_per_sec),
                 peer("tarpc", |r| r.calls_per_sec),

@@ -179,8 +179,13 @@ fn measure(clients: usize, lengths: Lengths) -> ScalePoint {
         expect_line(&mut clients_out, "MID");
         let per_client = server_rss(server);
         let figures: Vec<f64> = expect_line(&mut clients_out, "RESULT").split_whitespace().map(number).collect();
-        let result =
-            LoadResult { calls_per_sec: figures[0], p50_us: figures[1], p99_us: figures[2], errors: figures[3] as u64 };
+        let result = LoadResult {
+            calls_per_sec: figures[0],
+            p50_us: figures[1],
+            p99_us: figures[2],
+            errors: figures[3] as u64,
+            writes_per_call: f64::NAN,
+        };
         (result, per_client)
     };
     let (idle, idle_per_client) = shape("IDLE", &mut server);

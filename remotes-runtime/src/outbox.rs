@@ -128,6 +128,8 @@ impl OutboxState {
 pub(crate) struct Batch {
     pub(crate) segments: VecDeque<Bytes>,
     pub(crate) tail: BytesMut,
+    /// The frames taken.
+    pub(crate) frames: usize,
 }
 
 impl Outbox {
@@ -180,7 +182,7 @@ impl Outbox {
         std::mem::swap(&mut state.segments, &mut batch.segments);
         std::mem::swap(&mut state.buf, &mut batch.tail);
         state.segment_bytes = 0;
-        state.frames = 0;
+        batch.frames = std::mem::take(&mut state.frames);
         state.full_since = None;
         state.writing_reply_frames = std::mem::take(&mut state.reply_frames);
         state.writing_reply_bytes = std::mem::take(&mut state.reply_bytes);
