@@ -8,6 +8,8 @@
 #
 # Usage: scripts/observability-cost.sh [--base COMMIT] [ROUNDS]   (default: 12 rounds)
 # The telemetry-off build lives in target/telemetry-off; BASE_TARGET=DIR keeps a base build between runs.
+# BENCH_ARGS adds options to every benchmark run, e.g. BENCH_ARGS="--warmup 200 --measure 1000" for shorter rounds
+# (more of them in the same time: on a noisy machine, more rounds narrow the interval more than longer ones).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 base=""
@@ -33,12 +35,13 @@ if [[ -n "$base" ]]; then
     variants+=(base)
 fi
 
+# shellcheck disable=SC2086 # BENCH_ARGS is split into options on purpose
 run() { # variant -> calls/s of remotes at tcp-32x16
     case "$1" in
-        off) "$off_bin" --only tcp-32x16 --systems remotes --reps 1 --no-charts ;;
-        head) "$head_bin" --only tcp-32x16 --systems remotes --reps 1 --no-charts ;;
-        recorder) "$head_bin" --only tcp-32x16 --systems remotes --reps 1 --no-charts --metrics-recorder ;;
-        base) "$base_bin" --only tcp-32x16 --systems remotes --reps 1 ;;
+        off) "$off_bin" --only tcp-32x16 --systems remotes --reps 1 --no-charts ${BENCH_ARGS:-} ;;
+        head) "$head_bin" --only tcp-32x16 --systems remotes --reps 1 --no-charts ${BENCH_ARGS:-} ;;
+        recorder) "$head_bin" --only tcp-32x16 --systems remotes --reps 1 --no-charts --metrics-recorder ${BENCH_ARGS:-} ;;
+        base) "$base_bin" --only tcp-32x16 --systems remotes --reps 1 ${BENCH_ARGS:-} ;;
     esac 2>/dev/null | awk -F'|' '$2 ~ /tcp-32x16/ && $3 ~ /remotes/ { gsub(/ /, "", $4); print $4; exit }'
 }
 
@@ -63,7 +66,13 @@ print("|---|" + "---:|" * len(variants))
 for round in sorted(by):
     print(f"| {round} | " + " | ".join(f"{by[round][v]:.0f}" for v in variants) + " |")
 print()
+import random
+random.seed(15)  # the interval repeats for the same rounds
 for v in variants[1:]:
-    r = [by[k][v] / by[k]["off"] for k in by]
-    print(f"{names[v]} / telemetry off: median {statistics.median(r):.3f} (min {min(r):.3f}, max {max(r):.3f})")
+    r = [by[k][v] / by[k]["off"] for k in by if v in by[k] and "off" in by[k]]
+    # 95 % interval of the median, by resampling the rounds (percentile bootstrap).
+    boot = sorted(statistics.median(random.choices(r, k=len(r))) for _ in range(2000))
+    low, high = boot[50], boot[1949]
+    print(f"{names[v]} / telemetry off: median {statistics.median(r):.3f} (95 % interval {low:.3f}-{high:.3f}; "
+          f"min {min(r):.3f}, max {max(r):.3f}; {len(r)} rounds)")
 PY

@@ -16,7 +16,7 @@ use crate::log_limit::log_at;
 use crate::player::Player;
 use crate::rate_limit::Buckets;
 use crate::slots::Desync;
-use crate::telemetry::{CallStart, Dropped, Outcome, in_span};
+use crate::telemetry::{CallStart, Dropped, Outcome, enter};
 use crate::wire::message::{Message, kind};
 use crate::work::Refused;
 
@@ -181,7 +181,7 @@ impl Dispatcher {
         };
         // Borrowed, not cloned: a reference count shared by every connection would be written at every call.
         let figures = self.binding.endpoint.telemetry().remote(local);
-        let started = figures.call_started(len);
+        let started = figures.handled_call_started(len);
         let refuse = |link: &Link, error: FunctionError| {
             link.reply(id, Err(error));
             figures.call_refused(Outcome::error(error));
@@ -219,12 +219,15 @@ impl Dispatcher {
         };
         let span = figures.server_span(self.player.as_ref().map(Player::id));
         // Decoding failures and broken constraints are reported by the remote's pipeline.
-        let called = in_span(span.as_ref(), || handler.call(self.player.as_ref(), args));
+        let called = {
+            let _in_span = enter(span.as_ref());
+            handler.call(self.player.as_ref(), args)
+        };
         match called {
             Ok(reply) => link.start_handler(id, timeout, reply, ticket, CallStart { remote: local, started, span }),
             Err(error) => {
                 let start = CallStart { remote: local, started, span };
-                figures.call_settled(&start, Outcome::error(error), link.reply(id, Err(error)));
+                figures.handled_call_settled(&start, Outcome::error(error), link.reply(id, Err(error)));
             }
         }
     }

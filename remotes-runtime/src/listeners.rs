@@ -26,7 +26,7 @@ use bytes::Bytes;
 
 use crate::pipeline::Pipeline;
 use crate::player::Player;
-use crate::telemetry::{Dropped, Telemetry, in_span};
+use crate::telemetry::{Dropped, Telemetry, enter};
 use crate::user_code::{CatchUnwind, Started, log_panic, start};
 use crate::wire::args::Args;
 use crate::work::Ticket;
@@ -292,7 +292,11 @@ impl Listeners {
             Route::Deliver(sink) => {
                 let figures = self.telemetry.as_ref().map(|telemetry| telemetry.remote(index));
                 let span = figures.map_or_else(tracing::Span::none, |f| f.event_span(caller.map(Player::id)));
-                if in_span(Some(&span), || sink.deliver(caller, &args, ticket)) {
+                let delivered = {
+                    let _in_span = enter(Some(&span));
+                    sink.deliver(caller, &args, ticket)
+                };
+                if delivered {
                     figures.inspect(|f| f.event_delivered());
                 }
             }

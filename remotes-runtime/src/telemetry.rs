@@ -32,7 +32,7 @@
 //! and when the server or client is dropped, as increments of what was counted since the last time. So a recorder
 //! sees the counters at most one interval late, and a call costs no recorder call (and, with a recorder, no shared
 //! atomic) on its way. The durations of successful calls go over as samples at the middle of their bucket in a
-//! log-linear histogram (eight buckets per power of two from 1 µs: within 6.25 % of the true duration); those of
+//! log-linear histogram (eight buckets per power of two from about 1 µs: within 6.25 % of the true duration); those of
 //! calls that fail, and the `dropped`, `bad_requests` and `rate_limited` counters, are recorded as they happen.
 //! Each remote's handles are registered at its first hand-over: a remote never used has none.
 //!
@@ -65,5 +65,5 @@ mod shards;
 mod stats;
 
 pub(crate) use histogram::Histogram;
-pub(crate) use stats::{CallStart, Dropped, Outcome, Telemetry, in_span};
+pub(crate) use stats::{CallStart, Dropped, Outcome, Telemetry, enter};
 pub use stats::{ErrorCounts, PlayerStats, RemoteStats, ServerStats};

@@ -12,7 +12,7 @@ use tokio::task::AbortHandle;
 use super::Link;
 use crate::FunctionError;
 use crate::pending::IdMap;
-use crate::telemetry::{CallStart, Outcome, in_span};
+use crate::telemetry::{CallStart, Outcome, enter};
 use crate::user_code::{Started, log_panic, start};
 use crate::wire::frame::body_len;
 use crate::wire::message::kind;
@@ -110,7 +110,7 @@ impl Link {
     /// Records how a handled call settled (`len`: the reply's frame body, 0 when none was sent).
     pub(super) fn record(&self, start: &CallStart, outcome: Outcome, len: usize) {
         if let Some(telemetry) = &self.telemetry {
-            telemetry.remote(start.remote).call_settled(start, outcome, len);
+            telemetry.remote(start.remote).handled_call_settled(start, outcome, len);
         }
     }
 
@@ -172,7 +172,10 @@ impl Link {
         call: CallStart,
     ) {
         // Handler futures catch their own panics (see `endpoint::TypedHandler`); a panic here is one all the same.
-        let started = in_span(call.span.as_ref(), || start(reply));
+        let started = {
+            let _in_span = enter(call.span.as_ref());
+            start(reply)
+        };
         let reply = match started {
             Started::Done(outcome) => return self.settle(id, outcome, &call),
             Started::Waiting(reply) => reply,

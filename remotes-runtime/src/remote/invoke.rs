@@ -204,7 +204,7 @@ impl<R> Invoke<R> {
                 unreachable!("state checked above")
             };
             let figures = report.boundary.telemetry().remote(report.index);
-            let started = figures.call_started(body_len(&[remote], args.as_slice().len()));
+            let started = figures.made_call_started(body_len(&[remote], args.as_slice().len()));
             let span = figures.client_span(report.player.as_ref().map(Player::id));
             let start = CallStart { remote: report.index, started, span };
             *this.observed = Some(Observed { report, start, done: false });
@@ -312,7 +312,7 @@ struct Observed {
 
 impl Observed {
     fn record(&self, outcome: Outcome, reply_len: usize) {
-        self.report.boundary.telemetry().remote(self.start.remote).call_settled(&self.start, outcome, reply_len);
+        self.report.boundary.telemetry().remote(self.start.remote).made_call_settled(&self.start, outcome, reply_len);
     }
 
     fn settle(mut self, outcome: Outcome, reply_len: usize) {

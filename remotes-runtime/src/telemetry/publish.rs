@@ -124,7 +124,7 @@ impl RemoteTelemetry {
             }
         }
         for (bucket, n) in unpublished.latency {
-            handles.duration[0].record_many(histogram::seconds(bucket), n as usize);
+            handles.duration[0].record_many(histogram::seconds(bucket, self.clock.unit_nanos()), n as usize);
         }
     }
 }

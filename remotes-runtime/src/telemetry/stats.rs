@@ -81,7 +81,7 @@ pub(crate) struct RemoteTelemetry {
     /// The server's address (`server.address` of the spans), once known.
     address: std::sync::Arc<OnceLock<String>>,
     pub(super) figures: Sharded,
-    clock: Clock,
+    pub(super) clock: Clock,
     /// Durations of the calls that settled with an error, for the snapshot (successes are in `figures`).
     error_latency: Histogram,
     handles: OnceLock<Handles>,
@@ -103,13 +103,12 @@ fn spans_wanted() -> bool {
 /// no program should be built this way (its `stats()` reads zeros).
 const OFF: bool = cfg!(remotes_telemetry_off);
 
-/// Runs `f` inside `span`, or just runs it when there is no span (no subscriber): entering and leaving an empty
-/// span is cheap, but not free, and the closure it takes keeps `f` from being inlined.
-pub(crate) fn in_span<T>(span: Option<&Span>, f: impl FnOnce() -> T) -> T {
-    match span {
-        Some(span) if !span.is_none() => span.in_scope(f),
-        _ => f(),
-    }
+/// Enters `span` until the guard is dropped, or does nothing when there is no span (no subscriber): entering and
+/// leaving an empty span is cheap, but not free. A guard rather than `Span::in_scope`, whose closure kept the code
+/// it covers out of line (measured: 16 instructions a call, twice per call handled).
+#[inline]
+pub(crate) fn enter(span: Option<&Span>) -> Option<tracing::span::Entered<'_>> {
+    span.filter(|span| !span.is_none()).map(Span::enter)
 }
 
 impl RemoteTelemetry {
@@ -148,16 +147,41 @@ impl RemoteTelemetry {
             rpc.system.name = "remotes", rpc.method = self.name, remotes.player = player)
     }
 
-    /// A call arrived (handled here) or was sent (made here), with `len` bytes of frame body; returns when
-    /// (`CallStart::started`).
+    /// A call arrived, to be handled here, with `len` bytes of frame body; returns when (`CallStart::started`).
     #[inline]
-    pub(crate) fn call_started(&self, len: usize) -> u64 {
+    pub(crate) fn handled_call_started(&self, len: usize) -> u64 {
+        self.call_started::<true>(len)
+    }
+
+    /// A call made here was sent, with `len` bytes of frame body; returns when (`CallStart::started`).
+    #[inline]
+    pub(crate) fn made_call_started(&self, len: usize) -> u64 {
+        self.call_started::<false>(len)
+    }
+
+    /// A call handled here settled; `reply_len` is the reply's frame body (sent), 0 for none.
+    #[inline]
+    pub(crate) fn handled_call_settled(&self, start: &CallStart, outcome: Outcome, reply_len: usize) {
+        self.call_settled::<true>(start, outcome, reply_len);
+    }
+
+    /// A call made here settled; `reply_len` is the reply's frame body (received), 0 for none.
+    #[inline]
+    pub(crate) fn made_call_settled(&self, start: &CallStart, outcome: Outcome, reply_len: usize) {
+        self.call_settled::<false>(start, outcome, reply_len);
+    }
+
+    /// One body for both sides, each side's copy without the other's branch (callers always know which they are:
+    /// `handles_it` says the same).
+    #[inline]
+    fn call_started<const HANDLED: bool>(&self, len: usize) -> u64 {
         if OFF {
             return 0;
         }
+        debug_assert_eq!(HANDLED, self.handles_it, "{}", self.name);
         let local = self.figures.local();
         local.add(&local.figures.started, 1);
-        if self.handles_it {
+        if HANDLED {
             count_in(&local, len);
         } else {
             count_out(&local, len, 1);
@@ -165,22 +189,23 @@ impl RemoteTelemetry {
         self.clock.now()
     }
 
-    /// A call settled; `reply_len` is the reply's frame body (sent, or received), 0 for none.
     #[inline]
-    pub(crate) fn call_settled(&self, start: &CallStart, outcome: Outcome, reply_len: usize) {
+    fn call_settled<const HANDLED: bool>(&self, start: &CallStart, outcome: Outcome, reply_len: usize) {
         if OFF {
             return;
         }
-        let elapsed = self.clock.nanos_between(start.started, self.clock.now());
+        debug_assert_eq!(HANDLED, self.handles_it, "{}", self.name);
+        let now = self.clock.now();
         let local = self.figures.local();
-        local.add(&local.figures.settled[outcome.0], 1);
         if outcome == Outcome::OK {
-            local.add(local.figures.latency.counter(elapsed), 1);
+            local.add(&local.figures.settled[0], 1);
+            local.add(local.figures.latency.counter(self.clock.units_between(start.started, now)), 1);
         } else {
-            self.errored(outcome, elapsed, start.span.as_ref());
+            local.add(&local.figures.settled[outcome.0], 1);
+            self.errored(outcome, start.started, now, start.span.as_ref());
         }
         if reply_len > 0 {
-            if self.handles_it {
+            if HANDLED {
                 count_out(&local, reply_len, 1);
             } else {
                 count_in(&local, reply_len);
@@ -188,12 +213,13 @@ impl RemoteTelemetry {
         }
     }
 
-    /// A call settled with an error after `elapsed` nanoseconds: timed for the snapshot, recorded at once, and
-    /// marked on its span.
+    /// A call settled with an error, started and ended at these clock readings: timed for the snapshot, recorded
+    /// at once, and marked on its span.
     #[cold]
-    fn errored(&self, outcome: Outcome, elapsed: u64, span: Option<&Span>) {
-        self.error_latency.counter(elapsed).fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.handles().duration[outcome.0].record(elapsed as f64 * 1e-9);
+    fn errored(&self, outcome: Outcome, started: u64, ended: u64, span: Option<&Span>) {
+        let units = self.clock.units_between(started, ended);
+        self.error_latency.counter(units).fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.handles().duration[outcome.0].record(self.clock.nanos_between(started, ended) as f64 * 1e-9);
         if let Some(span) = span.filter(|span| !span.is_disabled()) {
             span.record("error.type", outcome.label());
             span.record("otel.status_code", "ERROR");
@@ -207,7 +233,7 @@ impl RemoteTelemetry {
         }
         let local = self.figures.local();
         local.add(&local.figures.settled[outcome.0], 1);
-        self.errored(outcome, 0, None);
+        self.errored(outcome, 0, 0, None);
     }
 
     pub(crate) fn frame_in(&self, len: usize) {
@@ -263,7 +289,7 @@ impl RemoteTelemetry {
         let settled = totals.settled;
         let mut latency = self.figures.latency_counts();
         self.error_latency.add_counts(&mut latency);
-        let [p50, p99] = quantiles(&latency, [0.5, 0.99]);
+        let [p50, p99] = quantiles(&latency, [0.5, 0.99], self.clock.unit_nanos());
         RemoteStats {
             name: self.name,
             calls: settled.iter().sum(),
