@@ -2,6 +2,8 @@
 //! writer task (drain the outbox into the transport, in batches), around the shared [`Link`] that callers use to
 //! queue frames and await replies.
 
+mod attention;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,6 +21,7 @@ use crate::receive::ReceiveBudget;
 use crate::slots::Desync;
 use crate::telemetry::names;
 use crate::wire::frame::{FrameError, split_frame};
+use attention::{Attention, Heard};
 
 /// Reader buffers start this small and grow with the traffic; idle connections stay cheap.
 const INITIAL_READ_BUFFER: usize = 1024;
@@ -128,12 +131,7 @@ where
     // tick, which then moves `last_frame` (one clock read per tick, not per frame).
     let mut last_frame = Instant::now();
     let mut framed = false;
-    let tick = tokio::time::sleep_until(last_frame + timers.ping_interval);
-    tokio::pin!(tick);
-    // Made once: a `closed()` made at every turn of the loop would register with the link's `Notify` and
-    // unregister again each time (counted: a few hundred instructions per call; BENCHMARKS.md, round two).
-    let closed = link.closed();
-    tokio::pin!(closed);
+    let mut attention = Attention::new(link, last_frame + timers.ping_interval);
     let mut budget = limits.receive.map(|rate| ReceiveBudget::new(rate, last_frame));
     // Since when the peer has been over its budget: set when a frame has to wait, kept while frames keep having to
     // wait less than `FLOOD_GAP` apart (`last_held`: when the reader last held a frame back). A frame passing
@@ -203,6 +201,35 @@ where
             }
         }
         let stop = tokio::select! {
+            // Biased, the link's closing and the tick first: a peer whose bytes are always ready to read still
+            // meets the idle, slow-peer and flood checks (and looking costs a flag test).
+            biased;
+            heard = std::future::poll_fn(|cx| attention.poll(link, cx)) => match heard {
+                Heard::Closed => Some(Stop::Closed),
+                Heard::Tick => {
+                    let now = Instant::now();
+                    if std::mem::take(&mut framed) {
+                        last_frame = now;
+                    }
+                    // A frame the reader holds back counts as a sign of life.
+                    let silent = if next.is_some() { Duration::ZERO } else { now - last_frame };
+                    if silent >= timers.idle_timeout {
+                        Some(Stop::Idle(silent))
+                    } else if let Some(full) = link.outbox.full_for().filter(|full| *full >= timers.slow_peer_grace) {
+                        Some(Stop::SlowPeer(full))
+                    } else if let Some(flooding) = throttled_since
+                        .filter(|_| next_waited || now - last_held <= FLOOD_GAP)
+                        .map(|since| now - since)
+                        .filter(|t| *t >= timers.flood_grace)
+                    {
+                        Some(Stop::Flood(flooding))
+                    } else {
+                        link.send_ping();
+                        attention.reset(now + timers.ping_interval);
+                        None
+                    }
+                }
+            },
             read = reader.read_buf(&mut buf), if matches!(wait, Wait::Read) => match read {
                 Ok(0) => Some(Stop::Eof),
                 Ok(read) => {
@@ -217,30 +244,6 @@ where
                 None
             }
             () = budget_refilled(wait), if matches!(wait, Wait::Budget(_)) => None,
-            () = &mut closed => Some(Stop::Closed),
-            () = &mut tick => {
-                let now = Instant::now();
-                if std::mem::take(&mut framed) {
-                    last_frame = now;
-                }
-                // A frame the reader holds back counts as a sign of life.
-                let silent = if next.is_some() { Duration::ZERO } else { now - last_frame };
-                if silent >= timers.idle_timeout {
-                    Some(Stop::Idle(silent))
-                } else if let Some(full) = link.outbox.full_for().filter(|full| *full >= timers.slow_peer_grace) {
-                    Some(Stop::SlowPeer(full))
-                } else if let Some(flooding) = throttled_since
-                    .filter(|_| next_waited || now - last_held <= FLOOD_GAP)
-                    .map(|since| now - since)
-                    .filter(|t| *t >= timers.flood_grace)
-                {
-                    Some(Stop::Flood(flooding))
-                } else {
-                    link.send_ping();
-                    tick.as_mut().reset(now + timers.ping_interval);
-                    None
-                }
-            }
         };
         if let Some(stop) = stop {
             return stop;

@@ -106,6 +106,7 @@ mod rate_limit;
 mod receive;
 mod remote;
 mod server;
+mod signal;
 mod slots;
 pub mod telemetry;
 pub mod testing;

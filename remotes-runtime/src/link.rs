@@ -33,6 +33,7 @@ use crate::FunctionError;
 use crate::log_limit::LogLimit;
 use crate::outbox::{Outbox, QueueLimits};
 use crate::pending::PendingTable;
+use crate::signal::Signal;
 use crate::slots::Slots;
 use crate::telemetry::{Dropped, Telemetry};
 use crate::wire::message::kind;
@@ -48,6 +49,9 @@ pub(crate) struct Link {
     /// its call by its place there.
     slots: Slots,
     closed: Notify,
+    /// Raised when the connection closes, for its read loop (which also polls its keepalive timer with it: see
+    /// `connection::attention`).
+    pub(crate) reader: Arc<Signal>,
     /// Wakes the expiry task (`expiry`) when a call lists a deadline earlier than the one it sleeps until.
     deadline_listed: Notify,
     /// Who is at the other end, for logs: `player 3`, `server`.
@@ -94,6 +98,7 @@ impl Link {
             inflight: handled::InFlight::default(),
             slots: Slots::default(),
             closed: Notify::new(),
+            reader: Arc::default(),
             deadline_listed: Notify::new(),
             peer: settings.peer,
             local_default: settings.local_default,
@@ -199,6 +204,7 @@ impl Link {
                 task.abort();
             }
             self.closed.notify_waiters();
+            self.reader.raise();
         }
     }
 

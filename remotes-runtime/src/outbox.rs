@@ -27,6 +27,7 @@ use bytes::{Bytes, BytesMut};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use crate::signal::Signal;
 use crate::wire::frame::put_frame;
 
 /// Frames at least this long are shared between recipients rather than copied into each outbox.
@@ -38,7 +39,8 @@ pub(crate) struct Outbox {
     /// Replies not written yet (queued or in the batch being written), frames and bytes: a copy of the state's
     /// counts, readable by the reader without the lock.
     reply_debt: [AtomicUsize; 2],
-    wake_writer: Notify,
+    /// Raised when a frame was queued or the outbox closed: the writer waits on it.
+    wake_writer: Signal,
     /// Signalled each time the writer finished a batch.
     written: Notify,
 }
@@ -150,7 +152,7 @@ impl Outbox {
                 writing: false,
             }),
             reply_debt: [AtomicUsize::new(0), AtomicUsize::new(0)],
-            wake_writer: Notify::new(),
+            wake_writer: Signal::default(),
             written: Notify::new(),
         }
     }
@@ -168,7 +170,7 @@ impl Outbox {
             self.publish_debt(&state);
         }
         drop(state);
-        self.wake_writer.notify_one();
+        self.wake_writer.raise();
         Some(out)
     }
 
@@ -279,7 +281,7 @@ impl Outbox {
 
     /// Waits until something may have been queued (or the outbox closed).
     pub(crate) async fn wait(&self) {
-        self.wake_writer.notified().await;
+        self.wake_writer.take().await;
     }
 
     /// Marks the outbox closed and wakes the writer. Runs `then` under the same lock, so no frame (and no pending
@@ -294,7 +296,7 @@ impl Outbox {
         state.closed = true;
         let out = then();
         drop(state);
-        self.wake_writer.notify_one();
+        self.wake_writer.raise();
         self.written.notify_waiters();
         Some(out)
     }
