@@ -294,10 +294,17 @@ where
         // replies woke, or the replies a batch of requests makes, queue theirs one after the other), or when this
         // side waits on more calls than are queued. A lone call (or a reply) still leaves at once. Measured at TCP
         // 32x16 (BENCHMARKS.md, round two): the last batch's rule takes writes from 0.26 per call to 0.14.
-        if batch.frames > 1 || link.pending.len() > link.outbox.queued_frames() {
+        if batch.frames > 1 || waits_on_more(&link) {
             tokio::task::yield_now().await;
         }
     }
+}
+
+/// Whether this side waits on more calls than are queued (the queue's lock is not taken when it waits on none,
+/// as a server mostly does).
+fn waits_on_more(link: &Link) -> bool {
+    let pending = link.pending.len();
+    pending > 0 && pending > link.outbox.queued_frames()
 }
 
 /// Writes one batch, its shared segments and its tail, with vectored writes where the transport has them. Each

@@ -21,7 +21,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use bytes::{Bytes, BytesMut};
 use tokio::sync::Notify;
@@ -41,8 +41,13 @@ pub(crate) struct Outbox {
     reply_debt: [AtomicUsize; 2],
     /// Raised when a frame was queued or the outbox closed: the writer waits on it.
     wake_writer: Signal,
-    /// Signalled each time the writer finished a batch.
+    /// Signalled each time the writer finished a batch, when someone waits for it (`written_waiters`).
     written: Notify,
+    /// How many tasks wait on `written` (in `replies_below` and `flushed`): the writer skips `notify_waiters`,
+    /// which takes the `Notify`'s lock, when none does.
+    written_waiters: AtomicUsize,
+    /// The state's `closed`, readable without the lock.
+    closed: AtomicBool,
 }
 
 pub(crate) struct OutboxState {
@@ -154,6 +159,8 @@ impl Outbox {
             reply_debt: [AtomicUsize::new(0), AtomicUsize::new(0)],
             wake_writer: Signal::default(),
             written: Notify::new(),
+            written_waiters: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
         }
     }
 
@@ -212,7 +219,11 @@ impl Outbox {
             state.full_since = None;
             self.publish_debt(&state);
         }
-        self.written.notify_waiters();
+        // SeqCst, as the waiters' count: either a waiter counted itself before this load (and is woken), or it
+        // takes the state's lock after the writer released it above (and sees the batch written).
+        if self.written_waiters.load(Ordering::SeqCst) > 0 {
+            self.written.notify_waiters();
+        }
     }
 
     /// `true` when the peer has as many replies waiting to be written as the queue's cap allows: its reader should
@@ -239,6 +250,7 @@ impl Outbox {
 
     /// Resolves once the peer's replies waiting to be written are under the queue's cap, or the outbox closed.
     pub(crate) async fn replies_below(&self, limits: QueueLimits) {
+        let _counted = WrittenWaiter::count(self);
         loop {
             let written = self.written.notified();
             if !self.replies_over(limits) {
@@ -250,6 +262,7 @@ impl Outbox {
 
     /// Resolves once everything queued so far has been handed to the transport, or the connection closed.
     pub(crate) async fn flushed(&self) {
+        let _counted = WrittenWaiter::count(self);
         loop {
             let written = self.written.notified();
             {
@@ -294,6 +307,7 @@ impl Outbox {
             return None;
         }
         state.closed = true;
+        self.closed.store(true, Ordering::Release);
         let out = then();
         drop(state);
         self.wake_writer.raise();
@@ -302,11 +316,27 @@ impl Outbox {
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        self.lock().closed
+        self.closed.load(Ordering::Acquire)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, OutboxState> {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A task counted among the outbox's `written_waiters` while it lives.
+struct WrittenWaiter<'a>(&'a AtomicUsize);
+
+impl WrittenWaiter<'_> {
+    fn count(outbox: &Outbox) -> WrittenWaiter<'_> {
+        outbox.written_waiters.fetch_add(1, Ordering::SeqCst);
+        WrittenWaiter(&outbox.written_waiters)
+    }
+}
+
+impl Drop for WrittenWaiter<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
