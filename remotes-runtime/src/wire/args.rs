@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 
 /// Room reserved up front for encoded arguments and return values: most fit, so encoding does not reallocate.
 pub(crate) const ENCODE_CAPACITY: usize = 128;
+use super::extent::value_len;
 use crate::interface::ArgDef;
 
 /// A type that can cross the wire as an argument or a return value.
@@ -100,24 +101,26 @@ pub(crate) fn encode_value<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) 
     value.serialize(&mut rmp_serde::Serializer::new(out)).map_err(|e| e.to_string())
 }
 
-/// A decoder over a whole payload: one value after another, knowing how far it has read.
-type Decoder<'a> = rmp_serde::Deserializer<rmp_serde::decode::ReadReader<std::io::Cursor<&'a [u8]>>>;
-
-fn decoder(bytes: &[u8]) -> Decoder<'_> {
-    let mut de = rmp_serde::Deserializer::new(std::io::Cursor::new(bytes));
+/// Decodes `bytes`, one whole MessagePack value, at most [`MAX_NESTING`] values deep, with rmp-serde's slice
+/// reader (no allocation; strings and binaries are borrowed from `bytes` until the value takes them).
+fn decode_one<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    let mut de = rmp_serde::Deserializer::from_read_ref(bytes);
     de.set_max_depth(MAX_DEPTH);
-    de
+    super::depth::deserialize(&mut de, MAX_NESTING).map_err(|e| e.to_string())
 }
 
-/// Decodes the next value, at most [`MAX_NESTING`] values deep.
-fn decode_next<T: DeserializeOwned>(de: &mut Decoder<'_>) -> Result<T, String> {
-    super::depth::deserialize(&mut *de, MAX_NESTING).map_err(|e| e.to_string())
-}
-
-/// What is left of the payload.
-fn rest<'a>(de: &Decoder<'a>, bytes: &'a [u8]) -> &'a [u8] {
-    let read = usize::try_from(de.position()).unwrap_or(usize::MAX);
-    bytes.get(read..).unwrap_or_default()
+/// Decodes the value at the front of `rest` and moves `rest` past it.
+fn decode_next<T: DeserializeOwned>(rest: &mut &[u8]) -> Result<T, String> {
+    let Some(len) = value_len(rest) else {
+        // Cut short (or the unused marker): rmp-serde says where.
+        return Err(match decode_one::<T>(rest) {
+            Err(reason) => reason,
+            Ok(_) => "the value is cut short".to_string(),
+        });
+    };
+    let (value, after) = rest.split_at(len);
+    *rest = after;
+    decode_one(value)
 }
 
 /// The deepest nesting a payload may have, in levels of a recursive type: an honest value nested 100 levels
@@ -132,16 +135,16 @@ pub(crate) const MAX_NESTING: usize = 2 * MAX_DEPTH;
 
 /// Decodes a value that must fill `bytes` entirely (a return value).
 pub(crate) fn decode_value<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
-    let mut de = decoder(bytes);
-    let value = decode_next(&mut de)?;
-    match rest(&de, bytes).len() {
+    let mut rest = bytes;
+    let value = decode_next(&mut rest)?;
+    match rest.len() {
         0 => Ok(value),
         trailing => Err(format!("{trailing} bytes of trailing data")),
     }
 }
 
-fn read_array_header(de: &mut Decoder<'_>, expected: usize) -> Result<(), ArgsError> {
-    let len = rmp::decode::read_array_len(de.get_mut())
+fn read_array_header(rest: &mut &[u8], expected: usize) -> Result<(), ArgsError> {
+    let len = rmp::decode::read_array_len(rest)
         .map_err(|e| ArgsError { index: None, reason: format!("arguments are not an array: {e}") })?;
     if len as usize != expected {
         return Err(ArgsError { index: None, reason: format!("expected {expected} arguments, received {len}") });
@@ -171,13 +174,13 @@ macro_rules! tuple_args {
 
             #[allow(unused_mut, unused_variables)]
             fn decode(bytes: &[u8], limits: &[ArgDef]) -> Result<Self, ArgsError> {
-                let mut de = decoder(bytes);
-                read_array_header(&mut de, $len)?;
+                let mut rest = bytes;
+                read_array_header(&mut rest, $len)?;
                 let value = ($({
-                    check_announced_len(rest(&de, bytes), $idx, limits)?;
-                    decode_next::<$name>(&mut de).map_err(|reason| ArgsError { index: Some($idx), reason })?
+                    check_announced_len(rest, $idx, limits)?;
+                    decode_next::<$name>(&mut rest).map_err(|reason| ArgsError { index: Some($idx), reason })?
                 },)*);
-                finish(rest(&de, bytes))?;
+                finish(rest)?;
                 Ok(value)
             }
         }
