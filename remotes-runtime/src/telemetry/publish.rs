@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use metrics::{Counter, Histogram as MetricHistogram};
 
-use super::histogram::{self, BUCKETS};
+use super::histogram;
 use super::names;
 use super::shards::Totals;
 use super::stats::{DROPPED, OUTCOMES, RemoteTelemetry, Telemetry};
@@ -73,7 +73,9 @@ pub(super) struct Published {
 
 impl Published {
     pub(super) fn new() -> Mutex<Published> {
-        Mutex::new(Published { totals: Totals::default(), latency: vec![0; BUCKETS] })
+        // Empty until the remote's first successful call is handed over: a remote never called keeps no buckets
+        // (they are 1.5 KB a remote, which every idle client would hold for each of its remotes).
+        Mutex::new(Published { totals: Totals::default(), latency: Vec::new() })
     }
 }
 
@@ -95,9 +97,9 @@ impl RemoteTelemetry {
             let latency = self.figures.latency_counts();
             let since = Unpublished {
                 totals: totals.minus(&published.totals),
-                latency: (latency.iter().zip(&published.latency).enumerate())
-                    .filter(|(_, (now, then))| now > then)
-                    .map(|(bucket, (now, then))| (bucket, now - then))
+                latency: (latency.iter().enumerate())
+                    .map(|(bucket, now)| (bucket, now - published.latency.get(bucket).copied().unwrap_or(0).min(*now)))
+                    .filter(|(_, since)| *since > 0)
                     .collect(),
             };
             published.totals = totals;

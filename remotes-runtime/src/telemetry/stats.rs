@@ -82,8 +82,9 @@ pub(crate) struct RemoteTelemetry {
     address: std::sync::Arc<OnceLock<String>>,
     pub(super) figures: Sharded,
     pub(super) clock: Clock,
-    /// Durations of the calls that settled with an error, for the snapshot (successes are in `figures`).
-    error_latency: Histogram,
+    /// Durations of the calls that settled with an error, for the snapshot (successes are in `figures`); made at
+    /// the first error, so that a remote that never fails (or is never called) holds no buckets (1.5 KB).
+    error_latency: OnceLock<Box<Histogram>>,
     handles: OnceLock<Handles>,
     pub(super) published: Mutex<Published>,
 }
@@ -218,7 +219,8 @@ impl RemoteTelemetry {
     #[cold]
     fn errored(&self, outcome: Outcome, started: u64, ended: u64, span: Option<&Span>) {
         let units = self.clock.units_between(started, ended);
-        self.error_latency.counter(units).fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let histogram = self.error_latency.get_or_init(Box::default);
+        histogram.counter(units).fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.handles().duration[outcome.0].record(self.clock.nanos_between(started, ended) as f64 * 1e-9);
         if let Some(span) = span.filter(|span| !span.is_disabled()) {
             span.record("error.type", outcome.label());
@@ -288,7 +290,9 @@ impl RemoteTelemetry {
         let totals = self.figures.totals();
         let settled = totals.settled;
         let mut latency = self.figures.latency_counts();
-        self.error_latency.add_counts(&mut latency);
+        if let Some(errors) = self.error_latency.get() {
+            errors.add_counts(&mut latency);
+        }
         let [p50, p99] = quantiles(&latency, [0.5, 0.99], self.clock.unit_nanos());
         RemoteStats {
             name: self.name,
@@ -358,7 +362,7 @@ impl Telemetry {
                 address: std::sync::Arc::clone(&address),
                 figures: Sharded::new(),
                 clock,
-                error_latency: Histogram::default(),
+                error_latency: OnceLock::new(),
                 handles: OnceLock::new(),
                 published: Published::new(),
             })
