@@ -17,7 +17,7 @@ src = sys.argv[1] if len(sys.argv) > 1 else "remotes-runtime/src"
 # prefix; `lib`, `private` (what generated code calls) and `testing` sit above everything.
 LAYERS = [
     ("leaf", ["config", "error", "interface", "api", "validate", "rate_limit", "log_limit", "work", "receive",
-              "user_code", "tls", "typescript", "telemetry"]),
+              "user_code", "tls", "typescript", "telemetry", "signal"]),
     ("wire", ["wire"]),
     ("transport", ["transport"]),
     ("connection", ["link", "outbox", "pending", "deadlines", "slots", "connection", "handshake"]),
