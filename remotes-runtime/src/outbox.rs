@@ -46,7 +46,8 @@ pub(crate) struct Outbox {
     /// How many tasks wait on `written` (in `replies_below` and `flushed`): the writer skips `notify_waiters`,
     /// which takes the `Notify`'s lock, when none does.
     written_waiters: AtomicUsize,
-    /// The state's `closed`, readable without the lock.
+    /// Set (under the state's lock, so that nothing is queued after it) when the connection closed: nothing more is
+    /// queued. Read without the lock by `is_closed`.
     closed: AtomicBool,
 }
 
@@ -70,8 +71,6 @@ pub(crate) struct OutboxState {
     writing_reply_bytes: usize,
     /// The id the next request frame gets.
     pub(crate) next_request: u32,
-    /// Set when the connection closed: nothing more is queued.
-    closed: bool,
     /// The writer holds a batch it has not finished writing.
     writing: bool,
 }
@@ -153,7 +152,6 @@ impl Outbox {
                 writing_reply_frames: 0,
                 writing_reply_bytes: 0,
                 next_request: 0,
-                closed: false,
                 writing: false,
             }),
             reply_debt: [AtomicUsize::new(0), AtomicUsize::new(0)],
@@ -168,7 +166,7 @@ impl Outbox {
     /// writer. `append` must only queue frames: it runs under the lock.
     pub(crate) fn with<T>(&self, append: impl FnOnce(&mut OutboxState) -> T) -> Option<T> {
         let mut state = self.lock();
-        if state.closed {
+        if self.is_closed() {
             return None;
         }
         let replies = state.reply_frames;
@@ -236,7 +234,7 @@ impl Outbox {
             return false;
         }
         let mut state = self.lock();
-        if state.closed {
+        if self.is_closed() {
             return false;
         }
         state.full_since.get_or_insert_with(Instant::now);
@@ -268,7 +266,7 @@ impl Outbox {
             {
                 let state = self.lock();
                 let idle = !state.writing && state.buf.is_empty() && state.segments.is_empty();
-                if idle || state.closed {
+                if idle || self.is_closed() {
                     return;
                 }
             }
@@ -302,12 +300,10 @@ impl Outbox {
     /// lock), and hands back what to act on once the lock is released. `None` when the outbox was already closed
     /// (`then` does not run).
     pub(crate) fn close<T>(&self, then: impl FnOnce() -> T) -> Option<T> {
-        let mut state = self.lock();
-        if state.closed {
+        let state = self.lock();
+        if self.closed.swap(true, Ordering::AcqRel) {
             return None;
         }
-        state.closed = true;
-        self.closed.store(true, Ordering::Release);
         let out = then();
         drop(state);
         self.wake_writer.raise();
