@@ -98,7 +98,9 @@ impl RemoteTelemetry {
             let since = Unpublished {
                 totals: totals.minus(&published.totals),
                 latency: (latency.iter().enumerate())
-                    .map(|(bucket, now)| (bucket, now - published.latency.get(bucket).copied().unwrap_or(0).min(*now)))
+                    .map(|(bucket, now)| {
+                        (bucket, now.saturating_sub(published.latency.get(bucket).copied().unwrap_or(0)))
+                    })
                     .filter(|(_, since)| *since > 0)
                     .collect(),
             };

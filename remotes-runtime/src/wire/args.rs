@@ -5,13 +5,12 @@
 //! Both come from the peer, so both are decoded through `wire::depth`: no payload can nest deep enough to overflow
 //! the stack.
 
-use rmp::Marker;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 /// Room reserved up front for encoded arguments and return values: most fit, so encoding does not reallocate.
 pub(crate) const ENCODE_CAPACITY: usize = 128;
-use super::extent::value_len;
+use super::extent::{announced_len, value_len};
 use crate::interface::ArgDef;
 
 /// A type that can cross the wire as an argument or a return value.
@@ -64,23 +63,6 @@ pub trait Args: Send + 'static + Sized {
     /// declaration in `limits` has a `max_len` is refused from its header when its string, array or map is longer,
     /// before anything is allocated for it.
     fn decode(bytes: &[u8], limits: &[ArgDef]) -> Result<Self, ArgsError>;
-}
-
-/// The element count (or byte count, for strings and binaries) a MessagePack header announces, if the value at the
-/// front of `bytes` is a string, binary, array or map.
-fn announced_len(bytes: &[u8]) -> Option<usize> {
-    let (&first, rest) = bytes.split_first()?;
-    let be = |n: usize| -> Option<usize> {
-        rest.get(..n).map(|b| b.iter().fold(0usize, |acc, &x| acc << 8 | usize::from(x)))
-    };
-    match Marker::from_u8(first) {
-        Marker::FixStr(n) => Some(n.into()),
-        Marker::FixArray(n) | Marker::FixMap(n) => Some(n.into()),
-        Marker::Str8 | Marker::Bin8 => be(1),
-        Marker::Str16 | Marker::Bin16 | Marker::Array16 | Marker::Map16 => be(2),
-        Marker::Str32 | Marker::Bin32 | Marker::Array32 | Marker::Map32 => be(4),
-        _ => None,
-    }
 }
 
 /// Refuses argument `index` when its header announces more than its declared maximum length.

@@ -8,7 +8,11 @@
 //! `read_to_end`.
 //!
 //! The walk keeps a count of values still to pass instead of recursing, so no payload, however nested, can
-//! exhaust the stack; every value takes at least one byte, so it ends within the payload's length.
+//! exhaust the stack; every value takes at least one byte, so it ends within the payload's length. The length a
+//! string's, binary's, array's or map's header announces (`announced_len`, checked against a declared maximum
+//! before anything is decoded) is read here too.
+
+use rmp::Marker;
 
 /// The length of the MessagePack value that begins `bytes`, or `None` when it runs past the end (or uses the
 /// one marker MessagePack never assigns, 0xc1).
@@ -41,6 +45,20 @@ pub(crate) fn value_len(bytes: &[u8]) -> Option<usize> {
         }
     }
     (at <= bytes.len()).then_some(at)
+}
+
+/// The element count (or byte count, for strings and binaries) a MessagePack header announces, if the value at the
+/// front of `bytes` is a string, binary, array or map.
+pub(crate) fn announced_len(bytes: &[u8]) -> Option<usize> {
+    let (&first, _) = bytes.split_first()?;
+    match Marker::from_u8(first) {
+        Marker::FixStr(n) => Some(n.into()),
+        Marker::FixArray(n) | Marker::FixMap(n) => Some(n.into()),
+        Marker::Str8 | Marker::Bin8 => header(bytes, 1, 1),
+        Marker::Str16 | Marker::Bin16 | Marker::Array16 | Marker::Map16 => header(bytes, 1, 2),
+        Marker::Str32 | Marker::Bin32 | Marker::Array32 | Marker::Map32 => header(bytes, 1, 4),
+        _ => None,
+    }
 }
 
 /// The big-endian length of `width` bytes at `at`.
